@@ -1,0 +1,177 @@
+#include "block/flat_file.hpp"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace bootherd::block {
+namespace {
+
+std::error_code last_error() {
+    return {errno, std::system_category()};
+}
+
+bool all_zero(std::span<const std::byte> s) {
+    return std::all_of(s.begin(), s.end(), [](std::byte b) { return b == std::byte{0}; });
+}
+
+}  // namespace
+
+std::shared_ptr<FlatFile> FlatFile::open(const std::filesystem::path& path, bool read_only,
+                                         std::uint32_t logical_block_size) {
+    int fd = ::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0) throw std::system_error(last_error(), "cannot open " + path.string());
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        auto ec = last_error();
+        ::close(fd);
+        throw std::system_error(ec, "cannot stat " + path.string());
+    }
+    bool is_block = S_ISBLK(st.st_mode);
+    std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+    if (is_block && ::ioctl(fd, BLKGETSIZE64, &size) != 0) {
+        auto ec = last_error();
+        ::close(fd);
+        throw std::system_error(ec, "cannot read the size of " + path.string());
+    }
+    if (!is_block && !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                                path.string() + " is neither a regular file nor a block device");
+    }
+    Geometry g;
+    g.logical_block_size = logical_block_size;
+    g.physical_block_size = std::max<std::uint32_t>(logical_block_size, 4096);
+    g.size_bytes = size - size % logical_block_size;  // a trailing partial block is not addressable
+    g.thin = !is_block;
+    g.read_only = read_only;
+    g.write_cache = true;  // the page cache (or the device's) holds writes until flush
+    if (g.size_bytes == 0) {
+        ::close(fd);
+        throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                                path.string() + " is smaller than one block");
+    }
+    return std::shared_ptr<FlatFile>(new FlatFile(fd, path, g, is_block));
+}
+
+FlatFile::FlatFile(int fd, std::filesystem::path path, Geometry geometry, bool is_block_device)
+    : fd_(fd), path_(std::move(path)), geometry_(geometry), is_block_device_(is_block_device) {}
+
+FlatFile::~FlatFile() {
+    ::close(fd_);
+}
+
+std::error_code FlatFile::read(std::uint64_t offset, std::span<std::byte> out) {
+    while (!out.empty()) {
+        ssize_t n = ::pread(fd_, out.data(), out.size(), static_cast<off_t>(offset));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return last_error();
+        }
+        if (n == 0) {  // the file shrank under us; what is missing reads as zeros
+            std::memset(out.data(), 0, out.size());
+            return {};
+        }
+        out = out.subspan(static_cast<std::size_t>(n));
+        offset += static_cast<std::uint64_t>(n);
+    }
+    return {};
+}
+
+std::error_code FlatFile::write(std::uint64_t offset, std::span<const std::byte> data, bool fua) {
+    if (geometry_.read_only) return std::make_error_code(std::errc::read_only_file_system);
+    while (!data.empty()) {
+        iovec iov{const_cast<std::byte*>(data.data()), data.size()};
+        ssize_t n = ::pwritev2(fd_, &iov, 1, static_cast<off_t>(offset), fua ? RWF_DSYNC : 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return last_error();
+        }
+        data = data.subspan(static_cast<std::size_t>(n));
+        offset += static_cast<std::uint64_t>(n);
+    }
+    return {};
+}
+
+std::error_code FlatFile::flush() {
+    if (::fdatasync(fd_) != 0) return last_error();
+    return {};
+}
+
+std::error_code FlatFile::zero_range(std::uint64_t offset, std::uint64_t length) {
+    static constexpr std::byte kZeroBlock[4096]{};
+    return write_same_by_writes(*this, offset, length,
+                                std::span<const std::byte>(kZeroBlock, geometry_.logical_block_size));
+}
+
+std::error_code FlatFile::unmap(std::uint64_t offset, std::uint64_t length) {
+    if (geometry_.read_only) return std::make_error_code(std::errc::read_only_file_system);
+    if (length == 0) return {};
+    if (is_block_device_) {
+        // BLKZEROOUT lets the device discard where it can while guaranteeing zeros on read.
+        std::uint64_t range[2] = {offset, length};
+        if (::ioctl(fd_, BLKZEROOUT, range) == 0) return {};
+        return zero_range(offset, length);
+    }
+    if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                    static_cast<off_t>(length)) == 0)
+        return {};
+    if (errno != EOPNOTSUPP) return last_error();
+    return zero_range(offset, length);  // file system without hole punching: zeros keep the contract
+}
+
+std::error_code FlatFile::write_same(std::uint64_t offset, std::uint64_t length,
+                                     std::span<const std::byte> pattern, bool may_unmap) {
+    if (geometry_.read_only) return std::make_error_code(std::errc::read_only_file_system);
+    if (all_zero(pattern)) {
+        if (may_unmap) return unmap(offset, length);
+        if (!is_block_device_ && ::fallocate(fd_, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+                                             static_cast<off_t>(offset), static_cast<off_t>(length)) == 0)
+            return {};
+    }
+    return write_same_by_writes(*this, offset, length, pattern);
+}
+
+std::error_code FlatFile::extent_at(std::uint64_t offset, std::uint64_t max_length, Extent& out) {
+    out = {Provisioning::mapped, max_length};
+    if (is_block_device_) return {};
+    off_t data = ::lseek(fd_, static_cast<off_t>(offset), SEEK_DATA);
+    if (data < 0) {
+        if (errno == ENXIO) {  // no data from here to the end of the file: all hole
+            out.state = Provisioning::deallocated;
+            return {};
+        }
+        if (errno == EINVAL || errno == EOPNOTSUPP) return {};  // file system cannot tell: report mapped
+        return last_error();
+    }
+    auto udata = static_cast<std::uint64_t>(data);
+    if (udata > offset) {
+        out.state = Provisioning::deallocated;
+        out.length = std::min(max_length, udata - offset);
+    } else {
+        off_t hole = ::lseek(fd_, static_cast<off_t>(offset), SEEK_HOLE);
+        if (hole < 0) return last_error();
+        out.length = std::min(max_length, static_cast<std::uint64_t>(hole) - offset);
+    }
+    // Report whole logical blocks only.
+    auto bs = geometry_.logical_block_size;
+    if (out.length >= bs)
+        out.length -= out.length % bs;
+    else
+        out.length = std::min<std::uint64_t>(max_length, bs);
+    return {};
+}
+
+std::string FlatFile::describe() const {
+    return std::string(is_block_device_ ? "block device " : "flat file ") + path_.string();
+}
+
+}  // namespace bootherd::block

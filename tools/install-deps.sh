@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything bootherd needs to build, run and test, from Debian 12 packages only.
+# Idempotent: packages already present are left alone. Run as root (or with sudo).
+set -euo pipefail
+
+packages=(
+  # build
+  g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format
+  # libraries
+  libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libvhdi-dev libcli11-dev doctest-dev libssl-dev
+  libiscsi-dev
+  # test peers
+  libiscsi-bin tgt qemu-utils qemu-block-extra libvhdi-utils python3-libvhdi
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
