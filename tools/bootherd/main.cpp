@@ -1,0 +1,38 @@
+// The single `bootherd` binary: one CLI11 subcommand per job.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "common/crc32c.hpp"
+#include "common/log.hpp"
+#include "tools/bootherd/commands.hpp"
+
+int main(int argc, char** argv) {
+    using namespace bootherd;
+    CLI::App app{"bootherd: diskless network-boot provisioning (iSCSI target, image store, PXE boot)"};
+    app.require_subcommand(1);
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose, "Log debug detail");
+
+    cli::Action action;
+    cli::add_share_command(app, action);
+    app.add_subcommand("version", "Print the version and build facts")->callback([&] {
+        action = [] {
+            std::cout << "bootherd 0.1.0 (crc32c: " << (crc32c_is_hardware() ? "sse4.2" : "software") << ")\n";
+            return 0;
+        };
+    });
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    if (verbose) log::set_level(log::Level::debug);
+    try {
+        return action ? action() : 0;
+    } catch (const std::exception& e) {
+        log::error(e.what());
+        return 1;
+    }
+}
