@@ -1,4 +1,6 @@
 // The single `bootherd` binary: one CLI11 subcommand per job.
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
@@ -6,6 +8,17 @@
 #include "common/crc32c.hpp"
 #include "common/log.hpp"
 #include "tools/bootherd/commands.hpp"
+
+namespace {
+// A server holds one descriptor per connection: lift the soft limit (often 1024) to the hard one.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+}  // namespace
 
 int main(int argc, char** argv) {
     using namespace bootherd;
@@ -29,6 +42,7 @@ int main(int argc, char** argv) {
         return app.exit(e);
     }
     if (verbose) log::set_level(log::Level::debug);
+    raise_descriptor_limit();
     try {
         return action ? action() : 0;
     } catch (const std::exception& e) {
