@@ -1,0 +1,409 @@
+// iscsi_load: an iSCSI load generator on libiscsi's asynchronous API.
+//
+// It opens N sessions at once (one iscsi_context each, all driven from one poll() loop), waits until every
+// one is logged in, keeps QD commands in flight on each for the given time, drains, logs out, and prints one
+// line:
+//   iops=... mbps=... errors=... sessions=... ops=... bytes=... seconds=... op=... pattern=... bs=... qd=...
+// mbps is MiB/s (2^20 bytes per second), the unit iscsi-perf prints as "MB/s". Exit status 0 only with no
+// errors. It exists because Debian's iscsi-perf cannot write and opens only one session.
+#include <poll.h>
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+enum class Op { read, write };
+enum class Pattern { random, seq };
+
+struct Options {
+    std::string url;
+    Op op = Op::read;
+    Pattern pattern = Pattern::random;
+    std::uint32_t bs = 4096;
+    unsigned qd = 32;
+    double seconds = 10;
+    unsigned sessions = 1;
+    std::string initiator = "iqn.2026-11.org.bootherd:iscsi-load";
+    double login_timeout = 60;
+};
+
+// Where the target lives, taken apart once from the iscsi:// URL.
+struct Portal {
+    std::string address;
+    std::string iqn;
+    int lun = 0;
+};
+
+Portal parse_url(const Options& o) {
+    std::unique_ptr<iscsi_context, decltype(&iscsi_destroy_context)> scratch(
+        iscsi_create_context(o.initiator.c_str()), iscsi_destroy_context);
+    if (!scratch) throw std::runtime_error("cannot create an iSCSI context");
+    iscsi_url* url = iscsi_parse_full_url(scratch.get(), o.url.c_str());
+    if (url == nullptr) throw std::invalid_argument(o.url + ": " + iscsi_get_error(scratch.get()));
+    Portal p{url->portal, url->target, url->lun};
+    iscsi_destroy_url(url);
+    return p;
+}
+
+// Counters shared by all sessions of one run; everything runs on one thread.
+struct Run {
+    const Options& options;
+    const Portal& portal;
+    std::vector<unsigned char> write_data;
+    std::vector<unsigned char> read_sink;  // read data lands here and is dropped
+    scsi_iovec read_iov{};                 // libiscsi keeps a pointer to it until each read completes
+    std::mt19937_64 rng{std::random_device{}()};
+    bool submitting = false;
+    std::uint64_t ops = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t errors = 0;
+    unsigned error_reports = 0;
+
+    void report_error(const std::string& what) {
+        ++errors;
+        if (++error_reports <= 20) std::cerr << "iscsi_load: " << what << '\n';
+        if (error_reports == 21) std::cerr << "iscsi_load: further errors are counted, not printed\n";
+    }
+};
+
+class Session {
+  public:
+    enum class State { connecting, sizing, ready, logging_out, closed, failed };
+
+    Session(Run& run, unsigned index) : run_(run), index_(index) {
+        ctx_ = iscsi_create_context(run.options.initiator.c_str());
+        if (ctx_ == nullptr) throw std::runtime_error("cannot create an iSCSI context");
+        // Distinct ISIDs: every session is a new one, never a reinstatement of a sibling.
+        iscsi_set_isid_random(ctx_, 0x10000u + index, 0);
+        iscsi_set_targetname(ctx_, run.portal.iqn.c_str());
+        iscsi_set_session_type(ctx_, ISCSI_SESSION_NORMAL);
+        iscsi_set_noautoreconnect(ctx_, 1);  // a dropped session must show as an error, not heal silently
+        if (iscsi_full_connect_async(ctx_, run.portal.address.c_str(), run.portal.lun, on_connected, this) !=
+            0)
+            fail("connect", iscsi_get_error(ctx_));
+    }
+    ~Session() { iscsi_destroy_context(ctx_); }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    State state() const { return state_; }
+    unsigned in_flight() const { return in_flight_; }
+    iscsi_context* context() const { return ctx_; }
+    bool pollable() const { return state_ != State::closed && state_ != State::failed; }
+
+    // Called by the poll loop; a negative return from libiscsi means the connection is gone.
+    void service(int revents) {
+        if (!pollable()) return;
+        if (iscsi_service(ctx_, revents) < 0) fail("connection", iscsi_get_error(ctx_));
+    }
+
+    void fill_queue() {
+        while (state_ == State::ready && run_.submitting && in_flight_ < run_.options.qd)
+            submit();
+    }
+
+    void log_out() {
+        if (state_ != State::ready) return;
+        state_ = State::logging_out;
+        if (iscsi_logout_async(ctx_, on_logged_out, this) != 0) fail("logout", iscsi_get_error(ctx_));
+    }
+
+    // Commands still outstanding when the run gives up on them count as errors.
+    void abandon() {
+        if (in_flight_ > 0) {
+            run_.report_error("session " + std::to_string(index_) + ": " + std::to_string(in_flight_) +
+                              " commands never completed");
+            in_flight_ = 0;
+        }
+        if (pollable()) state_ = State::failed;
+    }
+
+  private:
+    void fail(const char* stage, const char* why) {
+        if (state_ == State::failed || state_ == State::closed) return;
+        run_.report_error("session " + std::to_string(index_) + ": " + stage +
+                          " failed: " + (why ? why : "?"));
+        state_ = State::failed;
+    }
+
+    static void on_connected(iscsi_context*, int status, void*, void* self_ptr) {
+        auto& self = *static_cast<Session*>(self_ptr);
+        if (status != SCSI_STATUS_GOOD) {
+            // libiscsi calls this again with an error when an established connection later fails.
+            self.fail(self.state_ == State::connecting ? "login" : "connection", iscsi_get_error(self.ctx_));
+            return;
+        }
+        if (self.state_ != State::connecting) return;
+        self.state_ = State::sizing;
+        if (iscsi_readcapacity16_task(self.ctx_, self.run_.portal.lun, on_capacity, &self) == nullptr)
+            self.fail("READ CAPACITY(16)", iscsi_get_error(self.ctx_));
+    }
+
+    static void on_capacity(iscsi_context*, int status, void* data, void* self_ptr) {
+        auto& self = *static_cast<Session*>(self_ptr);
+        auto* task = static_cast<scsi_task*>(data);
+        auto* rc = status == SCSI_STATUS_GOOD
+                       ? static_cast<scsi_readcapacity16*>(scsi_datain_unmarshall(task))
+                       : nullptr;
+        if (rc == nullptr) {
+            self.fail("READ CAPACITY(16)", iscsi_get_error(self.ctx_));
+        } else {
+            const std::uint64_t blocks = rc->returned_lba + 1;  // 0 only if the target claims 2^64 blocks
+            const std::uint32_t bs = self.run_.options.bs;
+            if (rc->block_length == 0 || bs % rc->block_length != 0 || blocks == 0 ||
+                blocks < bs / rc->block_length) {
+                self.fail("sizing", "--bs does not fit the LUN's block size or capacity");
+            } else {
+                self.block_length_ = rc->block_length;
+                self.blocks_per_io_ = bs / rc->block_length;
+                self.io_slots_ = blocks / self.blocks_per_io_;
+                // Sequential sessions start spread over the LUN so they do not all read the same blocks.
+                self.next_slot_ = self.io_slots_ / 64 * (self.index_ % 64);
+                self.state_ = State::ready;
+            }
+        }
+        scsi_free_scsi_task(task);
+    }
+
+    std::uint64_t next_lba() {
+        std::uint64_t slot;
+        if (run_.options.pattern == Pattern::random) {
+            slot = std::uniform_int_distribution<std::uint64_t>(0, io_slots_ - 1)(run_.rng);
+        } else {
+            slot = next_slot_;
+            next_slot_ = (next_slot_ + 1) % io_slots_;
+        }
+        return slot * blocks_per_io_;
+    }
+
+    void submit() {
+        const auto bs = run_.options.bs;
+        const auto lun = run_.portal.lun;
+        const auto lba = next_lba();
+        scsi_task* task;
+        if (run_.options.op == Op::write) {
+            task = iscsi_write16_task(ctx_, lun, lba, run_.write_data.data(), bs,
+                                      static_cast<int>(block_length_), 0, 0, 0, 0, 0, on_io_done, this);
+        } else {
+            task = iscsi_read16_iov_task(ctx_, lun, lba, bs, static_cast<int>(block_length_), 0, 0, 0, 0, 0,
+                                         on_io_done, this, &run_.read_iov, 1);
+        }
+        if (task == nullptr) {
+            fail("queueing a command", iscsi_get_error(ctx_));
+            return;
+        }
+        ++in_flight_;
+    }
+
+    static void on_io_done(iscsi_context*, int status, void* data, void* self_ptr) {
+        auto& self = *static_cast<Session*>(self_ptr);
+        auto* task = static_cast<scsi_task*>(data);
+        if (self.in_flight_ > 0) --self.in_flight_;
+        if (status == SCSI_STATUS_GOOD) {
+            ++self.run_.ops;
+            self.run_.bytes += self.run_.options.bs;
+        } else {
+            char what[160];
+            std::snprintf(what, sizeof what, "session %u: command failed, status 0x%x, sense %s/0x%04x: %s",
+                          self.index_, static_cast<unsigned>(status), scsi_sense_key_str(task->sense.key),
+                          static_cast<unsigned>(task->sense.ascq), iscsi_get_error(self.ctx_));
+            self.run_.report_error(what);
+        }
+        scsi_free_scsi_task(task);
+        self.fill_queue();
+    }
+
+    static void on_logged_out(iscsi_context*, int status, void*, void* self_ptr) {
+        auto& self = *static_cast<Session*>(self_ptr);
+        if (status != SCSI_STATUS_GOOD) {
+            self.fail("logout", iscsi_get_error(self.ctx_));
+            return;
+        }
+        self.state_ = State::closed;
+    }
+
+    Run& run_;
+    unsigned index_;
+    iscsi_context* ctx_ = nullptr;
+    State state_ = State::connecting;
+    unsigned in_flight_ = 0;
+    std::uint32_t block_length_ = 0;
+    std::uint64_t blocks_per_io_ = 0;
+    std::uint64_t io_slots_ = 0;
+    std::uint64_t next_slot_ = 0;
+};
+
+using Sessions = std::vector<std::unique_ptr<Session>>;
+
+// One poll() over every live session. Hung commands are caught by the caller's deadlines rather than by
+// libiscsi's per-command timeouts, which cost the client a large share of its throughput.
+void poll_once(Sessions& sessions, std::vector<pollfd>& fds, std::vector<Session*>& owners) {
+    fds.clear();
+    owners.clear();
+    for (auto& s : sessions) {
+        if (!s->pollable()) continue;
+        int events = iscsi_which_events(s->context());
+        if (events == 0) continue;
+        fds.push_back({iscsi_get_fd(s->context()), static_cast<short>(events), 0});
+        owners.push_back(s.get());
+    }
+    int ready = ::poll(fds.data(), fds.size(), 100);
+    if (ready < 0 && errno != EINTR) throw std::runtime_error("poll failed");
+    for (std::size_t i = 0; i < fds.size(); ++i)
+        if (fds[i].revents != 0) owners[i]->service(fds[i].revents);
+}
+
+template <typename Done>
+bool pump_until(Sessions& sessions, Clock::time_point deadline, Done done) {
+    std::vector<pollfd> fds;
+    std::vector<Session*> owners;
+    while (!done()) {
+        if (Clock::now() >= deadline) return false;
+        poll_once(sessions, fds, owners);
+    }
+    return true;
+}
+
+// 512 sessions need 512 sockets; lift the soft descriptor limit as far as the hard one allows.
+void raise_fd_limit(unsigned sessions) {
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+    const rlim_t wanted = sessions + 64;
+    if (lim.rlim_cur >= wanted) return;
+    lim.rlim_cur = std::min(wanted, lim.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &lim);
+    if (lim.rlim_cur < wanted)
+        std::cerr << "iscsi_load: descriptor limit " << lim.rlim_cur << " is below " << wanted << "\n";
+}
+
+auto seconds_from(double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+const char* state_error(Session::State s) {
+    return s == Session::State::connecting ? "login timed out" : "READ CAPACITY timed out";
+}
+
+int run(const Options& o) {
+    const Portal portal = parse_url(o);
+    raise_fd_limit(o.sessions);
+
+    Run run{.options = o,
+            .portal = portal,
+            .write_data = std::vector<unsigned char>(o.bs),
+            .read_sink = std::vector<unsigned char>(o.bs)};
+    run.read_iov = {run.read_sink.data(), run.read_sink.size()};
+    std::generate(run.write_data.begin(), run.write_data.end(),
+                  [&] { return static_cast<unsigned char>(run.rng()); });
+
+    Sessions sessions;
+    sessions.reserve(o.sessions);
+    for (unsigned i = 0; i < o.sessions; ++i)
+        sessions.push_back(std::make_unique<Session>(run, i));
+
+    auto logging_in = [](const Session& s) {
+        return s.state() == Session::State::connecting || s.state() == Session::State::sizing;
+    };
+    pump_until(sessions, Clock::now() + seconds_from(o.login_timeout), [&] {
+        return std::none_of(sessions.begin(), sessions.end(), [&](auto& s) { return logging_in(*s); });
+    });
+    unsigned logged_in = 0;
+    for (unsigned i = 0; i < sessions.size(); ++i) {
+        auto& s = *sessions[i];
+        if (logging_in(s)) {
+            run.report_error("session " + std::to_string(i) + ": " + state_error(s.state()));
+            s.abandon();
+        }
+        if (s.state() == Session::State::ready) ++logged_in;
+    }
+
+    const auto start = Clock::now();
+    if (logged_in > 0) {
+        run.submitting = true;
+        for (auto& s : sessions)
+            s->fill_queue();
+        const auto stop = start + seconds_from(o.seconds);
+        pump_until(sessions, stop, [] { return false; });
+        run.submitting = false;
+        pump_until(sessions, Clock::now() + std::chrono::seconds(30), [&] {
+            return std::all_of(sessions.begin(), sessions.end(),
+                               [](auto& s) { return s->in_flight() == 0 || !s->pollable(); });
+        });
+    }
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    for (auto& s : sessions)
+        if (s->in_flight() > 0) s->abandon();
+
+    for (auto& s : sessions)
+        s->log_out();
+    pump_until(sessions, Clock::now() + std::chrono::seconds(10), [&] {
+        return std::none_of(sessions.begin(), sessions.end(),
+                            [](auto& s) { return s->state() == Session::State::logging_out; });
+    });
+    for (unsigned i = 0; i < sessions.size(); ++i)
+        if (sessions[i]->state() == Session::State::logging_out)
+            run.report_error("session " + std::to_string(i) + ": logout timed out");
+
+    const double iops = logged_in > 0 && elapsed > 0 ? static_cast<double>(run.ops) / elapsed : 0;
+    const double mbps =
+        logged_in > 0 && elapsed > 0 ? static_cast<double>(run.bytes) / elapsed / 1048576.0 : 0;
+    std::printf("iops=%.0f mbps=%.1f errors=%" PRIu64 " sessions=%u ops=%" PRIu64 " bytes=%" PRIu64
+                " seconds=%.3f op=%s pattern=%s bs=%u qd=%u\n",
+                iops, mbps, run.errors, logged_in, run.ops, run.bytes, elapsed,
+                o.op == Op::write ? "write" : "read", o.pattern == Pattern::random ? "random" : "seq", o.bs,
+                o.qd);
+    return run.errors == 0 && logged_in == o.sessions ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    CLI::App app{"iscsi_load: drive an iSCSI LUN with reads or writes from one or many libiscsi sessions"};
+    app.add_option("--url", o.url, "iscsi://HOST:PORT/IQN/LUN")->required();
+    app.add_option("--op", o.op, "read or write (write overwrites the LUN's data)")
+        ->transform(
+            CLI::CheckedTransformer(std::map<std::string, Op>{{"read", Op::read}, {"write", Op::write}}));
+    app.add_option("--pattern", o.pattern, "random or seq")
+        ->transform(CLI::CheckedTransformer(
+            std::map<std::string, Pattern>{{"random", Pattern::random}, {"seq", Pattern::seq}}));
+    app.add_option("--bs", o.bs, "bytes per command")->check(CLI::Range(512u, 16u << 20));
+    app.add_option("--qd", o.qd, "commands in flight per session")->check(CLI::Range(1u, 1024u));
+    app.add_option("--seconds", o.seconds, "how long to keep I/O running")->check(CLI::Range(0.1, 86400.0));
+    app.add_option("--sessions", o.sessions, "sessions held open at once")->check(CLI::Range(1u, 65536u));
+    app.add_option("--initiator", o.initiator, "initiator IQN");
+    app.add_option("--login-timeout", o.login_timeout, "seconds allowed for all sessions to log in")
+        ->check(CLI::Range(1.0, 3600.0));
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    try {
+        return run(o);
+    } catch (const std::exception& e) {
+        std::cerr << "iscsi_load: " << e.what() << '\n';
+        return 2;
+    }
+}

@@ -1,0 +1,180 @@
+# shellcheck shell=bash
+# Helpers shared by target_bench.sh and sessions_bench.sh (sourced, not run).
+# Everything here works on 127.0.0.1 only and on processes the calling script started itself.
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+die() {
+    echo "error: $*" >&2
+    exit 2
+}
+
+note() { echo "== $*" >&2; }
+
+# The newest existing file among the arguments (by modification time), or nothing.
+newest_of() {
+    local best="" f
+    for f in "$@"; do
+        [[ -x $f ]] || continue
+        if [[ -z $best || $f -nt $best ]]; then best=$f; fi
+    done
+    [[ -n $best ]] && echo "$best"
+}
+
+default_bootherd() {
+    newest_of "$repo_root/build/release/tools/bootherd/bootherd" "$repo_root/build/tools/bootherd/bootherd"
+}
+
+default_iscsi_load() {
+    newest_of "$repo_root/build/release/tools/bench/iscsi_load" "$repo_root/build/tools/bench/iscsi_load"
+}
+
+# True when nothing listens on 127.0.0.1:$1.
+port_is_free() {
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A port nothing listens on, picked at random below the kernel's ephemeral range so that the benchmark's own
+# client connections cannot be holding it.
+pick_port() {
+    local low port tries
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+    (( low > 20000 )) || low=32768
+    for ((tries = 0; tries < 100; tries++)); do
+        port=$((20000 + RANDOM % (low - 20000)))
+        if port_is_free "$port"; then
+            echo "$port"
+            return 0
+        fi
+    done
+    die "no free TCP port found on 127.0.0.1"
+}
+
+# Waits until 127.0.0.1:$1 accepts connections while process $2 is alive; $3 = seconds allowed.
+wait_for_listen() {
+    local port=$1 pid=$2 limit=$3 waited=0
+    until ! port_is_free "$port"; do
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+        waited=$((waited + 1))
+        (( waited < limit * 10 )) || return 1
+    done
+}
+
+# Waits until file $1 holds a line matching $2 while process $3 is alive; $4 = seconds allowed.
+wait_for_log() {
+    local log=$1 pattern=$2 pid=$3 limit=$4 waited=0
+    until grep -q -- "$pattern" "$log" 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+        waited=$((waited + 1))
+        (( waited < limit * 10 )) || return 1
+    done
+}
+
+# CPU seconds (user + system, including reaped children) the process has used so far, in clock ticks.
+cpu_ticks() {
+    local stat fields
+    stat=$(<"/proc/$1/stat") || return 1
+    # Fields after the ")" that ends the command name: utime is the 12th, stime 13th, cutime 14th, cstime 15th.
+    read -r -a fields <<<"${stat##*) }"
+    echo $((fields[11] + fields[12] + fields[13] + fields[14]))
+}
+
+rss_kib() {
+    awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
+}
+
+# Sends SIGTERM to a process we started, waits up to $2 seconds, then SIGKILLs it.
+stop_process() {
+    local pid=$1 grace=${2:-10} i
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < grace * 10; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# Runs a client (command and arguments after $1 and $2) under a time limit of $2 seconds, its output going to
+# file $1. It runs in the background while the script waits, because bash defers a trapped signal until a
+# foreground command ends; this way Ctrl-C or SIGTERM cleans up at once. Sets client_pid while it runs.
+run_client() {
+    local out=$1 limit=$2 rc=0
+    shift 2
+    timeout "$limit" "$@" >"$out" 2>&1 &
+    client_pid=$!
+    wait "$client_pid" || rc=$?
+    client_pid=""
+    return "$rc"
+}
+
+stop_client() {
+    [[ -n ${client_pid:-} ]] && stop_process "$client_pid" 2
+    client_pid=""
+}
+
+# Starts `bootherd share` with binary $1 on file $2 at 127.0.0.1:$3 as IQN $4, logging to $5; sets server_pid.
+# The LUN it serves is 0.
+start_bootherd() {
+    local binary=$1 file=$2 port=$3 iqn=$4 log=$5
+    # shellcheck disable=SC2086  # BOOTHERD_ARGS is a word list on purpose
+    "$binary" share "$file" --listen "127.0.0.1:$port" --iqn "$iqn" ${BOOTHERD_ARGS:-} >"$log" 2>&1 &
+    server_pid=$!
+    # Its "serving ... on ADDR:PORT" line comes once the listener is bound; no probe connection needed.
+    if ! wait_for_log "$log" "serving .* on 127\.0\.0\.1:$port" "$server_pid" 20; then
+        cat "$log" >&2
+        die "bootherd share did not start serving on 127.0.0.1:$port"
+    fi
+}
+
+stop_bootherd() {
+    [[ -n ${server_pid:-} ]] && stop_process "$server_pid" 10
+    server_pid=""
+}
+
+# Starts a private tgtd (its own control socket number, so a tgtd already running is left alone) serving file
+# $1 at 127.0.0.1:$2 as IQN $3, logging to $4; sets server_pid and tgt_control. tgt's disk is LUN 1 (LUN 0 is
+# its controller).
+start_tgt() {
+    local file=$1 port=$2 iqn=$3 log=$4 tries
+    for ((tries = 0; tries < 100; tries++)); do
+        tgt_control=$((100 + RANDOM % 9000))
+        [[ -e /var/run/tgtd/socket.$tgt_control || -e /var/run/tgtd/socket.$tgt_control.lock ]] || break
+    done
+    tgtd -f -C "$tgt_control" --iscsi "portal=127.0.0.1:$port" >"$log" 2>&1 &
+    server_pid=$!
+    if ! wait_for_listen "$port" "$server_pid" 20; then
+        cat "$log" >&2
+        die "tgtd did not start listening on 127.0.0.1:$port"
+    fi
+    local adm=(tgtadm -C "$tgt_control" --lld iscsi)
+    if ! { "${adm[@]}" --op new --mode target --tid 1 -T "$iqn" &&
+        "${adm[@]}" --op new --mode logicalunit --tid 1 --lun 1 -b "$file" &&
+        "${adm[@]}" --op bind --mode target --tid 1 -I ALL; }; then
+        die "tgtadm could not set up the target"
+    fi
+}
+
+# tgtd ignores SIGTERM while it has targets: delete the target, ask it to exit, and SIGKILL it if it lingers.
+stop_tgt() {
+    [[ -n ${server_pid:-} ]] || return 0
+    if kill -0 "$server_pid" 2>/dev/null; then
+        tgtadm -C "$tgt_control" --lld iscsi --op delete --mode target --tid 1 --force >/dev/null 2>&1 || true
+        tgtadm -C "$tgt_control" --op delete --mode system >/dev/null 2>&1 || true
+    fi
+    stop_process "$server_pid" 5
+    rm -f "/var/run/tgtd/socket.$tgt_control" "/var/run/tgtd/socket.$tgt_control.lock"
+    server_pid=""
+}
+
+# Lifts the soft descriptor limit to at least $1 (as far as the hard limit allows).
+raise_fd_limit() {
+    local want=$1 hard
+    (( $(ulimit -Sn) >= want )) && return 0
+    hard=$(ulimit -Hn)
+    [[ $hard == unlimited ]] || (( hard >= want )) || ulimit -Hn "$want" 2>/dev/null || want=$hard
+    ulimit -Sn "$want" || true
+}
