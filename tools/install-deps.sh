@@ -11,6 +11,9 @@ packages=(
   libiscsi-dev
   # test peers
   libiscsi-bin tgt qemu-utils qemu-block-extra libvhdi-utils python3-libvhdi
+  # real PXE boots under qemu, and the peer boot stack (dnsmasq + tgt)
+  qemu-system-x86 seabios ipxe ipxe-qemu ovmf dnsmasq-base iproute2 nasm mtools dosfstools gdisk
+  grub-efi-amd64-bin grub-common
 )
 
 missing=()
