@@ -1,0 +1,39 @@
+#include "db/audit_repo.hpp"
+
+#include "db/clock.hpp"
+#include "db/error.hpp"
+
+namespace bootherd::db {
+
+std::int64_t AuditRepo::append(const AuditEntry& entry) {
+    if (entry.actor.empty()) throw InvalidArgument("actor", "must not be empty");
+    if (entry.action.empty()) throw InvalidArgument("action", "must not be empty");
+    auto insert = db_.prepare(
+        "INSERT INTO audit (at, actor, action, target, detail) "
+        "VALUES (?, ?, ?, ?, CASE WHEN json_valid(?5) THEN ?5 END)");
+    insert->bind_all(entry.at != 0 ? entry.at : now_ms(), entry.actor, entry.action, entry.target,
+                     entry.detail.empty() ? std::string("{}") : entry.detail);
+    try {
+        insert->run();
+    } catch (const SqliteError& e) {
+        if (e.code() == SQLITE_CONSTRAINT_NOTNULL) throw InvalidArgument("detail", "must be valid JSON");
+        throw;
+    }
+    return db_.last_insert_rowid();
+}
+
+std::vector<AuditEntry> AuditRepo::list(std::int64_t limit, std::optional<std::int64_t> before_id) {
+    if (limit < 1 || limit > 10000) throw InvalidArgument("limit", "must be 1..10000");
+    auto query = db_.prepare(
+        "SELECT id, at, actor, action, target, detail FROM audit WHERE ?1 IS NULL OR id < ?1 "
+        "ORDER BY id DESC LIMIT ?2");
+    query->bind_all(before_id, limit);
+    std::vector<AuditEntry> entries;
+    while (query->step()) {
+        entries.push_back(AuditEntry{query->int64(0), query->int64(1), query->text(2), query->text(3),
+                                     query->text(4), query->text(5)});
+    }
+    return entries;
+}
+
+}  // namespace bootherd::db

@@ -1,0 +1,36 @@
+#pragma once
+// Who changed what through the management API.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/sqlite.hpp"
+
+namespace bootherd::db {
+
+struct AuditEntry {
+    std::int64_t id = 0;
+    std::int64_t at = 0;   // UTC milliseconds
+    std::string actor{};   // user name or "cli"
+    std::string action{};  // e.g. "node.add", "image.promote"
+    std::string target{};  // e.g. "node:pc-01"
+    std::string detail{};  // JSON object text
+};
+
+// Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
+class AuditRepo {
+  public:
+    explicit AuditRepo(sqlite::Database& db) : db_(db) {}
+
+    // `entry.id` is ignored and `entry.at` defaults to now when 0; returns the new id.
+    std::int64_t append(const AuditEntry& entry);
+    // Newest first; pass the smallest id seen as `before_id` for the next page.
+    std::vector<AuditEntry> list(std::int64_t limit = 100,
+                                 std::optional<std::int64_t> before_id = std::nullopt);
+
+  private:
+    sqlite::Database& db_;
+};
+
+}  // namespace bootherd::db

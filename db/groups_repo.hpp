@@ -1,0 +1,42 @@
+#pragma once
+// Node groups: a default image and persistence mode shared by their members.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/sqlite.hpp"
+
+namespace bootherd::db {
+
+struct Group {
+    std::int64_t id = 0;
+    std::string name{};
+    std::optional<std::int64_t> image_id{};
+    bool persistent = false;  // default for members that do not choose
+    std::string description{};
+};
+
+// Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
+class GroupsRepo {
+  public:
+    explicit GroupsRepo(sqlite::Database& db) : db_(db) {}
+
+    // `group.id` is ignored; returns the stored group.
+    Group create(const Group& group);
+    std::optional<Group> find(std::int64_t id);
+    std::optional<Group> find_by_name(std::string_view name);
+    Group get(std::int64_t id);  // NotFound
+    std::vector<Group> list();
+    // Replaces name, image, persistence and description of the group with `group.id`.
+    Group update(const Group& group);
+    // Members stay, without a group.
+    void remove(std::int64_t id);
+
+  private:
+    void validate(const Group& group, std::optional<std::int64_t> self);
+    sqlite::Database& db_;
+};
+
+}  // namespace bootherd::db

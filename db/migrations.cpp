@@ -1,0 +1,165 @@
+#include "db/migrations.hpp"
+
+#include <array>
+#include <string>
+
+namespace bootherd::db {
+namespace {
+
+// Times are INTEGER milliseconds since the Unix epoch (UTC). Booleans are INTEGER 0/1.
+constexpr std::string_view schema_v1 = R"sql(
+CREATE TABLE images (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    description TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    promoted_version_id INTEGER REFERENCES versions(id),
+    previous_promoted_version_id INTEGER REFERENCES versions(id)
+) STRICT;
+
+CREATE TABLE versions (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL CHECK (number >= 1),
+    parent_version_id INTEGER REFERENCES versions(id),
+    file_path TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'sealed')),
+    size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+    file_bytes INTEGER NOT NULL DEFAULT 0 CHECK (file_bytes >= 0),
+    created_at INTEGER NOT NULL,
+    sealed_at INTEGER,
+    note TEXT NOT NULL DEFAULT '',
+    UNIQUE (image_id, number),
+    CHECK ((state = 'sealed') = (sealed_at IS NOT NULL))
+) STRICT;
+CREATE INDEX versions_parent ON versions(parent_version_id);
+
+-- A sealed version's content is frozen: only its note may still change.
+CREATE TRIGGER versions_sealed_immutable BEFORE UPDATE ON versions
+WHEN OLD.state = 'sealed' AND (
+    NEW.image_id IS NOT OLD.image_id OR NEW.number IS NOT OLD.number OR
+    NEW.parent_version_id IS NOT OLD.parent_version_id OR NEW.file_path IS NOT OLD.file_path OR
+    NEW.state IS NOT OLD.state OR NEW.size_bytes IS NOT OLD.size_bytes OR
+    NEW.file_bytes IS NOT OLD.file_bytes OR NEW.created_at IS NOT OLD.created_at OR
+    NEW.sealed_at IS NOT OLD.sealed_at)
+BEGIN
+    SELECT RAISE(ABORT, 'version is sealed and immutable');
+END;
+
+-- Every promotion, newest last. Rollback marks the newest live entry rolled back, so the live entries form
+-- a stack that rollback pops one at a time.
+CREATE TABLE promotions (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    promoted_at INTEGER NOT NULL,
+    rolled_back_at INTEGER
+) STRICT;
+CREATE INDEX promotions_image ON promotions(image_id, id);
+CREATE INDEX promotions_version ON promotions(version_id);
+
+CREATE TABLE groups (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    image_id INTEGER REFERENCES images(id),
+    persistent INTEGER NOT NULL DEFAULT 0 CHECK (persistent IN (0, 1)),
+    description TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX groups_image ON groups(image_id);
+
+-- image_id and persistent NULL mean "inherit from the group".
+CREATE TABLE nodes (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    mac TEXT NOT NULL UNIQUE CHECK (length(mac) = 17 AND mac = lower(mac)),
+    group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL,
+    image_id INTEGER REFERENCES images(id),
+    persistent INTEGER CHECK (persistent IN (0, 1)),
+    enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    iqn TEXT NOT NULL UNIQUE,
+    chap_user TEXT NOT NULL,
+    chap_secret TEXT NOT NULL,
+    fixed_ip TEXT UNIQUE,
+    created_at INTEGER NOT NULL,
+    disk_version_id INTEGER REFERENCES versions(id),
+    disk_path TEXT,
+    last_boot_at INTEGER,
+    state TEXT NOT NULL DEFAULT 'new'
+) STRICT;
+CREATE INDEX nodes_group ON nodes(group_id);
+CREATE INDEX nodes_image ON nodes(image_id);
+CREATE INDEX nodes_disk_version ON nodes(disk_version_id);
+
+CREATE TABLE discovered (
+    mac TEXT PRIMARY KEY,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    arch TEXT NOT NULL DEFAULT '',
+    vendor_class TEXT NOT NULL DEFAULT '',
+    seen_count INTEGER NOT NULL DEFAULT 1
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE leases (
+    mac TEXT PRIMARY KEY,
+    ip TEXT NOT NULL UNIQUE,
+    expires_at INTEGER NOT NULL,
+    hostname TEXT NOT NULL DEFAULT ''
+) STRICT, WITHOUT ROWID;
+
+-- AUTOINCREMENT: ids are never reused after a prune, so "events since id N" stays correct for live streams.
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    node_id INTEGER REFERENCES nodes(id) ON DELETE SET NULL,
+    mac TEXT,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE INDEX events_node_at ON events(node_id, at);
+CREATE INDEX events_at ON events(at);
+
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE INDEX audit_at ON audit(at);
+)sql";
+
+constexpr std::array<std::string_view, 1> scripts{schema_v1};
+
+}  // namespace
+
+std::span<const std::string_view> migration_scripts() noexcept {
+    return scripts;
+}
+
+int latest_schema_version() noexcept {
+    return static_cast<int>(scripts.size());
+}
+
+int schema_version(sqlite::Database& db) {
+    auto query = db.prepare("PRAGMA user_version");
+    query->step();
+    return static_cast<int>(query->int64(0));
+}
+
+void migrate(sqlite::Database& db) {
+    const int current = schema_version(db);
+    if (current > latest_schema_version()) {
+        throw Error("catalog schema version " + std::to_string(current) +
+                    " is newer than this build supports (" + std::to_string(latest_schema_version()) +
+                    "); upgrade bootherd or restore a matching backup");
+    }
+    for (int version = current; version < latest_schema_version(); ++version) {
+        sqlite::Transaction tx(db);
+        db.exec(scripts[static_cast<std::size_t>(version)]);
+        db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+        tx.commit();
+    }
+}
+
+}  // namespace bootherd::db

@@ -1,0 +1,116 @@
+#pragma once
+// Enrolled machines: identity (name, MAC), what they boot (image, directly or through their group), their
+// iSCSI identity, and the state of their current disk.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/sqlite.hpp"
+
+namespace bootherd::db {
+
+struct Node {
+    std::int64_t id = 0;
+    std::string name{};
+    std::string mac{};  // aa:bb:cc:dd:ee:ff
+    std::optional<std::int64_t> group_id{};
+    std::optional<std::int64_t> image_id;  // explicit choice; nullopt = the group's
+    std::optional<bool> persistent;        // explicit choice; nullopt = the group's
+    bool enabled = true;
+    std::string iqn{};
+    std::string chap_user{};
+    std::string chap_secret{};
+    std::optional<std::string> fixed_ip{};
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> disk_version_id{};  // the version its current disk sits on
+    std::optional<std::string> disk_path{};
+    std::optional<std::int64_t> last_boot_at{};
+    std::string state{};
+    // Resolved through the group.
+    std::optional<std::int64_t> effective_image_id{};
+    bool effective_persistent = false;
+};
+
+struct NewNode {
+    std::string name{};
+    std::string mac{};  // any form normalize_mac accepts
+    std::optional<std::int64_t> group_id{};
+    std::optional<std::int64_t> image_id{};
+    std::optional<bool> persistent{};
+    std::optional<std::string> fixed_ip{};  // dotted IPv4
+    bool enabled = true;
+};
+
+// Fields to change; an empty outer optional leaves the field as it is.
+struct NodeChanges {
+    std::optional<std::string> name{};
+    std::optional<std::string> mac{};
+    std::optional<std::optional<std::int64_t>> group_id{};
+    std::optional<std::optional<std::int64_t>> image_id{};
+    std::optional<std::optional<bool>> persistent{};
+    std::optional<std::optional<std::string>> fixed_ip{};
+    std::optional<bool> enabled{};
+};
+
+struct NodeFilter {
+    std::optional<std::int64_t> group_id{};
+    std::optional<std::int64_t> image_id{};  // matches the effective image
+    std::string search{};                    // substring of name or MAC, case-insensitive
+    std::int64_t limit = 100;                // 1..10000
+    std::int64_t offset = 0;
+};
+
+struct NodePage {
+    std::vector<Node> nodes{};  // ordered by name
+    std::int64_t total = 0;     // matches before paging
+};
+
+struct ImportProblem {
+    std::size_t line = 0;  // 1-based line in the CSV text
+    std::string field{};   // column name, or "csv" for syntax and shape errors
+    std::string message{};
+};
+
+struct ImportReport {
+    std::size_t rows = 0;      // data rows seen
+    std::size_t imported = 0;  // rows written (0 unless every row was valid and validate_only was false)
+    std::vector<ImportProblem> problems{};
+    bool ok() const noexcept { return problems.empty(); }
+};
+
+// Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
+class NodesRepo {
+  public:
+    explicit NodesRepo(sqlite::Database& db) : db_(db) {}
+
+    // Validates, then enrols with a generated IQN and random CHAP credentials. InvalidArgument or Conflict
+    // name the offending field.
+    Node add(const NewNode& node);
+    std::optional<Node> find(std::int64_t id);
+    std::optional<Node> find_by_name(std::string_view name);
+    std::optional<Node> find_by_mac(std::string_view mac);  // any accepted MAC form
+    Node get(std::int64_t id);                              // NotFound
+    NodePage list(const NodeFilter& filter);
+    Node update(std::int64_t id, const NodeChanges& changes);
+    void remove(std::int64_t id);
+
+    // The node's disk now sits on `version_id` (or has none).
+    void set_disk(std::int64_t id, std::optional<std::int64_t> version_id,
+                  std::optional<std::string> disk_path);
+    // A boot milestone: sets the state and the last boot time.
+    void record_boot(std::int64_t id, std::string_view state, std::int64_t at_ms);
+    void set_state(std::int64_t id, std::string_view state);
+
+    // CSV enrolment with columns name,mac[,image][,group][,persistent] (header row required, any order). The
+    // whole file is checked first; rows are written in one transaction only if none has a problem and
+    // validate_only is false.
+    ImportReport import_csv(std::string_view text, bool validate_only = false);
+
+  private:
+    sqlite::Database& db_;
+};
+
+}  // namespace bootherd::db

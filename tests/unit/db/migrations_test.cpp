@@ -1,0 +1,120 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "db/catalog.hpp"
+#include "db/migrations.hpp"
+#include "temp_dir.hpp"
+
+using namespace bootherd::db;
+
+namespace {
+
+std::string pragma_text(sqlite::Database& db, const char* pragma) {
+    auto query = db.prepare_uncached(std::string("PRAGMA ") + pragma);
+    REQUIRE(query.step());
+    return query.text(0);
+}
+
+}  // namespace
+
+TEST_CASE("a new catalog file gets the full schema and the connection settings") {
+    test::TempDir dir;
+    auto catalog = Catalog::open(dir.path() / "catalog.db");
+    auto session = catalog.session();
+    auto& db = session.database();
+    CHECK(schema_version(db) == latest_schema_version());
+    CHECK(pragma_text(db, "journal_mode") == "wal");
+    CHECK(pragma_text(db, "foreign_keys") == "1");
+    CHECK(pragma_text(db, "synchronous") == "1");  // NORMAL
+    CHECK(pragma_text(db, "busy_timeout") == "5000");
+    for (const char* table :
+         {"images", "versions", "promotions", "groups", "nodes", "discovered", "leases", "events", "audit"}) {
+        auto query =
+            db.prepare_uncached("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?");
+        query.bind_all(table);
+        REQUIRE(query.step());
+        CHECK_MESSAGE(query.int64(0) == 1, table);
+    }
+}
+
+TEST_CASE("re-opening a catalog keeps its data and applies nothing twice") {
+    test::TempDir dir;
+    const auto path = dir.path() / "catalog.db";
+    {
+        auto catalog = Catalog::open(path);
+        catalog.session().images().create("win11");
+    }
+    auto catalog = Catalog::open(path);
+    auto session = catalog.session();
+    CHECK(schema_version(session.database()) == latest_schema_version());
+    REQUIRE(session.images().list().size() == 1);
+    CHECK(session.images().list().front().name == "win11");
+    // Migrating an up-to-date database is a no-op.
+    migrate(session.database());
+    CHECK(session.images().list().size() == 1);
+}
+
+TEST_CASE("a catalog written by a newer build is refused with a clear message") {
+    test::TempDir dir;
+    const auto path = dir.path() / "catalog.db";
+    {
+        auto db = sqlite::Database::open(path.string());
+        db.exec("PRAGMA user_version = " + std::to_string(latest_schema_version() + 1));
+    }
+    try {
+        Catalog::open(path);
+        FAIL("opening a future schema must throw");
+    } catch (const Error& e) {
+        const std::string message = e.what();
+        CHECK(message.find("newer") != std::string::npos);
+        CHECK(message.find(std::to_string(latest_schema_version() + 1)) != std::string::npos);
+    }
+}
+
+TEST_CASE("a failing migration script leaves the database at its previous version") {
+    auto db = sqlite::Database::open(":memory:");
+    db.exec("CREATE TABLE images (id INTEGER PRIMARY KEY)");  // clashes with the first script
+    CHECK_THROWS_AS(migrate(db), SqliteError);
+    CHECK(schema_version(db) == 0);
+    auto query = db.prepare_uncached("SELECT count(*) FROM sqlite_schema WHERE name = 'nodes'");
+    REQUIRE(query.step());
+    CHECK(query.int64(0) == 0);
+}
+
+TEST_CASE("transactions roll back unless committed, and nest as savepoints") {
+    auto db = sqlite::Database::open(":memory:");
+    db.exec("CREATE TABLE t (v INTEGER)");
+    auto count = [&db] {
+        auto query = db.prepare("SELECT count(*) FROM t");
+        query->step();
+        return query->int64(0);
+    };
+    {
+        sqlite::Transaction tx(db);
+        db.exec("INSERT INTO t VALUES (1)");
+    }
+    CHECK(count() == 0);
+    {
+        sqlite::Transaction outer(db);
+        db.exec("INSERT INTO t VALUES (1)");
+        {
+            sqlite::Transaction inner(db);
+            db.exec("INSERT INTO t VALUES (2)");
+        }
+        {
+            sqlite::Transaction inner(db);
+            db.exec("INSERT INTO t VALUES (3)");
+            inner.commit();
+        }
+        outer.commit();
+    }
+    CHECK(count() == 2);
+    CHECK_FALSE(db.in_transaction());
+}
+
+TEST_CASE("a cached statement cannot be used re-entrantly") {
+    auto db = sqlite::Database::open(":memory:");
+    auto first = db.prepare("SELECT 1");
+    CHECK_THROWS_AS(db.prepare("SELECT 1"), Error);
+}
