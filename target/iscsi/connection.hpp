@@ -1,0 +1,174 @@
+#pragma once
+// One TCP connection (= one session, MaxConnections=1): a coroutine reading PDUs, a coroutine writing the
+// outgoing queue, and a watchdog for the login and idle timeouts, all on one strand. SCSI commands that touch
+// the backend run on the disk pool and post their completion back to the strand.
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "target/iscsi/login.hpp"
+#include "target/iscsi/pdu.hpp"
+#include "target/iscsi/server.hpp"
+#include "target/iscsi/session.hpp"
+#include "target/iscsi/task_management.hpp"
+
+namespace bootherd::iscsi {
+
+struct ServerContext;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+  public:
+    using Executor = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+    // `socket` must have been opened on `strand`.
+    Connection(boost::asio::ip::tcp::socket socket, Executor strand, ServerContext& context);
+    ~Connection();
+
+    void start();
+    // Graceful: stop reading, finish in-flight commands, send their status, then close. Thread-safe.
+    void shutdown();
+    // Immediate: drops the connection (session reinstatement, cold reset). Thread-safe.
+    void close(std::string reason);
+
+    // Identity, valid once in_full_feature() (published before the flag).
+    bool in_full_feature() const { return full_feature_.load(std::memory_order_acquire); }
+    const std::string& initiator_name() const { return initiator_name_; }
+    std::uint64_t isid() const { return isid_; }
+    const std::string& target_iqn() const { return target_iqn_; }
+    SessionInfo info() const;
+
+    // Aborts this session's tasks on `lun` (all LUNs if empty) on behalf of another session's task management
+    // function, then calls `done` (from this connection's strand) once none of them can touch the disk.
+    void abort_for_other_session(std::optional<std::uint64_t> lun, scsi::Nexus by, bool notify_cleared,
+                                 std::function<void()> done);
+
+  private:
+    enum class Phase { login, full_feature, draining, closed };
+
+    struct Outgoing {
+        enum class Kind : std::uint8_t { control, task } kind = Kind::control;
+        enum class Numbers : std::uint8_t { as_built, current, advance } numbers = Numbers::as_built;
+        Bhs bhs{};
+        std::vector<std::uint8_t> data;  // keeps its capacity across reuse
+        TaskSlot* slot = nullptr;
+        bool starts_digests = false;  // the final login response: digests apply to every later PDU
+    };
+
+    struct Waiter {
+        std::vector<std::uint16_t> slots;  // local tasks still able to touch the disk
+        std::size_t remote_pending = 0;    // other sessions still aborting
+        std::function<void()> done;
+    };
+
+    // Each coroutine holds `self` so that the connection outlives it.
+    boost::asio::awaitable<void> read_loop(std::shared_ptr<Connection> self);
+    boost::asio::awaitable<void> write_loop(std::shared_ptr<Connection> self);
+    boost::asio::awaitable<void> watchdog(std::shared_ptr<Connection> self);
+
+    // Reading the data segment of the current PDU (plus padding and digest).
+    boost::asio::awaitable<bool> read_segment(
+        std::span<std::byte> destination);  // false: closed or digest error
+    boost::asio::awaitable<bool> read_segment_to_buffer(std::uint32_t length);
+    boost::asio::awaitable<bool> discard_segment(std::uint32_t length);
+
+    // PDU handlers; false ends the read loop.
+    boost::asio::awaitable<bool> on_login(const LoginRequest& request, std::uint32_t length);
+    boost::asio::awaitable<bool> on_command(const ScsiCommand& command, std::uint32_t length);
+    boost::asio::awaitable<bool> on_data_out(const DataOut& data, std::uint32_t length);
+    boost::asio::awaitable<bool> on_nop_out(const NopOut& nop, std::uint32_t length);
+    boost::asio::awaitable<bool> on_text(const TextRequest& text, std::uint32_t length);
+    void on_task_management(const TaskManagementRequest& request);
+    void on_logout(const LogoutRequest& request);
+
+    void enter_full_feature(const LoginRequest& request);
+    void send_r2ts(TaskSlot& slot);
+    void execute(TaskSlot& slot);
+    void on_executed(TaskSlot& slot);
+    void abort_local(std::optional<std::uint64_t> lun, std::optional<std::uint32_t> task_tag, Waiter& waiter);
+    void task_finished(std::uint16_t slot_index);
+    void check_waiters();
+    void add_waiter(std::unique_ptr<Waiter> waiter);
+    void finish_task_management(std::uint32_t task_tag, const TmfPlan& plan);
+
+    // Outgoing queue.
+    Outgoing* push(Outgoing::Kind kind, Outgoing::Numbers numbers);
+    void queue_reject(RejectReason reason, const Bhs& rejected);
+    void queue_text_response(const TextRequest& request);
+    boost::asio::awaitable<bool> send_control(Outgoing& entry);
+    boost::asio::awaitable<bool> send_task(TaskSlot& slot);
+    void wake_writer();
+    void begin_drain(const char* reason);
+    void maybe_finish_drain();
+    void close_on_strand(const std::string& reason);
+    std::chrono::steady_clock::time_point deadline() const;
+
+    ServerContext& context_;
+    boost::asio::ip::tcp::socket socket_;
+    Executor strand_;
+    boost::asio::steady_timer writer_wake_;
+    boost::asio::steady_timer reader_wake_;
+    boost::asio::steady_timer watchdog_timer_;
+    std::string peer_;
+    std::string portal_;  // "<ip>:<port>" of the local end, for TargetAddress
+    std::chrono::steady_clock::time_point accepted_at_;
+    std::chrono::steady_clock::time_point last_activity_;
+
+    Phase phase_ = Phase::login;
+    std::string end_reason_;
+    std::optional<LoginMachine> login_;
+    std::uint32_t login_stat_sn_ = 0;
+    bool login_started_ = false;
+    std::unique_ptr<Session> session_;
+    bool header_digest_ = false;  // receive side; the send side switches after the final login response
+    bool data_digest_ = false;
+    bool tx_header_digest_ = false;
+    bool tx_data_digest_ = false;
+    std::uint32_t max_receive_ = kDefaultMaxRecvDataSegmentLength;
+
+    // Identity, published by full_feature_.
+    std::string initiator_name_;
+    std::uint64_t isid_ = 0;
+    std::string target_iqn_;
+    std::atomic<bool> full_feature_{false};
+    std::atomic<std::uint64_t> bytes_read_{0}, bytes_written_{0}, commands_{0};
+
+    // Receive side.
+    Bhs rx_bhs_{};
+    std::array<std::uint8_t, kMaxAhsSize> rx_ahs_{};
+    std::vector<std::uint8_t> rx_data_;
+    bool digest_error_ = false;
+    std::vector<std::uint8_t> text_pending_;  // Text Request continuation (C bit)
+    std::string text_reply_;                  // Text Response continuation
+    std::size_t text_reply_sent_ = 0;
+
+    // Send side: a fixed ring of outgoing entries, scatter/gather straight from task buffers.
+    std::size_t ring_capacity_;
+    std::unique_ptr<Outgoing[]> ring_;
+    std::size_t ring_head_ = 0;
+    std::size_t ring_count_ = 0;
+    std::size_t control_queued_ = 0;
+    bool reader_waiting_ = false;
+    struct PduScratch {
+        std::array<std::uint8_t, kBhsSize + 4> header{};  // BHS + header digest
+        std::array<std::uint8_t, 8> trailer{};            // padding + data digest
+    };
+    std::vector<PduScratch> tx_scratch_;
+    std::vector<boost::asio::const_buffer> tx_buffers_;
+
+    std::vector<std::unique_ptr<Waiter>> waiters_;
+    std::size_t executing_ = 0;
+};
+
+}  // namespace bootherd::iscsi

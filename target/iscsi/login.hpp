@@ -1,0 +1,102 @@
+#pragma once
+// The login phase (RFC 7143 §6.3): security stage (AuthMethod None or CHAP/MD5, one-way or mutual) and the
+// operational stage, as a pure state machine fed one Login Request at a time. No sockets, no clocks.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "target/iscsi/chap.hpp"
+#include "target/iscsi/negotiation.hpp"
+#include "target/iscsi/pdu.hpp"
+#include "target/iscsi/target_directory.hpp"
+#include "target/iscsi/text.hpp"
+
+namespace bootherd::iscsi {
+
+struct LoginStatus {
+    std::uint8_t status_class = 0;
+    std::uint8_t detail = 0;
+};
+namespace login_status {
+inline constexpr LoginStatus success{0, 0};
+inline constexpr LoginStatus initiator_error{2, 0};
+inline constexpr LoginStatus authentication_failure{2, 1};
+inline constexpr LoginStatus authorization_failure{2, 2};
+inline constexpr LoginStatus not_found{2, 3};
+inline constexpr LoginStatus unsupported_version{2, 5};
+inline constexpr LoginStatus missing_parameter{2, 7};
+inline constexpr LoginStatus session_does_not_exist{2, 10};
+inline constexpr LoginStatus target_error{3, 0};
+}  // namespace login_status
+
+inline constexpr std::uint8_t kSecurityStage = 0;
+inline constexpr std::uint8_t kOperationalStage = 1;
+inline constexpr std::uint8_t kFullFeaturePhase = 3;
+
+struct LoginReply {
+    LoginResponse header;
+    std::string text;
+};
+
+// Makes a CHAP challenge; tests substitute a fixed one.
+using ChallengeSource = std::function<chap::Challenge()>;
+
+class LoginMachine {
+  public:
+    enum class State { in_progress, complete, failed };
+
+    LoginMachine(const TargetDirectory& targets, std::uint16_t portal_group_tag,
+                 std::function<std::uint16_t()> allocate_tsih,
+                 ChallengeSource challenges = chap::make_challenge);
+
+    // Processes one Login Request and its data segment; returns the response to send.
+    LoginReply handle(const LoginRequest& request, std::span<const std::uint8_t> data);
+
+    State state() const { return state_; }
+    const std::string& failure_reason() const { return failure_reason_; }
+
+    // Valid once known (after the first PDU) and through completion.
+    bool discovery() const { return discovery_; }
+    const std::string& initiator_name() const { return initiator_name_; }
+    std::uint64_t isid() const { return isid_; }
+    std::uint16_t tsih() const { return tsih_; }
+    const std::shared_ptr<const TargetNode>& target() const { return target_; }
+    SessionParams params() const { return negotiator_.params(); }
+
+  private:
+    enum class Auth { not_started, wait_algorithm, wait_response, done };
+
+    LoginReply fail(const LoginRequest& request, LoginStatus status, std::string reason);
+    // Returns a failure status (class != 0) when the keys make the login impossible.
+    std::optional<LoginStatus> process_keys(std::string& response);
+    std::optional<LoginStatus> identify(const std::vector<KeyValue>& pairs);
+    std::optional<LoginStatus> verify_chap_response(const std::vector<KeyValue>& pairs,
+                                                    std::string& response);
+    bool auth_required() const { return !discovery_ && target_ && target_->chap.has_value(); }
+
+    const TargetDirectory& targets_;
+    std::uint16_t portal_group_tag_;
+    std::function<std::uint16_t()> allocate_tsih_;
+    ChallengeSource challenges_;
+
+    State state_ = State::in_progress;
+    std::string failure_reason_;
+    unsigned pdus_ = 0;
+    std::uint8_t stage_ = kSecurityStage;
+    bool identified_ = false;
+    bool discovery_ = false;
+    std::string initiator_name_;
+    std::uint64_t isid_ = 0;
+    std::uint16_t tsih_ = 0;
+    std::shared_ptr<const TargetNode> target_;
+    Negotiator negotiator_{false};
+    Auth auth_ = Auth::not_started;
+    chap::Challenge challenge_{};
+    std::vector<std::uint8_t> pending_text_;  // accumulated across C-bit PDUs
+};
+
+}  // namespace bootherd::iscsi

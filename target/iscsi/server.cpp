@@ -1,0 +1,176 @@
+#include "target/iscsi/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <system_error>
+#include <thread>
+
+#include "common/log.hpp"
+#include "target/iscsi/connection.hpp"
+#include "target/iscsi/server_context.hpp"
+
+namespace bootherd::iscsi {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds kStopGrace{10};  // in-flight commands get this long before connections are cut
+
+unsigned cores() {
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+unsigned disk_threads(const ServerOptions& o) {
+    return o.disk_threads != 0 ? o.disk_threads : std::max(8u, 4 * cores());
+}
+
+}  // namespace
+
+struct Server::Impl {
+    Impl(ServerOptions options, std::shared_ptr<TargetDirectory> targets)
+        : context(options, std::move(targets), disk_threads(options)) {}
+
+    asio::awaitable<void> accept_loop(tcp::acceptor& acceptor);
+
+    asio::io_context io;
+    ServerContext context;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+    std::vector<tcp::endpoint> endpoints;
+    std::vector<std::thread> threads;
+    mutable std::mutex mutex;
+    std::condition_variable stopped_changed;
+    bool started = false;
+    bool stopping = false;
+    bool stopped = false;
+};
+
+asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor& acceptor) {
+    asio::steady_timer backoff(io);
+    while (acceptor.is_open()) {
+        auto strand = asio::make_strand(io);
+        auto [ec, socket] = co_await acceptor.async_accept(strand, kNoThrow);
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+        if (ec) {
+            // Typically out of file descriptors: back off instead of spinning.
+            log::warn("iSCSI accept failed: ", ec.message());
+            backoff.expires_after(std::chrono::milliseconds(100));
+            co_await backoff.async_wait(kNoThrow);
+            continue;
+        }
+        if (context.registry.size() >= context.options.max_connections) {
+            log::warn("iSCSI connection refused: max_connections (", context.options.max_connections,
+                      ") reached");
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
+        auto connection = std::make_shared<Connection>(std::move(socket), strand, context);
+        context.registry.add(connection);
+        connection->start();
+    }
+}
+
+Server::Server(ServerOptions options, std::shared_ptr<TargetDirectory> targets)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(targets))) {}
+
+Server::~Server() {
+    stop();
+}
+
+void Server::start() {
+    const std::lock_guard lock(impl_->mutex);
+    if (impl_->started) return;
+    for (const tcp::endpoint& endpoint : impl_->context.options.listen) {
+        auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+        acceptor->open(endpoint.protocol());
+        acceptor->set_option(asio::socket_base::reuse_address(true));
+        if (endpoint.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true));
+        acceptor->bind(endpoint);
+        acceptor->listen(asio::socket_base::max_listen_connections);
+        impl_->endpoints.push_back(acceptor->local_endpoint());
+        impl_->acceptors.push_back(std::move(acceptor));
+    }
+    for (auto& acceptor : impl_->acceptors) {
+        asio::co_spawn(impl_->io, impl_->accept_loop(*acceptor), asio::detached);
+        log::info("iSCSI target listening on ", acceptor->local_endpoint());
+    }
+    impl_->work.emplace(impl_->io.get_executor());
+    const unsigned n =
+        impl_->context.options.network_threads != 0 ? impl_->context.options.network_threads : cores();
+    for (unsigned i = 0; i < n; ++i)
+        impl_->threads.emplace_back([io = &impl_->io] { io->run(); });
+    impl_->started = true;
+}
+
+std::vector<tcp::endpoint> Server::local_endpoints() const {
+    const std::lock_guard lock(impl_->mutex);
+    return impl_->endpoints;
+}
+
+void Server::stop() {
+    {
+        std::unique_lock lock(impl_->mutex);
+        if (!impl_->started) return;
+        if (impl_->stopping) {  // another thread is stopping: wait for it
+            impl_->stopped_changed.wait(lock, [&] { return impl_->stopped; });
+            return;
+        }
+        impl_->stopping = true;
+    }
+    asio::post(impl_->io, [impl = impl_.get()] {
+        for (auto& acceptor : impl->acceptors) {
+            boost::system::error_code ignored;
+            acceptor->close(ignored);
+        }
+    });
+    for (const auto& connection : impl_->context.registry.all())
+        connection->shutdown();
+    const auto give_up = std::chrono::steady_clock::now() + kStopGrace;
+    while (impl_->context.registry.size() > 0 && std::chrono::steady_clock::now() < give_up)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (const auto& connection : impl_->context.registry.all())
+        connection->close("server stopped");
+    impl_->work.reset();
+    for (auto& thread : impl_->threads)
+        thread.join();
+    impl_->threads.clear();
+    impl_->context.disk_pool.join();
+    std::set<scsi::TargetDevice*> flushed;
+    for (const auto& node : impl_->context.targets->all()) {
+        if (node->device && flushed.insert(node->device.get()).second) node->device->flush_all();
+    }
+    log::info("iSCSI target stopped");
+    const std::lock_guard lock(impl_->mutex);
+    impl_->stopped = true;
+    impl_->stopped_changed.notify_all();
+}
+
+void Server::wait() {
+    std::unique_lock lock(impl_->mutex);
+    impl_->stopped_changed.wait(lock, [&] { return impl_->stopped || !impl_->started; });
+}
+
+std::vector<SessionInfo> Server::sessions() const {
+    std::vector<SessionInfo> result;
+    for (const auto& connection : impl_->context.registry.all()) {
+        if (connection->in_full_feature()) result.push_back(connection->info());
+    }
+    return result;
+}
+
+}  // namespace bootherd::iscsi

@@ -1,0 +1,52 @@
+#pragma once
+// The iSCSI target server: listens on portals, runs logins and sessions, drives each target's SCSI device.
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "target/iscsi/target_directory.hpp"
+
+namespace bootherd::iscsi {
+
+struct ServerOptions {
+    std::vector<boost::asio::ip::tcp::endpoint> listen;  // port 0 allowed (tests)
+    unsigned network_threads = 0;                        // 0: one per core
+    unsigned disk_threads = 0;                           // 0: 4 per core, at least 8
+    std::chrono::seconds idle_timeout{120};  // reap connections idle this long (iPXE abandons sessions)
+    std::chrono::seconds login_timeout{15};  // a connection must finish its login within this
+    std::size_t max_connections = 4096;
+    std::uint32_t queue_depth = 128;  // CmdSN window per session
+    std::uint16_t portal_group_tag = 1;
+};
+
+struct SessionInfo {
+    std::string initiator_name, target_iqn, peer;
+    std::uint64_t isid = 0;
+    std::uint64_t bytes_read = 0, bytes_written = 0, commands = 0;
+};
+
+class Server {
+  public:
+    Server(ServerOptions options, std::shared_ptr<TargetDirectory> targets);
+    ~Server();  // stops
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    void start();  // binds + accepts; throws std::system_error on bind failure
+    std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
+    // Graceful: stop accepting, let in-flight commands finish, flush every device, close connections.
+    // Must not be called from a network thread.
+    void stop();
+    void wait();  // blocks until stopped
+    std::vector<SessionInfo> sessions() const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bootherd::iscsi
