@@ -1,0 +1,46 @@
+#pragma once
+// A disk served from a chain of image files: child -> parent -> ... -> base. Reads resolve each sector from
+// the nearest layer that has it; writes, unmaps and flushes go to the top layer, which must be a VHDX opened
+// read-write (every parent is always read-only).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "block/block_device.hpp"
+#include "imagestore/layer.hpp"
+#include "imagestore/vhdx_file.hpp"
+
+namespace bootherd::imagestore {
+
+class ImageChain final : public block::BlockDevice {
+  public:
+    // layers[0] is the top. `writable_top` is layers[0] when the chain is writable, else null.
+    ImageChain(std::vector<std::shared_ptr<Layer>> layers, std::shared_ptr<VhdxFile> writable_top);
+
+    block::Geometry geometry() const override;
+    std::error_code read(std::uint64_t offset, std::span<std::byte> out) override;
+    std::error_code write(std::uint64_t offset, std::span<const std::byte> data, bool fua) override;
+    std::error_code flush() override;
+    std::error_code unmap(std::uint64_t offset, std::uint64_t length) override;
+    std::error_code write_same(std::uint64_t offset, std::uint64_t length, std::span<const std::byte> pattern,
+                               bool may_unmap) override;
+    std::error_code extent_at(std::uint64_t offset, std::uint64_t max_length, Extent& out) override;
+    std::string describe() const override;
+
+    const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
+    // Commits and closes the writable top; throws ImageError on failure.
+    void close();
+
+  private:
+    void read_from(std::size_t level, std::uint64_t offset, std::span<std::byte> out) const;
+    std::error_code check(std::uint64_t offset, std::uint64_t length, bool for_write) const;
+
+    std::vector<std::shared_ptr<Layer>> layers_;
+    std::shared_ptr<VhdxFile> top_;
+};
+
+// Opens the image at `path` (raw, VHD or VHDX, detected from its contents) with its whole parent chain.
+// With read_only = false the top must be a VHDX. Throws ImageError.
+std::shared_ptr<ImageChain> open_image(const std::string& path, bool read_only);
+
+}  // namespace bootherd::imagestore

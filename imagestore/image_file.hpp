@@ -1,0 +1,36 @@
+#pragma once
+// An open image file: positional I/O that either completes or throws ImageError naming the file.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "imagestore/byte_source.hpp"
+
+namespace bootherd::imagestore {
+
+class ImageFile final : public ByteSource {
+  public:
+    enum class Access { read_only, read_write, create_new };
+    ImageFile(std::string path, Access access);
+    ~ImageFile() override;
+    ImageFile(const ImageFile&) = delete;
+    ImageFile& operator=(const ImageFile&) = delete;
+
+    const std::string& path() const noexcept { return path_; }
+    std::uint64_t size() const override;
+    void read_exact(std::uint64_t offset, std::span<std::byte> out) const override;
+    void write_all(std::uint64_t offset, std::span<const std::byte> data);
+    void resize(std::uint64_t new_size);
+    void sync();
+    // Deallocates file space so it reads as zeros; returns false when the file system cannot.
+    bool punch_hole(std::uint64_t offset, std::uint64_t length);
+
+  private:
+    [[noreturn]] void fail(const std::string& what) const;
+
+    std::string path_;
+    int fd_ = -1;
+};
+
+}  // namespace bootherd::imagestore
