@@ -1,0 +1,52 @@
+#pragma once
+// The DHCP service on Asio: UDP sockets bound to one interface (SO_BINDTODEVICE) on the DHCP server port and,
+// for ProxyDHCP, the PXE port 4011. Datagrams are decoded, handed to the DhcpEngine and its reply is sent
+// where RFC 2131 §4.1 says. Malformed datagrams are dropped with a rate-limited log line. Runs on the
+// executor passed in; run it on one thread (the engine is not locked).
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <optional>
+#include <string>
+
+#include "boot/dhcp_engine.hpp"
+#include "boot/rate_limited_log.hpp"
+
+namespace bootherd::boot {
+
+struct DhcpServerConfig {
+    std::string interface;  // required: the service never answers on other interfaces
+    std::uint16_t server_port = 67;
+    std::uint16_t client_port = 68;
+    std::uint16_t pxe_port = 4011;
+    bool listen_pxe_port = true;  // ProxyDHCP needs it; harmless in full mode
+};
+
+class DhcpServer {
+  public:
+    // `engine` must outlive the server.
+    DhcpServer(boost::asio::any_io_executor executor, DhcpServerConfig config, DhcpEngine& engine);
+
+    // Binds the sockets (throws std::system_error, std::invalid_argument without an interface) and starts
+    // serving.
+    void start();
+    void stop();
+
+    // The bound ports (differ from the configured ones only when those were 0).
+    std::uint16_t server_port() const;
+    std::optional<std::uint16_t> pxe_port() const;
+
+  private:
+    boost::asio::awaitable<void> serve(boost::asio::ip::udp::socket& socket, DhcpPort port);
+    boost::asio::ip::udp::endpoint reply_endpoint(const DhcpDestination& destination,
+                                                  const boost::asio::ip::udp::endpoint& source) const;
+
+    boost::asio::any_io_executor executor_;
+    DhcpServerConfig config_;
+    DhcpEngine& engine_;
+    boost::asio::ip::udp::socket server_socket_;
+    std::optional<boost::asio::ip::udp::socket> pxe_socket_;
+    RateLimitedLog drop_log_{10, std::chrono::seconds(10)};
+};
+
+}  // namespace bootherd::boot

@@ -1,0 +1,59 @@
+#pragma once
+// What the TFTP server serves: files under one root directory, plus generated content (per-node iPXE scripts
+// as a TFTP fallback) registered by path prefix. Path rules: '\' is read as '/', leading '/' are dropped so
+// absolute paths resolve inside the root, ".." components are refused, and a path whose real location
+// (after following symlinks) is outside the root is refused.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "boot/tftp_packet.hpp"
+#include "boot/tftp_transfer.hpp"
+
+namespace bootherd::boot {
+
+// The content for a path under the prefix it was registered with, or nullopt when it has none (the
+// server then answers "file not found"). Called on the server's I/O thread: keep it quick.
+using TftpGenerator = std::function<std::optional<std::string>(std::string_view path)>;
+
+struct TftpOpenResult {
+    std::unique_ptr<TftpContent> content;  // null on failure
+    TftpErrorCode error = TftpErrorCode::not_defined;
+    std::string message;
+};
+
+// Splits a requested name into safe relative components; nullopt for empty names and any ".." component.
+std::optional<std::string> normalize_tftp_path(std::string_view requested);
+
+class TftpFileSource {
+  public:
+    // Throws std::invalid_argument when root is not an existing directory.
+    explicit TftpFileSource(const std::filesystem::path& root);
+
+    void add_generator(std::string path_prefix, TftpGenerator generator);
+    TftpOpenResult open(std::string_view requested) const;
+
+    const std::filesystem::path& root() const { return root_; }
+
+  private:
+    std::filesystem::path root_;  // canonical
+    std::vector<std::pair<std::string, TftpGenerator>> generators_;
+};
+
+// In-memory content, for generated files and tests.
+class TftpMemoryContent : public TftpContent {
+  public:
+    explicit TftpMemoryContent(std::string bytes) : bytes_(std::move(bytes)) {}
+    std::uint64_t size() const override { return bytes_.size(); }
+    std::size_t read(std::uint64_t offset, std::span<std::uint8_t> into) override;
+
+  private:
+    std::string bytes_;
+};
+
+}  // namespace bootherd::boot

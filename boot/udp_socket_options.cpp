@@ -1,0 +1,18 @@
+#include "boot/udp_socket_options.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <string>
+#include <system_error>
+
+namespace bootherd::boot {
+
+void bind_to_device(boost::asio::ip::udp::socket& socket, std::string_view interface) {
+    const std::string name(interface);
+    if (::setsockopt(socket.native_handle(), SOL_SOCKET, SO_BINDTODEVICE, name.c_str(),
+                     static_cast<socklen_t>(name.size())) != 0)
+        throw std::system_error(errno, std::system_category(), "SO_BINDTODEVICE " + name);
+}
+
+}  // namespace bootherd::boot

@@ -1,0 +1,12 @@
+#pragma once
+// Socket settings shared by the DHCP, TFTP and Wake-on-LAN senders.
+#include <boost/asio/ip/udp.hpp>
+#include <string_view>
+
+namespace bootherd::boot {
+
+// SO_BINDTODEVICE: the socket sends and receives on this interface only. Throws std::system_error (needs
+// CAP_NET_RAW, or an unprivileged kernel allowance, when the socket is not already bound to it).
+void bind_to_device(boost::asio::ip::udp::socket& socket, std::string_view interface);
+
+}  // namespace bootherd::boot

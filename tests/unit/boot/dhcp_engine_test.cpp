@@ -1,0 +1,425 @@
+#include <doctest/doctest.h>
+
+#include "boot/dhcp_engine.hpp"
+#include "common/bytes.hpp"
+#include "dhcp_test_packets.hpp"
+#include "fakes.hpp"
+
+using namespace bootherd::boot;
+using namespace bootherd::boot::testing;
+using Kind = DhcpDestination::Kind;
+using namespace std::chrono_literals;
+
+namespace {
+
+Ipv4 ip(std::uint8_t last) {
+    return Ipv4({10, 0, 0, last});
+}
+
+DhcpConfig make_config(DhcpMode mode) {
+    DhcpConfig config;
+    config.mode = mode;
+    config.server_address = ip(1);
+    config.advertise_address = ip(1);
+    config.http_port = 8080;
+    config.pool_first = ip(100);
+    config.pool_last = ip(102);
+    config.subnet_mask = Ipv4({255, 255, 255, 0});
+    config.router = ip(254);
+    config.dns_servers = {ip(53), ip(54)};
+    config.domain_name = "lab.example";
+    return config;
+}
+
+struct Harness {
+    FakeNodeDirectory directory;
+    FakeLeaseStore leases;
+    FakeEventSink events;
+    std::optional<DhcpEngine> engine;
+    DhcpEngine::Clock::time_point now = DhcpEngine::Clock::time_point(std::chrono::hours(24 * 365 * 50));
+
+    explicit Harness(DhcpMode mode, bool discovery = false) : Harness(make_config(mode), discovery) {}
+    Harness(DhcpConfig config, bool discovery) {
+        config.discovery = discovery;
+        for (std::uint8_t i = 1; i <= 9; ++i) {
+            NodeRecord node;
+            node.name = "pc" + std::to_string(i);
+            directory.nodes[test_mac(i)] = node;
+        }
+        engine.emplace(config, directory, leases, events);
+    }
+
+    std::optional<DhcpReply> send(const DhcpPacket& request, DhcpPort port = DhcpPort::server,
+                                  Ipv4 source = Ipv4::any()) {
+        // Through the codec both ways, as the UDP server does.
+        const auto parsed = parse_dhcp_packet(serialize_dhcp_packet(request));
+        auto reply = engine->handle(parsed, {port, source}, now);
+        if (reply) reply->packet = parse_dhcp_packet(serialize_dhcp_packet(reply->packet));
+        return reply;
+    }
+};
+
+DhcpPacket with_options(DhcpPacket packet, std::optional<Ipv4> requested, std::optional<Ipv4> server_id) {
+    if (requested) packet.set_address_option(dhcp_option::requested_address, *requested);
+    if (server_id) packet.set_address_option(dhcp_option::server_identifier, *server_id);
+    return packet;
+}
+
+std::uint32_t u32_option(const DhcpPacket& packet, std::uint8_t code) {
+    const auto& value = packet.options.at(code);
+    REQUIRE(value.size() == 4);
+    return bootherd::load_be<std::uint32_t>(value.data());
+}
+
+}  // namespace
+
+TEST_CASE("dhcp proxy: BIOS and UEFI PXE clients get the matching iPXE build, no address") {
+    Harness h(DhcpMode::proxy);
+    auto reply = h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe));
+    REQUIRE(reply);
+    const auto& offer = reply->packet;
+    CHECK(offer.op == bootp_reply);
+    CHECK(offer.message_type() == DhcpMessageType::offer);
+    CHECK(offer.xid == 0x1234abcd);
+    CHECK(offer.client_mac() == test_mac(1));
+    CHECK(offer.yiaddr.is_unspecified());
+    CHECK(offer.siaddr == ip(1));
+    CHECK(offer.file == "undionly.kpxe");
+    CHECK(offer.vendor_class() == "PXEClient");
+    CHECK(offer.address_option(dhcp_option::server_identifier) == ip(1));
+    CHECK(parse_dhcp_suboptions(offer.options.at(dhcp_option::vendor_specific)).at(pxe_discovery_control) ==
+          std::vector<std::uint8_t>{8});
+    CHECK_FALSE(offer.has_option(dhcp_option::lease_time));
+    CHECK_FALSE(offer.has_option(dhcp_option::subnet_mask));
+    CHECK_FALSE(offer.has_option(dhcp_option::ipxe_encapsulated));
+    CHECK(reply->destination == DhcpDestination{Kind::broadcast, Ipv4::broadcast()});
+    CHECK(h.events.has("dhcp discover"));
+    CHECK(h.events.has("dhcp offer"));
+
+    reply = h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::uefi_pxe));
+    REQUIRE(reply);
+    CHECK(reply->packet.file == "ipxe.efi");
+}
+
+TEST_CASE("dhcp proxy: iPXE gets its script URL; custom URLs win") {
+    Harness h(DhcpMode::proxy);
+    auto reply = h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::ipxe));
+    REQUIRE(reply);
+    CHECK(reply->packet.file == "http://10.0.0.1:8080/boot/52:54:00:12:34:01.ipxe");
+    const auto& name = reply->packet.options.at(dhcp_option::bootfile_name);
+    CHECK(std::string(name.begin(), name.end()) == reply->packet.file);
+    CHECK_FALSE(reply->packet.has_option(dhcp_option::vendor_specific));
+    CHECK_FALSE(reply->packet.has_option(dhcp_option::ipxe_encapsulated));  // another server gives addresses
+
+    h.directory.nodes[test_mac(2)].boot_script_url = "http://boot.example/custom.ipxe";
+    reply = h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::ipxe));
+    REQUIRE(reply);
+    CHECK(reply->packet.file == "http://boot.example/custom.ipxe");
+}
+
+TEST_CASE("dhcp proxy: only DISCOVER on 67 and REQUEST on 4011 are answered") {
+    Harness h(DhcpMode::proxy);
+    auto request = client_packet(DhcpMessageType::request, test_mac(1), Firmware::bios_pxe);
+    request.ciaddr = ip(77);
+    CHECK_FALSE(h.send(request));
+    const auto reply = h.send(request, DhcpPort::pxe_server, ip(77));
+    REQUIRE(reply);
+    CHECK(reply->packet.message_type() == DhcpMessageType::ack);
+    CHECK(reply->packet.ciaddr == ip(77));
+    CHECK(reply->packet.file == "undionly.kpxe");
+    CHECK(reply->destination == DhcpDestination{Kind::request_source, ip(77)});
+    CHECK_FALSE(h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe),
+                       DhcpPort::pxe_server, ip(77)));
+}
+
+TEST_CASE("dhcp proxy: non-PXE, disabled, IA32 and unknown clients are ignored") {
+    Harness h(DhcpMode::proxy);
+    CHECK_FALSE(h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::plain_os)));
+    h.directory.nodes[test_mac(2)].enabled = false;
+    CHECK_FALSE(h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::bios_pxe)));
+    auto ia32 = client_packet(DhcpMessageType::discover, test_mac(3), Firmware::uefi_pxe);
+    ia32.set_option(dhcp_option::client_arch, {0, 6});
+    CHECK_FALSE(h.send(ia32));
+    CHECK_FALSE(h.send(client_packet(DhcpMessageType::discover, test_mac(0x42), Firmware::bios_pxe)));
+    CHECK(h.directory.discovered.empty());
+    auto server_message = client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe);
+    server_message.op = bootp_reply;
+    CHECK_FALSE(h.send(server_message));
+    auto bootp = client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe);
+    bootp.options.erase(dhcp_option::message_type);
+    CHECK_FALSE(h.send(bootp));
+}
+
+TEST_CASE("dhcp discovery: unknown PXE clients are recorded and served when discovery is on") {
+    Harness h(DhcpMode::proxy, true);
+    auto reply = h.send(client_packet(DhcpMessageType::discover, test_mac(0x42), Firmware::uefi_pxe));
+    REQUIRE(reply);
+    CHECK(reply->packet.file == "ipxe.efi");
+    REQUIRE(h.directory.discovered.size() == 1);
+    CHECK(h.directory.discovered[0].mac == test_mac(0x42));
+    CHECK(h.directory.discovered[0].client_arch == 7);
+    CHECK(h.directory.discovered[0].vendor_class == "PXEClient:Arch:00007:UNDI:003016");
+    reply = h.send(client_packet(DhcpMessageType::discover, test_mac(0x42), Firmware::ipxe));
+    REQUIRE(reply);
+    CHECK(reply->packet.file == "http://10.0.0.1:8080/boot/52:54:00:12:34:42.ipxe");
+    // Unknown clients that are not PXE stay unanswered even with discovery on.
+    CHECK_FALSE(h.send(client_packet(DhcpMessageType::discover, test_mac(0x43), Firmware::plain_os)));
+    CHECK(h.directory.discovered.size() == 2);
+}
+
+TEST_CASE("dhcp full: DISCOVER, OFFER, REQUEST, ACK with all network options and no-pxedhcp for iPXE") {
+    Harness h(DhcpMode::full);
+    auto reply = h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::ipxe));
+    REQUIRE(reply);
+    const auto offer = reply->packet;
+    CHECK(offer.message_type() == DhcpMessageType::offer);
+    CHECK(offer.yiaddr == ip(100));
+    CHECK(offer.address_option(dhcp_option::subnet_mask) == Ipv4({255, 255, 255, 0}));
+    CHECK(offer.address_option(dhcp_option::router) == ip(254));
+    CHECK(offer.options.at(dhcp_option::dns_servers) ==
+          std::vector<std::uint8_t>{10, 0, 0, 53, 10, 0, 0, 54});
+    const auto& domain = offer.options.at(dhcp_option::domain_name);
+    CHECK(std::string(domain.begin(), domain.end()) == "lab.example");
+    CHECK(u32_option(offer, dhcp_option::lease_time) == 3600);
+    CHECK(u32_option(offer, dhcp_option::renewal_time) == 1800);
+    CHECK(u32_option(offer, dhcp_option::rebinding_time) == 3150);
+    CHECK(offer.file == "http://10.0.0.1:8080/boot/52:54:00:12:34:01.ipxe");
+    CHECK(parse_dhcp_suboptions(offer.options.at(dhcp_option::ipxe_encapsulated)).at(ipxe_no_pxedhcp) ==
+          std::vector<std::uint8_t>{1});
+    CHECK(h.leases.leases.empty());  // offers are not persisted
+
+    reply = h.send(
+        with_options(client_packet(DhcpMessageType::request, test_mac(1), Firmware::ipxe), ip(100), ip(1)));
+    REQUIRE(reply);
+    CHECK(reply->packet.message_type() == DhcpMessageType::ack);
+    CHECK(reply->packet.yiaddr == ip(100));
+    CHECK(reply->destination.kind == Kind::broadcast);
+    REQUIRE(h.leases.leases.size() == 1);
+    const Lease& lease = h.leases.leases.begin()->second;
+    CHECK(lease.address == ip(100));
+    CHECK(lease.mac == test_mac(1));
+    CHECK(lease.state == Lease::State::bound);
+    CHECK(lease.expires == h.now + 3600s);
+    CHECK(h.events.has("dhcp ack"));
+
+    // The next client gets the next address; the first one keeps its own on a new DISCOVER.
+    CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::bios_pxe))->packet.yiaddr ==
+          ip(101));
+    CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::ipxe))->packet.yiaddr ==
+          ip(100));
+}
+
+TEST_CASE("dhcp full: PXE ROMs get boot files, other enrolled clients only an address") {
+    Harness h(DhcpMode::full);
+    auto reply = h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::uefi_pxe));
+    REQUIRE(reply);
+    CHECK(reply->packet.file == "ipxe.efi");
+    CHECK(reply->packet.siaddr == ip(1));
+    CHECK(reply->packet.vendor_class() == "PXEClient");
+    CHECK_FALSE(reply->packet.has_option(dhcp_option::ipxe_encapsulated));
+    reply = h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::plain_os));
+    REQUIRE(reply);
+    CHECK(reply->packet.yiaddr == ip(101));
+    CHECK(reply->packet.file.empty());
+    CHECK(reply->packet.siaddr.is_unspecified());
+    CHECK_FALSE(reply->packet.has_option(dhcp_option::vendor_class));
+}
+
+TEST_CASE("dhcp full: a REQUEST for another server withdraws our offer; a wrong address is NAKed") {
+    Harness h(DhcpMode::full);
+    REQUIRE(
+        h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe))->packet.yiaddr ==
+        ip(100));
+    CHECK_FALSE(h.send(with_options(client_packet(DhcpMessageType::request, test_mac(1), Firmware::bios_pxe),
+                                    Ipv4({192, 168, 1, 5}), Ipv4({192, 168, 1, 1}))));
+    CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::bios_pxe))->packet.yiaddr ==
+          ip(100));
+
+    const auto nak = h.send(with_options(
+        client_packet(DhcpMessageType::request, test_mac(3), Firmware::bios_pxe), ip(100), ip(1)));
+    REQUIRE(nak);
+    CHECK(nak->packet.message_type() == DhcpMessageType::nak);
+    CHECK(nak->packet.yiaddr.is_unspecified());
+    CHECK(nak->packet.file.empty());
+    CHECK(nak->packet.has_option(dhcp_option::message));
+    CHECK(nak->destination.kind == Kind::broadcast);
+    CHECK(h.events.has("dhcp nak"));
+}
+
+TEST_CASE("dhcp full: fixed addresses are always used and never handed to others") {
+    Harness h(DhcpMode::full);
+    h.directory.nodes[test_mac(1)].fixed_address = ip(100);
+    h.directory.nodes[test_mac(2)].fixed_address = ip(20);  // outside the pool is fine
+    CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(3), Firmware::bios_pxe))->packet.yiaddr ==
+          ip(101));
+    CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe))->packet.yiaddr ==
+          ip(100));
+    CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::bios_pxe))->packet.yiaddr ==
+          ip(20));
+    auto ack = h.send(with_options(client_packet(DhcpMessageType::request, test_mac(2), Firmware::bios_pxe),
+                                   ip(20), ip(1)));
+    REQUIRE(ack);
+    CHECK(ack->packet.message_type() == DhcpMessageType::ack);
+    CHECK(h.leases.leases.empty());
+    auto nak = h.send(with_options(client_packet(DhcpMessageType::request, test_mac(2), Firmware::bios_pxe),
+                                   ip(102), ip(1)));
+    REQUIRE(nak);
+    CHECK(nak->packet.message_type() == DhcpMessageType::nak);
+}
+
+TEST_CASE("dhcp full: INIT-REBOOT, RENEWING and REBINDING") {
+    Harness h(DhcpMode::full);
+    h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::plain_os));
+    REQUIRE(h.send(with_options(client_packet(DhcpMessageType::request, test_mac(1), Firmware::plain_os),
+                                ip(100), ip(1))));
+
+    SUBCASE("INIT-REBOOT with the known address is ACKed, another one NAKed") {
+        auto ack = h.send(with_options(
+            client_packet(DhcpMessageType::request, test_mac(1), Firmware::plain_os), ip(100), {}));
+        REQUIRE(ack);
+        CHECK(ack->packet.message_type() == DhcpMessageType::ack);
+        h.send(
+            client_packet(DhcpMessageType::discover, test_mac(2), Firmware::plain_os));  // 101 offered to pc2
+        auto nak = h.send(with_options(
+            client_packet(DhcpMessageType::request, test_mac(1), Firmware::plain_os), ip(101), {}));
+        REQUIRE(nak);
+        CHECK(nak->packet.message_type() == DhcpMessageType::nak);
+    }
+    SUBCASE("INIT-REBOOT on a foreign network is NAKed, an unknown client is not answered") {
+        auto nak =
+            h.send(with_options(client_packet(DhcpMessageType::request, test_mac(1), Firmware::plain_os),
+                                Ipv4({192, 168, 0, 9}), {}));
+        REQUIRE(nak);
+        CHECK(nak->packet.message_type() == DhcpMessageType::nak);
+        CHECK_FALSE(h.send(with_options(
+            client_packet(DhcpMessageType::request, test_mac(5), Firmware::plain_os), ip(101), {})));
+    }
+    SUBCASE("RENEWING by ciaddr is answered by unicast and extends the lease") {
+        h.now += 1800s;
+        auto renew = client_packet(DhcpMessageType::request, test_mac(1), Firmware::plain_os);
+        renew.flags = 0;
+        renew.ciaddr = ip(100);
+        const auto ack = h.send(renew, DhcpPort::server, ip(100));
+        REQUIRE(ack);
+        CHECK(ack->packet.message_type() == DhcpMessageType::ack);
+        CHECK(ack->packet.ciaddr == ip(100));
+        CHECK(ack->destination == DhcpDestination{Kind::client_address, ip(100)});
+        CHECK(h.leases.leases.at(ip(100).to_uint()).expires == h.now + 3600s);
+    }
+    SUBCASE("REBINDING with an address held by someone else is NAKed") {
+        auto rebind = client_packet(DhcpMessageType::request, test_mac(2), Firmware::plain_os);
+        rebind.ciaddr = ip(100);
+        const auto nak = h.send(rebind);
+        REQUIRE(nak);
+        CHECK(nak->packet.message_type() == DhcpMessageType::nak);
+        CHECK(nak->destination.kind == Kind::broadcast);  // NAKs are broadcast even with ciaddr set
+    }
+    SUBCASE("an expired lease can go to another client") {
+        h.now += 3601s;
+        CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::plain_os))
+                  ->packet.yiaddr == ip(101));
+        CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(3), Firmware::plain_os))
+                  ->packet.yiaddr == ip(102));
+        CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(4), Firmware::plain_os))
+                  ->packet.yiaddr == ip(100));
+    }
+}
+
+TEST_CASE("dhcp full: RELEASE frees the address, DECLINE marks it bad") {
+    Harness h(DhcpMode::full);
+    h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::plain_os));
+    REQUIRE(h.send(with_options(client_packet(DhcpMessageType::request, test_mac(1), Firmware::plain_os),
+                                ip(100), ip(1))));
+
+    SUBCASE("RELEASE with a foreign server id is ignored, ours frees the lease") {
+        auto release = client_packet(DhcpMessageType::release, test_mac(1), Firmware::plain_os);
+        release.ciaddr = ip(100);
+        CHECK_FALSE(h.send(with_options(release, {}, ip(9))));
+        CHECK(h.leases.leases.size() == 1);
+        CHECK_FALSE(h.send(with_options(release, {}, ip(1))));
+        CHECK(h.leases.leases.empty());
+        CHECK(h.events.has("dhcp release"));
+        CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::plain_os))
+                  ->packet.yiaddr == ip(100));
+    }
+    SUBCASE("DECLINE keeps the address out of use, the client gets another one") {
+        CHECK_FALSE(h.send(with_options(
+            client_packet(DhcpMessageType::decline, test_mac(1), Firmware::plain_os), ip(100), ip(1))));
+        REQUIRE(h.leases.leases.size() == 1);
+        CHECK(h.leases.leases.at(ip(100).to_uint()).state == Lease::State::declined);
+        CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::plain_os))
+                  ->packet.yiaddr == ip(101));
+        CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::plain_os))
+                  ->packet.yiaddr == ip(102));
+        CHECK_FALSE(
+            h.send(client_packet(DhcpMessageType::discover, test_mac(3), Firmware::plain_os)));  // exhausted
+        h.now += 3601s;  // decline_hold over
+        CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(3), Firmware::plain_os))
+                  ->packet.yiaddr == ip(100));
+    }
+}
+
+TEST_CASE("dhcp full: INFORM gets configuration without an address or lease") {
+    Harness h(DhcpMode::full);
+    auto inform = client_packet(DhcpMessageType::inform, test_mac(1), Firmware::plain_os);
+    inform.ciaddr = ip(33);
+    const auto reply = h.send(inform, DhcpPort::server, ip(33));
+    REQUIRE(reply);
+    CHECK(reply->packet.message_type() == DhcpMessageType::ack);
+    CHECK(reply->packet.yiaddr.is_unspecified());
+    CHECK(reply->packet.has_option(dhcp_option::subnet_mask));
+    CHECK_FALSE(reply->packet.has_option(dhcp_option::lease_time));
+    CHECK(reply->destination == DhcpDestination{Kind::client_address, ip(33)});
+}
+
+TEST_CASE("dhcp full: relayed requests go back to the relay; relayed NAKs ask for broadcast") {
+    Harness h(DhcpMode::full);
+    auto discover = client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe);
+    discover.flags = 0;
+    discover.giaddr = ip(250);
+    const auto offer = h.send(discover);
+    REQUIRE(offer);
+    CHECK(offer->packet.giaddr == ip(250));
+    CHECK(offer->destination == DhcpDestination{Kind::relay_agent, ip(250)});
+    auto bad = with_options(client_packet(DhcpMessageType::request, test_mac(2), Firmware::bios_pxe), ip(100),
+                            ip(1));
+    bad.flags = 0;
+    bad.giaddr = ip(250);
+    const auto nak = h.send(bad);
+    REQUIRE(nak);
+    CHECK(nak->packet.message_type() == DhcpMessageType::nak);
+    CHECK(nak->packet.flags == broadcast_flag);
+    CHECK(nak->destination == DhcpDestination{Kind::relay_agent, ip(250)});
+}
+
+TEST_CASE("dhcp full: leases survive a restart through the LeaseStore") {
+    FakeLeaseStore persisted;
+    {
+        Harness h(DhcpMode::full);
+        h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::plain_os));
+        h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::plain_os));
+        REQUIRE(h.send(with_options(client_packet(DhcpMessageType::request, test_mac(2), Firmware::plain_os),
+                                    ip(101), ip(1))));
+        persisted = h.leases;
+    }
+    Harness h(DhcpMode::full);
+    h.leases = persisted;
+    h.engine.emplace(make_config(DhcpMode::full), h.directory, h.leases, h.events);
+    // pc3 must not get 101 (bound to pc2); pc2 gets 101 back.
+    CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(3), Firmware::plain_os))->packet.yiaddr ==
+          ip(100));
+    CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::plain_os))->packet.yiaddr ==
+          ip(101));
+}
+
+TEST_CASE("dhcp full: configuration is validated") {
+    FakeNodeDirectory directory;
+    FakeLeaseStore leases;
+    FakeEventSink events;
+    auto config = make_config(DhcpMode::full);
+    config.pool_first = Ipv4({192, 168, 0, 10});
+    CHECK_THROWS_AS(DhcpEngine(config, directory, leases, events), std::invalid_argument);
+    config = make_config(DhcpMode::full);
+    config.pool_first = ip(200);
+    CHECK_THROWS_AS(DhcpEngine(config, directory, leases, events), std::invalid_argument);
+}
