@@ -38,6 +38,15 @@ class BlockDevice {
     // Reads out.size() bytes at offset. Unallocated ranges read as zeros.
     virtual std::error_code read(std::uint64_t offset, std::span<std::byte> out) = 0;
 
+    // Reads only if that cannot block (the data is already in memory). Returns false when it would have to
+    // wait; `out` is then unspecified and the caller retries with read() on a disk thread. Lets the target
+    // answer cached reads on the network thread without a hand-off to the disk pool.
+    virtual bool try_read_nowait(std::uint64_t offset, std::span<std::byte> out) {
+        (void)offset;
+        (void)out;
+        return false;
+    }
+
     // Writes data at offset. With fua the data is durable when this returns.
     virtual std::error_code write(std::uint64_t offset, std::span<const std::byte> data, bool fua) = 0;
 

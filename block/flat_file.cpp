@@ -86,6 +86,19 @@ std::error_code FlatFile::read(std::uint64_t offset, std::span<std::byte> out) {
     return {};
 }
 
+bool FlatFile::try_read_nowait(std::uint64_t offset, std::span<std::byte> out) {
+    if (is_block_device_) return false;  // RWF_NOWAIT on block devices needs O_DIRECT
+    while (!out.empty()) {
+        iovec iov{out.data(), out.size()};
+        ssize_t n = ::preadv2(fd_, &iov, 1, static_cast<off_t>(offset), RWF_NOWAIT);
+        if (n <= 0)
+            return false;  // EAGAIN (not cached), EOPNOTSUPP, EOF or an error: the blocking path decides
+        out = out.subspan(static_cast<std::size_t>(n));
+        offset += static_cast<std::uint64_t>(n);
+    }
+    return true;
+}
+
 std::error_code FlatFile::write(std::uint64_t offset, std::span<const std::byte> data, bool fua) {
     if (geometry_.read_only) return std::make_error_code(std::errc::read_only_file_system);
     while (!data.empty()) {

@@ -19,6 +19,7 @@ class FlatFile final : public BlockDevice {
 
     Geometry geometry() const override { return geometry_; }
     std::error_code read(std::uint64_t offset, std::span<std::byte> out) override;
+    bool try_read_nowait(std::uint64_t offset, std::span<std::byte> out) override;
     std::error_code write(std::uint64_t offset, std::span<const std::byte> data, bool fua) override;
     std::error_code flush() override;
     std::error_code unmap(std::uint64_t offset, std::uint64_t length) override;

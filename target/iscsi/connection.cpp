@@ -473,6 +473,11 @@ void Connection::execute(TaskSlot& slot) {
         on_executed(slot);
         return;
     }
+    // A read of cached data completes here without blocking; only what must wait goes to the disk pool.
+    if (device.try_execute_nowait(slot.task)) {
+        on_executed(slot);
+        return;
+    }
     ++executing_;
     auto work = asio::prefer(strand_, asio::execution::outstanding_work.tracked);
     asio::post(context_.disk_pool, [self = shared_from_this(), &slot, work]() {

@@ -16,6 +16,7 @@ struct Command {
     LogicalUnit* unit;         // null when the LUN does not exist (INQUIRY, REPORT LUNS, REQUEST SENSE)
     block::Geometry geometry;  // the unit's geometry when the command started
     std::span<const std::uint64_t> luns;  // every LUN of the target, ascending
+    bool nowait = false;                  // a network thread runs it: throw WouldBlock rather than wait
 
     std::span<const std::uint8_t> cdb() const { return task.cdb(); }
     LogicalUnit& lu() const { return *unit; }
@@ -24,6 +25,10 @@ struct Command {
     // Fails with LBA OUT OF RANGE unless [lba, lba + blocks) lies within the medium.
     void check_range(std::uint64_t lba, std::uint64_t blocks) const;
 };
+
+// Thrown by a handler running with Command::nowait when finishing would block; the command is then run again,
+// from the start, on a disk thread. Nothing observable may have changed before it is thrown.
+struct WouldBlock {};
 
 // Copies parameter data into the task's Data-In buffer, truncated to the allocation length.
 void respond(Task& task, std::span<const std::uint8_t> data, std::size_t allocation_length);

@@ -21,6 +21,7 @@ constexpr std::array<std::uint8_t, 16> usage(std::initializer_list<std::uint8_t>
 
 constexpr std::uint8_t kInfo = kIgnoresUnitAttention | kAnyLun | kAllowedUnderReserve6;
 constexpr std::uint8_t kIo = kNeedsBackend;
+constexpr std::uint8_t kRead = kNeedsBackend | kNowaitCapable;
 constexpr std::uint8_t kIoWrite = kNeedsBackend | kWritesMedium;
 constexpr std::uint32_t kShort = 10;   // seconds: commands that only touch in-memory state
 constexpr std::uint32_t kMedium = 60;  // seconds: commands that go to the backend
@@ -43,7 +44,7 @@ constexpr std::uint8_t FF = 0xff;
 constexpr CommandDescriptor kCommands[] = {
     d(0x00, h::test_unit_ready, 0, MA::none, usage({0x00, 0, 0, 0, 0, 0}), kShort),
     d(0x03, h::request_sense, kInfo, MA::none, usage({0x03, 0x01, 0, 0, FF, 0}), kShort),
-    d(0x08, h::read, kIo, MA::read, usage({0x08, 0x1f, FF, FF, FF, 0}), kMedium),
+    d(0x08, h::read, kRead, MA::read, usage({0x08, 0x1f, FF, FF, FF, 0}), kMedium),
     d(0x0a, h::write, kIoWrite, MA::write, usage({0x0a, 0x1f, FF, FF, FF, 0}), kMedium),
     d(0x12, h::inquiry, kInfo, MA::none, usage({0x12, 0x01, FF, FF, FF, 0}), kShort),
     d(0x15, h::mode_select, 0, MA::write, usage({0x15, 0x11, 0, 0, FF, 0}), kShort),
@@ -53,7 +54,7 @@ constexpr CommandDescriptor kCommands[] = {
     d(0x1b, h::start_stop_unit, kIo, MA::write, usage({0x1b, 0x01, 0, 0, 0xf7, 0}), kMedium),
     d(0x1e, h::prevent_allow_medium_removal, 0, MA::read, usage({0x1e, 0, 0, 0, 0x03, 0}), kShort),
     d(0x25, h::read_capacity10, 0, MA::none, usage({0x25, 0, FF, FF, FF, FF, 0, 0, 0x01, 0}), kShort),
-    d(0x28, h::read, kIo, MA::read, usage({0x28, 0xfa, FF, FF, FF, FF, 0, FF, FF, 0}), kMedium),
+    d(0x28, h::read, kRead, MA::read, usage({0x28, 0xfa, FF, FF, FF, FF, 0, FF, FF, 0}), kMedium),
     d(0x2a, h::write, kIoWrite, MA::write, usage({0x2a, 0xfa, FF, FF, FF, FF, 0, FF, FF, 0}), kMedium),
     d(0x2e, h::write_and_verify, kIoWrite, MA::write, usage({0x2e, 0xf2, FF, FF, FF, FF, 0, FF, FF, 0}),
       kMedium),
@@ -82,8 +83,8 @@ constexpr CommandDescriptor kCommands[] = {
        kShort),
     sa(0x5f, 6, h::persistent_reserve_out, 0, MA::none, usage({0x5f, 0x06, FF, 0, 0, FF, FF, FF, FF, 0}),
        kShort),
-    d(0x88, h::read, kIo, MA::read, usage({0x88, 0xfa, FF, FF, FF, FF, FF, FF, FF, FF, FF, FF, FF, FF, 0, 0}),
-      kMedium),
+    d(0x88, h::read, kRead, MA::read,
+      usage({0x88, 0xfa, FF, FF, FF, FF, FF, FF, FF, FF, FF, FF, FF, FF, 0, 0}), kMedium),
     d(0x89, h::compare_and_write, kIoWrite, MA::write,
       usage({0x89, 0xf8, FF, FF, FF, FF, FF, FF, FF, FF, 0, 0, 0, FF, 0, 0}), kMedium),
     d(0x8a, h::write, kIoWrite, MA::write,
@@ -107,7 +108,7 @@ constexpr CommandDescriptor kCommands[] = {
     d(0xa0, h::report_luns, kInfo, MA::none, usage({0xa0, 0, FF, 0, 0, 0, FF, FF, FF, FF, 0, 0}), kShort),
     sa(0xa3, service_action::report_supported_operation_codes, h::report_supported_operation_codes, 0,
        MA::none, usage({0xa3, 0x0c, 0x87, FF, FF, FF, FF, FF, FF, FF, 0, 0}), kShort),
-    d(0xa8, h::read, kIo, MA::read, usage({0xa8, 0xfa, FF, FF, FF, FF, FF, FF, FF, FF, 0, 0}), kMedium),
+    d(0xa8, h::read, kRead, MA::read, usage({0xa8, 0xfa, FF, FF, FF, FF, FF, FF, FF, FF, 0, 0}), kMedium),
     d(0xaa, h::write, kIoWrite, MA::write, usage({0xaa, 0xfa, FF, FF, FF, FF, FF, FF, FF, FF, 0, 0}),
       kMedium),
     d(0xae, h::write_and_verify, kIoWrite, MA::write,

@@ -22,6 +22,7 @@ enum CommandFlag : std::uint8_t {
     kAnyLun = 1u << 3,                // also runs for a LUN that does not exist
     kAllowedUnderReserve6 = 1u << 4,  // not blocked by another nexus's RESERVE(6)
     kServiceAction = 1u << 5,         // selected by opcode and service action
+    kNowaitCapable = 1u << 6,         // may complete on a network thread when the backend need not block
 };
 
 struct CommandDescriptor {

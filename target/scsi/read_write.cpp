@@ -92,6 +92,11 @@ void read(Command& c) {
     if (cdb.blocks == 0) return;
     const std::uint32_t bs = c.block_size();
     auto buffer = c.task.data_in(std::size_t{cdb.blocks} * bs);
+    if (c.nowait) {
+        std::shared_lock lock(c.lu().io_lock(), std::try_to_lock);
+        if (!lock.owns_lock() || !c.lu().backend().try_read_nowait(cdb.lba * bs, buffer)) throw WouldBlock{};
+        return;
+    }
     std::shared_lock lock(c.lu().io_lock());
     check_backend(c.lu().backend().read(cdb.lba * bs, buffer), IoKind::read);
 }

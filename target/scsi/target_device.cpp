@@ -46,7 +46,18 @@ class ScsiTargetDevice final : public TargetDevice {
         }
     }
 
-    void execute(Task& task) override;
+    void execute(Task& task) override { run(task, false); }
+
+    bool try_execute_nowait(Task& task) override {
+        if (find_unit(task.lun) == nullptr) return false;
+        try {
+            const CommandDescriptor* d = find_command(task.cdb());
+            if (d == nullptr || !d->has(kNowaitCapable)) return false;
+        } catch (const CommandError&) {
+            return false;
+        }
+        return run(task, true);
+    }
 
     void reset(ResetKind kind, std::uint64_t lun, const Nexus& by) override {
         (void)by;  // SAM-5: every I_T nexus, the requester's included, sees the reset
@@ -88,13 +99,15 @@ class ScsiTargetDevice final : public TargetDevice {
         return units_[static_cast<std::size_t>(it - luns_.begin())].get();
     }
 
-    void dispatch(Task& task, const Nexus& nexus, LogicalUnit* unit);
+    // Runs the command; false only when `nowait` and it would have blocked.
+    bool run(Task& task, bool nowait);
+    void dispatch(Task& task, const Nexus& nexus, LogicalUnit* unit, bool nowait);
 
     std::vector<std::uint64_t> luns_;  // ascending, parallel to units_
     std::vector<std::unique_ptr<LogicalUnit>> units_;
 };
 
-void ScsiTargetDevice::dispatch(Task& task, const Nexus& nexus, LogicalUnit* unit) {
+void ScsiTargetDevice::dispatch(Task& task, const Nexus& nexus, LogicalUnit* unit, bool nowait) {
     const auto cdb = task.cdb();
     const CommandDescriptor* d = find_command(cdb);
     if (unit == nullptr && (d == nullptr || !d->has(kAnyLun)))
@@ -102,7 +115,7 @@ void ScsiTargetDevice::dispatch(Task& task, const Nexus& nexus, LogicalUnit* uni
     if (d == nullptr) fail(SenseKey::illegal_request, asc::invalid_command_operation_code);
     if (cdb.size() < d->cdb_size) fail_invalid_field_in_cdb(0);
 
-    Command command{task, nexus, unit, {}, luns_};
+    Command command{task, nexus, unit, {}, luns_, nowait};
     if (unit != nullptr) {
         command.geometry = unit->refresh_geometry();
         task.cdb_data_out_length = data_out_length_of(cdb, command.geometry.logical_block_size);
@@ -125,7 +138,7 @@ void ScsiTargetDevice::dispatch(Task& task, const Nexus& nexus, LogicalUnit* uni
     d->handler(command);
 }
 
-void ScsiTargetDevice::execute(Task& task) {
+bool ScsiTargetDevice::run(Task& task, bool nowait) {
     static const Nexus kNoNexus{};
     const Nexus& nexus = task.nexus != nullptr ? *task.nexus : kNoNexus;
     LogicalUnit* unit = find_unit(task.lun);
@@ -136,7 +149,9 @@ void ScsiTargetDevice::execute(Task& task) {
         return unit != nullptr ? unit->mode_pages().sense_format() : SenseFormat::fixed;
     };
     try {
-        dispatch(task, nexus, unit);
+        dispatch(task, nexus, unit, nowait);
+    } catch (const WouldBlock&) {
+        return false;
     } catch (const CommandError& e) {
         if (e.status() == Status::check_condition) {
             set_check_condition(task, e.sense(), sense_format());
@@ -153,6 +168,7 @@ void ScsiTargetDevice::execute(Task& task) {
         set_check_condition(task, {SenseKey::hardware_error, asc::internal_target_failure, {}, {}},
                             sense_format());
     }
+    return true;
 }
 
 }  // namespace

@@ -37,6 +37,11 @@ class TargetDevice {
     // Executes one command to completion. Thread-safe; may block on the backend.
     virtual void execute(Task& task) = 0;
 
+    // Executes a command that needs the backend only if it can finish without blocking (a read of data
+    // already in memory). Returns false, with nothing observable changed, when the caller must use execute()
+    // on a disk thread instead.
+    virtual bool try_execute_nowait(Task& task) = 0;
+
     // Task management effects that belong to the SCSI layer (the transport aborts the tasks themselves).
     virtual void reset(ResetKind kind, std::uint64_t lun, const Nexus& by) = 0;
     // Another nexus's tasks were cleared by CLEAR TASK SET / ABORT TASK SET from `by` (SAM: UA 2Fh/00h).
