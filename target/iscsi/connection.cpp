@@ -336,6 +336,7 @@ void Connection::enter_full_feature(const LoginRequest& request) {
     data_digest_ = params.data_digest;
     max_receive_ = params.target_max_recv_data_segment_length;
     initiator_name_ = login_->initiator_name();
+    chap_user_ = login_->authenticated_user();
     isid_ = login_->isid();
     target_iqn_ = login_->target() ? login_->target()->iqn : std::string();
     const bool discovery = login_->discovery();
@@ -563,6 +564,8 @@ awaitable<bool> Connection::on_text(const TextRequest& request, std::uint32_t le
                                 : kv.value.empty() ? node->iqn == target_iqn_
                                                    : node->iqn == kv.value;
             if (!wanted || !node->allows(initiator_name_)) continue;
+            // A CHAP-protected target is shown only to a session that proved to be its CHAP user.
+            if (node->chap && node->iqn != target_iqn_ && node->chap->user != chap_user_) continue;
             append_pair(text_reply_, "TargetName", node->iqn);
             append_pair(text_reply_, "TargetAddress", portal_ + "," + tpgt);
         }

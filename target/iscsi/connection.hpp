@@ -139,6 +139,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     // Identity, published by full_feature_.
     std::string initiator_name_;
+    std::string chap_user_;  // the CHAP user this session proved to be; empty without CHAP
     std::uint64_t isid_ = 0;
     std::string target_iqn_;
     std::atomic<bool> full_feature_{false};

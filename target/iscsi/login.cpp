@@ -166,7 +166,9 @@ std::optional<LoginStatus> LoginMachine::process_keys(std::string& response) {
     bool chap_response_seen = false;
     for (const KeyValue& kv : parsed.pairs) {
         if (is_identity_key(kv.key)) {
-            if (!first && kv.key != "InitiatorAlias") {
+            // Some initiators (libiscsi in discovery) repeat their identity in every login PDU: harmless when
+            // unchanged, an error when it differs.
+            if (!first && kv.key != "InitiatorAlias" && !identity_repeated_consistently(kv)) {
                 failure_reason_ = "identity key " + kv.key + " repeated";
                 return login_status::initiator_error;
             }
@@ -177,7 +179,9 @@ std::optional<LoginStatus> LoginMachine::process_keys(std::string& response) {
                 failure_reason_ = "AuthMethod outside the security stage or repeated";
                 return login_status::initiator_error;
             }
-            if (auth_required()) {
+            const bool discovery_chap =
+                discovery_ && list_contains(kv.value, "CHAP") && any_target_uses_chap();
+            if (auth_required() || discovery_chap) {
                 if (!list_contains(kv.value, "CHAP")) {
                     failure_reason_ = "CHAP required but not offered";
                     return login_status::authentication_failure;
@@ -242,18 +246,29 @@ std::optional<LoginStatus> LoginMachine::verify_chap_response(const std::vector<
         return login_status::authentication_failure;
     }
     const auto received = chap::decode_binary(*value);
-    const Credentials& expected = *target_->chap;
-    const chap::Digest digest = chap::response(challenge_.identifier, expected.secret, challenge_.value);
-    // Evaluate both checks before deciding so that timing does not reveal which one failed.
-    const bool response_ok = received && chap::matches(*received, digest);
-    const bool name_ok = *name == expected.user;
-    if (!response_ok || !name_ok) {
+    // A normal session checks its target's credentials; a discovery session any target's with this user.
+    // Every candidate is evaluated so that timing does not reveal which check failed.
+    std::vector<std::shared_ptr<const TargetNode>> candidates;
+    if (discovery_)
+        candidates = chap_candidates(*name);
+    else
+        candidates.push_back(target_);
+    std::shared_ptr<const TargetNode> matched;
+    for (const auto& node : candidates) {
+        const Credentials& expected = *node->chap;
+        const chap::Digest digest = chap::response(challenge_.identifier, expected.secret, challenge_.value);
+        const bool response_ok = received && chap::matches(*received, digest);
+        const bool name_ok = *name == expected.user;
+        if (response_ok && name_ok && !matched) matched = node;
+    }
+    if (!matched) {
         failure_reason_ = "CHAP authentication failed for user " + *name;
         return login_status::authentication_failure;
     }
+    authenticated_user_ = *name;
     const std::string* mutual_id = find_value(pairs, "CHAP_I");
     const std::string* mutual_challenge = find_value(pairs, "CHAP_C");
-    if (target_->mutual_chap) {
+    if (matched->mutual_chap) {
         if (!mutual_id || !mutual_challenge) {
             failure_reason_ = "mutual CHAP configured but the initiator sent no challenge";
             return login_status::authentication_failure;
@@ -271,8 +286,8 @@ std::optional<LoginStatus> LoginMachine::verify_chap_response(const std::vector<
             return login_status::authentication_failure;
         }
         const chap::Digest answer =
-            chap::response(static_cast<std::uint8_t>(identifier), target_->mutual_chap->secret, *challenge);
-        append_pair(response, "CHAP_N", target_->mutual_chap->user);
+            chap::response(static_cast<std::uint8_t>(identifier), matched->mutual_chap->secret, *challenge);
+        append_pair(response, "CHAP_N", matched->mutual_chap->user);
         append_pair(response, "CHAP_R", chap::encode_hex(answer));
     } else if (mutual_id || mutual_challenge) {
         failure_reason_ = "mutual CHAP requested but not configured";
@@ -280,6 +295,25 @@ std::optional<LoginStatus> LoginMachine::verify_chap_response(const std::vector<
     }
     auth_ = Auth::done;
     return std::nullopt;
+}
+
+bool LoginMachine::identity_repeated_consistently(const KeyValue& kv) const {
+    if (kv.key == "InitiatorName") return kv.value == initiator_name_;
+    if (kv.key == "SessionType") return (kv.value == "Discovery") == discovery_;
+    if (kv.key == "TargetName") return target_ && kv.value == target_->iqn;
+    return false;
+}
+
+bool LoginMachine::any_target_uses_chap() const {
+    const auto nodes = targets_.all();
+    return std::any_of(nodes.begin(), nodes.end(), [](const auto& node) { return node->chap.has_value(); });
+}
+
+std::vector<std::shared_ptr<const TargetNode>> LoginMachine::chap_candidates(std::string_view user) const {
+    std::vector<std::shared_ptr<const TargetNode>> found;
+    for (auto& node : targets_.all())
+        if (node->chap && node->chap->user == user && node->allows(initiator_name_)) found.push_back(node);
+    return found;
 }
 
 }  // namespace bootherd::iscsi

@@ -65,6 +65,8 @@ class LoginMachine {
     std::uint64_t isid() const { return isid_; }
     std::uint16_t tsih() const { return tsih_; }
     const std::shared_ptr<const TargetNode>& target() const { return target_; }
+    // The CHAP user the initiator proved to be; empty without CHAP.
+    const std::string& authenticated_user() const { return authenticated_user_; }
     SessionParams params() const { return negotiator_.params(); }
 
   private:
@@ -76,7 +78,15 @@ class LoginMachine {
     std::optional<LoginStatus> identify(const std::vector<KeyValue>& pairs);
     std::optional<LoginStatus> verify_chap_response(const std::vector<KeyValue>& pairs,
                                                     std::string& response);
+    // Normal sessions: the target's CHAP setting decides. Discovery sessions authenticate with CHAP when the
+    // initiator offers it and some target has CHAP credentials; SendTargets then also lists the targets whose
+    // CHAP user it proved to be.
     bool auth_required() const { return !discovery_ && target_ && target_->chap.has_value(); }
+    bool identity_repeated_consistently(const KeyValue& kv) const;
+    bool any_target_uses_chap() const;
+    // The targets whose CHAP user is `user` and who admit this initiator: the credentials a response may
+    // match.
+    std::vector<std::shared_ptr<const TargetNode>> chap_candidates(std::string_view user) const;
 
     const TargetDirectory& targets_;
     std::uint16_t portal_group_tag_;
@@ -93,6 +103,7 @@ class LoginMachine {
     std::uint64_t isid_ = 0;
     std::uint16_t tsih_ = 0;
     std::shared_ptr<const TargetNode> target_;
+    std::string authenticated_user_;
     Negotiator negotiator_{false};
     Auth auth_ = Auth::not_started;
     chap::Challenge challenge_{};

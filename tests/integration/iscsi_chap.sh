@@ -20,6 +20,10 @@ expect_refused "one-way CHAP with a wrong user" iscsi-inq "iscsi://mallory%$secr
 expect_refused "no credentials where CHAP is required" iscsi-inq "iscsi://$base/$iqn/0"
 grep -q "$iqn" <(iscsi-ls -s "iscsi://$user%$secret@$base" 2>&1) || die "discovery with CHAP does not list the target"
 ok "discovery (iscsi-ls) with CHAP lists the target"
+if iscsi-ls -s "iscsi://$base" 2>&1 | grep -q "$iqn"; then
+  die "discovery without credentials shows a CHAP-protected target"
+fi
+ok "discovery without credentials hides the CHAP-protected target"
 stop_share
 
 # Mutual CHAP: the initiator also checks the target's answer.

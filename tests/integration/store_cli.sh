@@ -70,6 +70,19 @@ qemu-img convert --object "secret,id=sec0,data=$A_SECRET" --image-opts \
 cmp "$IMG" "$SCRATCH/pc1.raw" || die "pc1's disk differs from the imported image"
 ok "pc1's disk read over iSCSI by qemu-img equals the image"
 
+# A write lands in pc1's own disk; `node reset` (from another process, while serving) gives it a fresh one.
+A_OPTS="driver=iscsi,transport=tcp,portal=127.0.0.1:$PORT,target=$A_IQN,lun=0,initiator-name=$A_INIT,user=$A_USER,password-secret=sec0"
+qemu-io --object "secret,id=sec0,data=$A_SECRET" --image-opts "$A_OPTS" -c "write -P 0xab 1M 64k" >/dev/null ||
+  die "qemu-io cannot write to pc1's disk"
+qemu-img convert --object "secret,id=sec0,data=$A_SECRET" --image-opts "$A_OPTS" -O raw "$SCRATCH/pc1-w.raw"
+cmp -s "$IMG" "$SCRATCH/pc1-w.raw" && die "the write to pc1's disk did not land"
+[ "$(cmp -l "$IMG" "$SCRATCH/pc1-w.raw" | awk '$1 <= 1048576 || $1 > 1114112' | wc -l)" -eq 0 ] ||
+  die "the write changed bytes outside the written range"
+bh node reset pc1 >/dev/null
+qemu-img convert --object "secret,id=sec0,data=$A_SECRET" --image-opts "$A_OPTS" -O raw "$SCRATCH/pc1-r.raw"
+cmp "$IMG" "$SCRATCH/pc1-r.raw" || die "after node reset pc1's disk is not the image"
+ok "writes land in the node's disk; node reset while serving gives a fresh disk"
+
 refused() {  # URL INITIATOR: the login must fail
   if iscsi-inq -i "$2" "$1" >/dev/null 2>&1; then die "login accepted: $1 as $2"; fi
 }
@@ -92,3 +105,15 @@ rc=0
 wait "$SERVE_PID" || rc=$?
 [ "$rc" -eq 0 ] || { cat "$SERVE_LOG"; die "bootherd serve exited with $rc after SIGTERM"; }
 ok "serve stopped cleanly"
+
+# CSV import: all rows or none, problems named by line.
+printf 'name,mac,image\npc4,52:54:00:00:00:04,base\npc5,not-a-mac,base\n' >"$SCRATCH/bad.csv"
+set +e
+out=$(bh node import "$SCRATCH/bad.csv" 2>&1); rc=$?
+set -e
+[ "$rc" -ne 0 ] && grep -q "bad.csv:3: mac" <<<"$out" || die "bad CSV not refused by line: $out"
+[ "$(bh node list | tail -n +2 | wc -l)" -eq 3 ] || die "a refused CSV enrolled nodes"
+printf 'name,mac,image\npc4,52:54:00:00:00:04,base\npc5,52:54:00:00:00:05,base\n' >"$SCRATCH/good.csv"
+bh node import "$SCRATCH/good.csv" >/dev/null || die "good CSV refused"
+[ "$(bh node list | tail -n +2 | wc -l)" -eq 5 ] || die "CSV import did not enrol 2 nodes"
+ok "node import: a bad row refuses the file with its line; a good file enrols every row"
