@@ -10,4 +10,12 @@ using Action = std::function<int()>;
 // `bootherd share FILE ...`: serve one disk file as LUN 0 of one iSCSI target.
 void add_share_command(CLI::App& app, Action& action);
 
+// `bootherd image import|edit|commit|discard|promote|rollback|versions|flatten|gc`.
+void add_image_command(CLI::App& app, Action& action);
+// `bootherd node add|import|list|show|reset|remove` and `bootherd group add`.
+void add_node_command(CLI::App& app, Action& action);
+void add_group_command(CLI::App& app, Action& action);
+// `bootherd serve`: the catalog's node disks and drafts over iSCSI.
+void add_serve_command(CLI::App& app, Action& action);
+
 }  // namespace bootherd::cli
