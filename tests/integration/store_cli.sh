@@ -55,8 +55,8 @@ done
 [ -n "$PORT" ] || { cat "$SERVE_LOG"; die "bootherd serve did not start"; }
 ok "serve listening on port $PORT"
 
-# Discovery shows a node only its own target.
-listed=$(iscsi-ls -i "$A_INIT" "iscsi://127.0.0.1:$PORT" 2>&1) || die "iscsi-ls failed: $listed"
+# Discovery (authenticated with the node's CHAP) shows a node only its own target.
+listed=$(iscsi-ls -i "$A_INIT" "iscsi://$A_USER%$A_SECRET@127.0.0.1:$PORT" 2>&1) || die "iscsi-ls failed: $listed"
 grep -q "$A_IQN" <<<"$listed" || die "discovery does not list pc1's target: $listed"
 [ "$(grep -c 'Target:' <<<"$listed")" -eq 1 ] || die "discovery for pc1 lists other targets: $listed"
 ok "discovery lists only the node's own target"

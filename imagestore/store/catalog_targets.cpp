@@ -1,0 +1,146 @@
+#include "imagestore/store/catalog_targets.hpp"
+
+#include <cctype>
+#include <cstdio>
+
+#include "common/log.hpp"
+#include "target/scsi/target_device.hpp"
+
+namespace bootherd::imagestore::store {
+namespace {
+
+constexpr std::string_view kDraftPrefix = "iqn.2026-11.org.bootherd:draft.";
+
+// A stable identity for the LUN (VPD 80/83) derived from the disk file: a new disk is a new LU.
+std::uint64_t disk_id(const std::string& relative_path) {
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (unsigned char c : relative_path)
+        h = (h ^ c) * 1099511628211ull;
+    return h;
+}
+
+}  // namespace
+
+std::string node_initiator_iqn(const db::Node& node) {
+    return node.iqn + ":initiator";
+}
+
+std::string draft_iqn(std::string_view image_name) {
+    std::string iqn(kDraftPrefix);
+    for (char c : image_name) {
+        const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        iqn += lower == '_' ? '-' : lower;
+    }
+    return iqn;
+}
+
+CatalogTargets::CatalogTargets(ImageStore& store, iscsi::Credentials maintenance_chap)
+    : store_(store), maintenance_chap_(std::move(maintenance_chap)) {}
+
+iscsi::TargetNode CatalogTargets::describe_node(const db::Node& node) const {
+    iscsi::TargetNode target;
+    target.iqn = node.iqn;
+    target.allowed_initiators = {node_initiator_iqn(node)};
+    target.chap = iscsi::Credentials{node.chap_user, node.chap_secret};
+    return target;
+}
+
+iscsi::TargetNode CatalogTargets::describe_draft(std::string_view image_name) const {
+    iscsi::TargetNode target;
+    target.iqn = draft_iqn(image_name);
+    target.chap = maintenance_chap_;
+    return target;
+}
+
+std::shared_ptr<const iscsi::TargetNode> CatalogTargets::open_cached(iscsi::TargetNode target,
+                                                                     const std::string& relative_path,
+                                                                     bool writable) const {
+    // Held while opening: a disk must never be opened read-write twice at once.
+    const std::lock_guard lock(mutex_);
+    auto cached = open_.find(target.iqn);
+    if (cached != open_.end() && cached->second.path == relative_path) return cached->second.node;
+
+    auto chain = store_.layers().open_chain(store_.absolute(relative_path).string(), writable);
+    const std::uint64_t id = disk_id(relative_path);
+    char serial[17];
+    std::snprintf(serial, sizeof serial, "%016llx", static_cast<unsigned long long>(id));
+    std::vector<scsi::LogicalUnitConfig> luns;
+    luns.push_back({.lun = 0, .backend = chain, .serial = serial, .naa_id = id, .read_only = !writable});
+    target.device = scsi::make_target_device(std::move(luns));
+    log::info("serving ", relative_path, " as ", target.iqn);
+    auto node = std::make_shared<const iscsi::TargetNode>(std::move(target));
+    open_[node->iqn] = OpenTarget{relative_path, node};
+    return node;
+}
+
+std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_node(std::string_view iqn) const {
+    std::optional<db::Node> node;
+    {
+        auto session = store_.catalog().session();
+        auto query = session.database().prepare("SELECT id FROM nodes WHERE iqn = ?");
+        query->bind_all(iqn);
+        if (query->step()) node = session.nodes().get(query->int64(0));
+        query->reset();
+    }
+    if (!node || !node->enabled) return nullptr;
+    if (!node->disk_path) node = store_.ensure_disk(node->id);  // first boot
+    if (!node->disk_path) {
+        log::warn("node ", node->name, " has no disk: its image has no promoted version");
+        return nullptr;
+    }
+    return open_cached(describe_node(*node), *node->disk_path, true);
+}
+
+std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_draft(std::string_view iqn) const {
+    std::optional<std::pair<std::string, std::string>> found;  // image name, draft path
+    {
+        auto session = store_.catalog().session();
+        for (const auto& image : session.images().list()) {
+            if (draft_iqn(image.name) != iqn) continue;
+            for (const auto& version : session.versions().list(image.id))
+                if (version.state == db::VersionState::draft) found.emplace(image.name, version.file_path);
+        }
+    }
+    if (!found) return nullptr;
+    return open_cached(describe_draft(found->first), found->second, true);
+}
+
+std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find(std::string_view iqn) const {
+    try {
+        return iqn.starts_with(kDraftPrefix) ? find_draft(iqn) : find_node(iqn);
+    } catch (const std::exception& e) {
+        log::error("cannot open target ", iqn, ": ", e.what());
+        return nullptr;
+    }
+}
+
+std::vector<std::shared_ptr<const iscsi::TargetNode>> CatalogTargets::all() const {
+    std::vector<std::shared_ptr<const iscsi::TargetNode>> targets;
+    std::vector<iscsi::TargetNode> described;
+    {
+        auto session = store_.catalog().session();
+        db::NodeFilter filter;
+        filter.limit = 10000;
+        while (true) {
+            auto page = session.nodes().list(filter);
+            for (const auto& node : page.nodes)
+                if (node.enabled) described.push_back(describe_node(node));
+            filter.offset += static_cast<std::int64_t>(page.nodes.size());
+            if (page.nodes.empty() || filter.offset >= page.total) break;
+        }
+        for (const auto& image : session.images().list())
+            for (const auto& version : session.versions().list(image.id))
+                if (version.state == db::VersionState::draft) described.push_back(describe_draft(image.name));
+    }
+    const std::lock_guard lock(mutex_);
+    for (auto& target : described) {
+        auto cached = open_.find(target.iqn);
+        if (cached != open_.end())
+            targets.push_back(cached->second.node);
+        else
+            targets.push_back(std::make_shared<const iscsi::TargetNode>(std::move(target)));
+    }
+    return targets;
+}
+
+}  // namespace bootherd::imagestore::store

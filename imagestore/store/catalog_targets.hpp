@@ -1,0 +1,59 @@
+#pragma once
+// The iSCSI targets `bootherd serve` exposes, read from the catalog:
+//
+//   - every enabled node's disk as target <node IQN> (iqn.2026-11.org.bootherd:node.<name>), LUN 0, open only
+//     to the initiator named node_initiator_iqn(node) = "<node IQN>:initiator", authenticating with the
+//     node's CHAP user and secret. The boot script (iPXE `initiator-iqn`, then the OS's iBFT) must use that
+//     name;
+//   - each image's draft as target iqn.2026-11.org.bootherd:draft.<image>, LUN 0, for a maintenance machine:
+//     any initiator name, CHAP with the maintenance credentials given to the constructor.
+//
+// Disks are opened on first login (find), not for discovery (all), so SendTargets over 1000 nodes opens
+// nothing. Each open chain is kept and shared by all sessions to that target; when a node's disk path changes
+// in the catalog (reset, or a fresh disk at a new boot) the next login opens the new disk while sessions on
+// the old one keep it until they end. Parents come from the store's shared layer registry.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "db/nodes_repo.hpp"
+#include "imagestore/store/image_store.hpp"
+#include "target/iscsi/target_directory.hpp"
+
+namespace bootherd::imagestore::store {
+
+std::string node_initiator_iqn(const db::Node& node);
+std::string draft_iqn(std::string_view image_name);
+
+class CatalogTargets final : public iscsi::TargetDirectory {
+  public:
+    CatalogTargets(ImageStore& store, iscsi::Credentials maintenance_chap);
+
+    // Opens the target's disk (creating a node's disk on first boot); null when unknown or disabled.
+    std::shared_ptr<const iscsi::TargetNode> find(std::string_view iqn) const override;
+    // Every target, for discovery; device is set only for targets already open.
+    std::vector<std::shared_ptr<const iscsi::TargetNode>> all() const override;
+
+  private:
+    struct OpenTarget {
+        std::string path;
+        std::shared_ptr<const iscsi::TargetNode> node;
+    };
+    iscsi::TargetNode describe_node(const db::Node& node) const;
+    iscsi::TargetNode describe_draft(std::string_view image_name) const;
+    // The cached node for `iqn` if it serves `relative_path`, else `target` with its disk opened and cached.
+    std::shared_ptr<const iscsi::TargetNode> open_cached(iscsi::TargetNode target,
+                                                         const std::string& relative_path,
+                                                         bool writable) const;
+    std::shared_ptr<const iscsi::TargetNode> find_node(std::string_view iqn) const;
+    std::shared_ptr<const iscsi::TargetNode> find_draft(std::string_view iqn) const;
+
+    ImageStore& store_;
+    iscsi::Credentials maintenance_chap_;
+    mutable std::mutex mutex_;
+    mutable std::map<std::string, OpenTarget, std::less<>> open_;  // by IQN
+};
+
+}  // namespace bootherd::imagestore::store

@@ -1,0 +1,474 @@
+#include "imagestore/store/image_store.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <set>
+
+#include "common/log.hpp"
+#include "db/error.hpp"
+#include "db/identifiers.hpp"
+#include "imagestore/image_error.hpp"
+#include "imagestore/store/store_lock.hpp"
+#include "imagestore/vhdx_file.hpp"
+
+namespace bootherd::imagestore::store {
+namespace fs = std::filesystem;
+namespace {
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string in_quotes(std::string_view text) {
+    return "'" + std::string(text) + "'";
+}
+
+std::int64_t next_version_number(db::Catalog::Session& session, std::int64_t image_id) {
+    std::int64_t highest = 0;
+    for (const auto& v : session.versions().list(image_id))
+        highest = std::max(highest, v.number);
+    return highest + 1;
+}
+
+std::string version_path(std::string_view image, std::int64_t number) {
+    return "images/" + std::string(image) + "/v" + std::to_string(number) + ".vhdx";
+}
+
+std::vector<db::Node> all_nodes(db::Catalog::Session& session) {
+    std::vector<db::Node> nodes;
+    db::NodeFilter filter;
+    filter.limit = 10000;
+    while (true) {
+        auto page = session.nodes().list(filter);
+        nodes.insert(nodes.end(), page.nodes.begin(), page.nodes.end());
+        filter.offset += static_cast<std::int64_t>(page.nodes.size());
+        if (page.nodes.empty() || filter.offset >= page.total) break;
+    }
+    return nodes;
+}
+
+void make_read_only(const fs::path& file) {
+    fs::permissions(file, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read,
+                    fs::perm_options::replace);
+}
+
+}  // namespace
+
+std::uint64_t allocated_bytes(const fs::path& file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return 0;
+    return static_cast<std::uint64_t>(st.st_blocks) * 512u;
+}
+
+ImageStore::ImageStore(const fs::path& data_dir)
+    : data_dir_((fs::create_directories(data_dir), fs::absolute(data_dir).lexically_normal())),
+      catalog_(db::Catalog::open(data_dir_ / "catalog.db")) {
+    fs::create_directories(data_dir_ / "images");
+    fs::create_directories(data_dir_ / "nodes");
+    fs::create_directories(data_dir_ / "tmp");
+    startup_report_ = sweep_orphans();
+    if (startup_report_.skipped)
+        log::debug("image store: another process is changing files; orphan sweep skipped");
+    for (const auto& file : startup_report_.removed_files)
+        log::warn("image store: removed orphan file ", file, " (no catalog row referenced it)");
+    for (const auto& row : startup_report_.missing_versions)
+        log::error("image store: version ", row, " is missing its file; nodes on it cannot boot");
+    for (const auto& row : startup_report_.missing_node_disks)
+        log::warn("image store: disk of node ", row, " is missing; it will be recreated at the next boot");
+}
+
+void ImageStore::remove_file(const std::string& relative_path) const {
+    std::error_code ec;
+    fs::remove(absolute(relative_path), ec);
+    if (ec) log::warn("image store: could not delete ", relative_path, ": ", ec.message());
+}
+
+db::Image ImageStore::require_image(db::Catalog::Session& session, std::string_view name) {
+    auto image = session.images().find_by_name(name);
+    if (!image) throw db::NotFound("image " + in_quotes(name) + " does not exist");
+    return *image;
+}
+
+db::Node ImageStore::require_node(db::Catalog::Session& session, std::string_view name) {
+    auto node = session.nodes().find_by_name(name);
+    if (!node) throw db::NotFound("node " + in_quotes(name) + " does not exist");
+    return *node;
+}
+
+// --- images and versions ---
+
+db::Version ImageStore::seal_new_version(std::int64_t image_id, std::optional<std::int64_t> parent,
+                                         const fs::path& staged_file, std::string_view note) {
+    StoreLock lock(lock_file(), StoreLock::Mode::shared);
+    auto session = catalog_.session();
+    db::sqlite::Transaction transaction(session.database());
+    const db::Image image = session.images().get(image_id);
+    const std::int64_t number = next_version_number(session, image_id);
+    const std::string relative = version_path(image.name, number);
+    const fs::path final_path = absolute(relative);
+    fs::create_directories(final_path.parent_path());
+    if (fs::exists(final_path)) throw StoreError(final_path.string() + ": already exists");
+    fs::rename(staged_file, final_path);
+    try {
+        make_read_only(final_path);
+        db::NewVersion row;
+        row.image_id = image_id;
+        row.parent_version_id = parent;
+        row.file_path = relative;
+        row.size_bytes = static_cast<std::int64_t>(
+            VhdxFile::open(final_path.string(), OpenMode::read_only)->virtual_size());
+        row.note = std::string(note);
+        auto draft = session.versions().add_draft(row);
+        auto sealed =
+            session.versions().seal(draft.id, static_cast<std::int64_t>(allocated_bytes(final_path)));
+        transaction.commit();
+        return sealed;
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(final_path, ignored);
+        throw;
+    }
+}
+
+db::Version ImageStore::import_image(std::string_view name, const fs::path& file,
+                                     const ImportOptions& options) {
+    db::require_valid_name("name", name);
+    {
+        auto session = catalog_.session();
+        if (session.images().find_by_name(name))
+            throw db::Conflict("name", "image " + in_quotes(name) + " exists");
+    }
+    StoreLock lock(lock_file(), StoreLock::Mode::shared);  // the staged file is not an orphan
+    const fs::path staged =
+        data_dir_ / "tmp" / ("import-" + std::string(name) + "-" + std::to_string(now_ms()) + ".vhdx");
+    try {
+        ImportSource source(file, data_dir_ / "tmp");
+        auto chain = open_image(source.path().string(), true);
+        copy_to_vhdx(*chain, staged, options.block_size, options.progress);
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(staged, ignored);
+        throw;
+    }
+    try {
+        auto session = catalog_.session();
+        db::sqlite::Transaction transaction(session.database());
+        const db::Image image = session.images().create(name, "imported from " + file.filename().string());
+        auto version = seal_new_version(image.id, std::nullopt, staged, "import of " + file.string());
+        session.images().promote(image.id, version.id);
+        transaction.commit();
+        return session.versions().get(version.id);
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(staged, ignored);
+        throw;
+    }
+}
+
+std::optional<db::Version> ImageStore::draft(std::string_view image_name) {
+    auto session = catalog_.session();
+    const db::Image image = require_image(session, image_name);
+    for (auto& version : session.versions().list(image.id))
+        if (version.state == db::VersionState::draft) return version;
+    return std::nullopt;
+}
+
+db::Version ImageStore::edit(std::string_view image_name) {
+    StoreLock lock(lock_file(), StoreLock::Mode::shared);
+    auto session = catalog_.session();
+    db::sqlite::Transaction transaction(session.database());
+    const db::Image image = require_image(session, image_name);
+    if (auto existing = draft(image_name))
+        throw db::Conflict("draft", "image " + in_quotes(image_name) + " already has a draft (v" +
+                                        std::to_string(existing->number) + "): commit or discard it first");
+    if (!image.promoted_version_id)
+        throw StoreError("image " + in_quotes(image_name) + " has no promoted version to edit");
+    const db::Version base = session.versions().get(*image.promoted_version_id);
+    const std::string relative = version_path(image.name, next_version_number(session, image.id));
+    VhdxFile::create_differencing(absolute(relative).string(), absolute(base.file_path).string())->close();
+    try {
+        db::NewVersion row;
+        row.image_id = image.id;
+        row.parent_version_id = base.id;
+        row.file_path = relative;
+        row.size_bytes = base.size_bytes;
+        row.file_bytes = static_cast<std::int64_t>(allocated_bytes(absolute(relative)));
+        row.note = "draft on v" + std::to_string(base.number);
+        auto version = session.versions().add_draft(row);
+        transaction.commit();
+        return version;
+    } catch (...) {
+        remove_file(relative);
+        throw;
+    }
+}
+
+db::Version ImageStore::commit(std::string_view image_name) {
+    auto current = draft(image_name);
+    if (!current)
+        throw StoreError("image " + in_quotes(image_name) +
+                         " has no draft to commit (run `image edit` first)");
+    auto session = catalog_.session();
+    const fs::path file = absolute(current->file_path);
+    // Opening read-write replays and clears any log left by a crashed writer, so the sealed file is final.
+    VhdxFile::open(file.string(), OpenMode::read_write)->close();
+    auto sealed = session.versions().seal(current->id, static_cast<std::int64_t>(allocated_bytes(file)));
+    make_read_only(file);
+    return sealed;
+}
+
+void ImageStore::discard(std::string_view image_name) {
+    auto current = draft(image_name);
+    if (!current) throw StoreError("image " + in_quotes(image_name) + " has no draft to discard");
+    StoreLock lock(lock_file(), StoreLock::Mode::shared);  // a sweep must not see the row before it goes
+    catalog_.session().versions().remove(current->id);
+    remove_file(current->file_path);
+}
+
+db::Version ImageStore::promote(std::string_view image_name, std::int64_t number) {
+    auto session = catalog_.session();
+    const db::Image image = require_image(session, image_name);
+    auto version = session.versions().find_by_number(image.id, number);
+    if (!version)
+        throw db::NotFound("image " + in_quotes(image_name) + " has no version " + std::to_string(number));
+    if (version->state != db::VersionState::sealed)
+        throw db::Conflict("version",
+                           "v" + std::to_string(number) + " is a draft: commit it before promoting");
+    session.images().promote(image.id, version->id);
+    return session.versions().get(version->id);
+}
+
+db::Version ImageStore::rollback(std::string_view image_name) {
+    auto session = catalog_.session();
+    const db::Image image = require_image(session, image_name);
+    return session.versions().get(session.images().rollback(image.id));
+}
+
+std::vector<db::Version> ImageStore::versions(std::string_view image_name) {
+    auto session = catalog_.session();
+    return session.versions().list(require_image(session, image_name).id);
+}
+
+db::Version ImageStore::flatten(std::string_view image_name, std::int64_t number, const Progress& progress) {
+    db::Version source;
+    {
+        auto session = catalog_.session();
+        const db::Image image = require_image(session, image_name);
+        auto found = session.versions().find_by_number(image.id, number);
+        if (!found)
+            throw db::NotFound("image " + in_quotes(image_name) + " has no version " +
+                               std::to_string(number));
+        if (found->state != db::VersionState::sealed)
+            throw db::Conflict("version",
+                               "v" + std::to_string(number) + " is a draft: commit it before flattening");
+        source = *found;
+    }
+    StoreLock lock(lock_file(), StoreLock::Mode::shared);  // the staged file is not an orphan
+    const fs::path staged =
+        data_dir_ / "tmp" / ("flatten-" + std::string(image_name) + "-" + std::to_string(now_ms()) + ".vhdx");
+    try {
+        auto chain = layers_.open_chain(absolute(source.file_path).string(), false);
+        std::uint32_t block_size = kDefaultBlockSize;
+        if (auto top = std::dynamic_pointer_cast<VhdxFile>(chain->layers().front()))
+            block_size = top->block_size();
+        copy_to_vhdx(*chain, staged, block_size, progress);
+        return seal_new_version(source.image_id, std::nullopt, staged,
+                                "flattened from v" + std::to_string(number));
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(staged, ignored);
+        throw;
+    }
+}
+
+std::vector<db::Version> ImageStore::gc(int keep_last) {
+    if (keep_last < 0) throw db::InvalidArgument("keep", "must not be negative");
+    std::vector<db::Version> removed;
+    StoreLock lock(lock_file(), StoreLock::Mode::shared);
+    auto session = catalog_.session();
+    for (const auto& image : session.images().list()) {
+        for (const auto& version : session.versions().gc_candidates(image.id, keep_last)) {
+            session.versions().remove(
+                version.id);  // the row first: a crash leaves an orphan file, not a dangling row
+            remove_file(version.file_path);
+            removed.push_back(version);
+        }
+    }
+    return removed;
+}
+
+// --- nodes ---
+
+db::Node ImageStore::replace_disk(std::int64_t node_id) {
+    StoreLock lock(lock_file(), StoreLock::Mode::shared);
+    db::Node node;
+    db::Version base;
+    {
+        auto session = catalog_.session();
+        node = session.nodes().get(node_id);
+        if (!node.effective_image_id)
+            throw StoreError("node " + in_quotes(node.name) +
+                             " has no image (give it one, or a group with one)");
+        const db::Image image = session.images().get(*node.effective_image_id);
+        if (!image.promoted_version_id)
+            throw StoreError("image " + in_quotes(image.name) + " of node " + in_quotes(node.name) +
+                             " has no promoted version");
+        base = session.versions().get(*image.promoted_version_id);
+    }
+    // The file is made outside the catalog session (it syncs); the random part keeps two boots of the same
+    // node in the same millisecond apart.
+    std::random_device random;
+    const std::string relative = "nodes/" + node.name + "-" + std::to_string(now_ms()) + "-" +
+                                 std::to_string(random() % 100000) + ".vhdx";
+    VhdxFile::create_differencing(absolute(relative).string(), absolute(base.file_path).string())->close();
+    std::optional<std::string> replaced;
+    try {
+        auto session = catalog_.session();
+        db::sqlite::Transaction transaction(session.database());
+        replaced = session.nodes().get(node_id).disk_path;  // what is current now, not what we read above
+        session.nodes().set_disk(node_id, base.id, relative);
+        transaction.commit();
+    } catch (...) {
+        remove_file(relative);
+        throw;
+    }
+    if (replaced) remove_file(*replaced);
+    return catalog_.session().nodes().get(node_id);
+}
+
+db::Node ImageStore::add_node(const db::NewNode& new_node) {
+    db::Node node = catalog_.session().nodes().add(new_node);
+    return ensure_disk(node.id);
+}
+
+db::Node ImageStore::ensure_disk(std::int64_t node_id) {
+    db::Node node;
+    {
+        auto session = catalog_.session();
+        node = session.nodes().get(node_id);
+        if (node.disk_path) return node;
+        if (!node.effective_image_id) return node;
+        if (!session.images().get(*node.effective_image_id).promoted_version_id) return node;
+    }
+    return replace_disk(node_id);
+}
+
+db::ImportReport ImageStore::import_nodes(std::string_view csv_text) {
+    db::ImportReport report = catalog_.session().nodes().import_csv(csv_text);
+    if (report.ok()) {
+        std::vector<db::Node> nodes;
+        {
+            auto session = catalog_.session();
+            nodes = all_nodes(session);
+        }
+        for (const auto& node : nodes)
+            if (!node.disk_path) ensure_disk(node.id);
+    }
+    return report;
+}
+
+db::Node ImageStore::reset_node(std::string_view name) {
+    std::int64_t id;
+    {
+        auto session = catalog_.session();
+        id = require_node(session, name).id;
+    }
+    return replace_disk(id);
+}
+
+void ImageStore::remove_node(std::string_view name) {
+    StoreLock lock(lock_file(), StoreLock::Mode::shared);
+    db::Node node;
+    {
+        auto session = catalog_.session();
+        node = require_node(session, name);
+        session.nodes().remove(node.id);
+    }
+    if (node.disk_path) remove_file(*node.disk_path);
+}
+
+db::Node ImageStore::begin_boot(std::int64_t node_id) {
+    db::Node node = catalog_.session().nodes().get(node_id);
+    if (node.effective_persistent) return ensure_disk(node_id);
+    return replace_disk(node_id);
+}
+
+NodeStatus ImageStore::status(const db::Node& node) {
+    auto session = catalog_.session();
+    NodeStatus status{.node = node};
+    std::optional<std::int64_t> promoted;
+    if (node.effective_image_id) {
+        const db::Image image = session.images().get(*node.effective_image_id);
+        status.image = image.name;
+        promoted = image.promoted_version_id;
+    }
+    if (node.disk_version_id) {
+        const db::Version version = session.versions().get(*node.disk_version_id);
+        status.disk_version = version.number;
+        status.outdated = promoted && *promoted != version.id;
+    }
+    return status;
+}
+
+std::vector<NodeStatus> ImageStore::list_nodes() {
+    std::vector<NodeStatus> result;
+    auto session = catalog_.session();
+    for (const auto& node : all_nodes(session))
+        result.push_back(status(node));
+    return result;
+}
+
+SweepReport ImageStore::sweep_orphans() {
+    StoreLock lock(lock_file(), StoreLock::Mode::try_exclusive);
+    SweepReport report;
+    if (!lock.held()) {
+        report.skipped = true;
+        return report;
+    }
+    auto session = catalog_.session();
+    remove_orphan_files(session, report);
+    check_rows(session, report);
+    return report;
+}
+
+void ImageStore::remove_orphan_files(db::Catalog::Session& session, SweepReport& report) {
+    const auto referenced_list = session.referenced_file_paths();
+    const std::set<std::string> referenced(referenced_list.begin(), referenced_list.end());
+    for (const char* folder : {"images", "nodes"}) {
+        std::vector<fs::path> orphans;
+        for (const auto& entry : fs::recursive_directory_iterator(data_dir_ / folder)) {
+            if (!entry.is_regular_file()) continue;
+            const std::string relative = fs::relative(entry.path(), data_dir_).generic_string();
+            if (!referenced.contains(relative)) orphans.push_back(entry.path());
+        }
+        for (const auto& orphan : orphans) {
+            fs::remove(orphan);
+            report.removed_files.push_back(fs::relative(orphan, data_dir_).generic_string());
+        }
+    }
+    for (const auto& entry : fs::directory_iterator(data_dir_ / "tmp")) {
+        report.removed_files.push_back(fs::relative(entry.path(), data_dir_).generic_string());
+        fs::remove_all(entry.path());
+    }
+}
+
+void ImageStore::check_rows(db::Catalog::Session& session, SweepReport& report) {
+    for (const auto& image : session.images().list())
+        for (const auto& version : session.versions().list(image.id))
+            if (!fs::exists(absolute(version.file_path)))
+                report.missing_versions.push_back(image.name + " v" + std::to_string(version.number) + ": " +
+                                                  version.file_path);
+    for (const auto& node : all_nodes(session)) {
+        if (node.disk_path && !fs::exists(absolute(*node.disk_path))) {
+            report.missing_node_disks.push_back(node.name + ": " + *node.disk_path);
+            session.nodes().set_disk(node.id, std::nullopt, std::nullopt);
+        }
+    }
+}
+
+}  // namespace bootherd::imagestore::store

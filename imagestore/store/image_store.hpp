@@ -1,0 +1,139 @@
+#pragma once
+// The image store: golden images with sealed versions, drafts for maintenance, and one differencing disk per
+// node, kept in a data directory next to the catalog:
+//
+//   <data>/catalog.db                    the SQLite catalog (db::Catalog)
+//   <data>/images/<image>/v<N>.vhdx      version N (sealed files are chmod 0444; a draft is writable)
+//   <data>/nodes/<node>-<ms>-<rand>.vhdx a node's differencing disk; a new name each time it is recreated,
+//                                        so a running server notices the change by path alone
+//   <data>/tmp/                          scratch space for imports and flattening (emptied at start-up)
+//   <data>/.lock                         see StoreLock
+//
+// Files and rows stay consistent across crashes: a file is created (and synced) before the row that points at
+// it is committed, and a row is deleted before its file. What a crash leaves behind is found by
+// sweep_orphans(), which open() runs: unreferenced files are deleted, rows whose file is missing are reported
+// (node disks that vanished are dropped so the next boot recreates them).
+//
+// Thread-safe: the catalog serialises its sessions, and the layer registry has its own lock.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/catalog.hpp"
+#include "imagestore/image_chain.hpp"
+#include "imagestore/store/image_copy.hpp"
+#include "imagestore/store/shared_layers.hpp"
+
+namespace bootherd::imagestore::store {
+
+// Thrown for requests that make no sense in the store's current state (no draft to commit, unknown image...).
+// Catalog errors (db::NotFound, db::Conflict, db::InvalidArgument) and ImageError pass through unchanged.
+class StoreError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct SweepReport {
+    std::vector<std::string> removed_files;     // relative paths deleted: no row referenced them
+    std::vector<std::string> missing_versions;  // "image vN: path" rows whose file is gone (not fixable here)
+    std::vector<std::string> missing_node_disks;  // "node: path" disks that vanished (reference dropped)
+    bool skipped = false;  // another process was mid-mutation: nothing was checked, left for next time
+    bool clean() const {
+        return removed_files.empty() && missing_versions.empty() && missing_node_disks.empty();
+    }
+};
+
+struct ImportOptions {
+    std::uint32_t block_size = kDefaultBlockSize;
+    Progress progress{};
+};
+
+// A node's disk state as `node list` shows it.
+struct NodeStatus {
+    db::Node node{};
+    std::optional<std::string> image{};          // effective image name
+    std::optional<std::int64_t> disk_version{};  // version number its disk sits on
+    bool outdated = false;                       // persistent disk on a version older than the promoted one
+};
+
+class ImageStore {
+  public:
+    // Opens (creating if needed) the data directory and its catalog, then sweeps orphans, logging what it
+    // found. Throws db::Error, std::filesystem::filesystem_error.
+    explicit ImageStore(const std::filesystem::path& data_dir);
+    ImageStore(const ImageStore&) = delete;
+    ImageStore& operator=(const ImageStore&) = delete;
+
+    const std::filesystem::path& data_dir() const { return data_dir_; }
+    std::filesystem::path absolute(std::string_view relative_path) const { return data_dir_ / relative_path; }
+    db::Catalog& catalog() { return catalog_; }
+    SharedLayers& layers() { return layers_; }
+    const SweepReport& startup_report() const { return startup_report_; }
+
+    // --- images and versions ---
+    // Creates image `name` with v1 = a copy of `file`, sealed and promoted.
+    db::Version import_image(std::string_view name, const std::filesystem::path& file,
+                             const ImportOptions& options = {});
+    // A writable draft: a differencing disk on the promoted version. Conflict if one exists already.
+    db::Version edit(std::string_view image);
+    // Seals the draft as the image's next version (not promoted).
+    db::Version commit(std::string_view image);
+    void discard(std::string_view image);
+    db::Version promote(std::string_view image, std::int64_t number);
+    // Moves back to the previously promoted version; returns it.
+    db::Version rollback(std::string_view image);
+    std::vector<db::Version> versions(std::string_view image);
+    std::optional<db::Version> draft(std::string_view image);
+    // A new sealed standalone version (no parent) with the same content as version `number`.
+    db::Version flatten(std::string_view image, std::int64_t number, const Progress& progress = {});
+    // Deletes, in every image, the sealed versions that nothing uses, keeping the newest `keep_last`.
+    std::vector<db::Version> gc(int keep_last);
+
+    // --- nodes ---
+    // Enrols a node and creates its disk on the promoted version of its effective image, if there is one.
+    db::Node add_node(const db::NewNode& node);
+    // CSV enrolment (see db::NodesRepo::import_csv); disks are created for every imported node.
+    db::ImportReport import_nodes(std::string_view csv_text);
+    // Gives the node a fresh differencing disk on the current promoted version.
+    db::Node reset_node(std::string_view node);
+    void remove_node(std::string_view node);
+    std::vector<NodeStatus> list_nodes();
+    NodeStatus status(const db::Node& node);
+    // A new boot of the node begins (called by the boot chain when the node fetches its boot script, which
+    // happens before the firmware's iSCSI login). Non-persistent nodes get a fresh disk; persistent ones keep
+    // theirs, or get one if they have none. Returns the node as it now is.
+    db::Node begin_boot(std::int64_t node_id);
+    // Creates the node's disk if it has none (first boot); returns the node.
+    db::Node ensure_disk(std::int64_t node_id);
+
+    // Deletes orphan files and reports rows whose file is missing. Never waits for another process: when one
+    // is changing files (an import may take minutes) the sweep is skipped and `skipped` is set.
+    SweepReport sweep_orphans();
+
+  private:
+    db::Image require_image(db::Catalog::Session& session, std::string_view name);
+    db::Node require_node(db::Catalog::Session& session, std::string_view name);
+    // Creates a fresh disk for the node (or drops its disk when its image has no promoted version), then
+    // deletes the old file.
+    db::Node replace_disk(std::int64_t node_id);
+    db::Version seal_new_version(std::int64_t image_id, std::optional<std::int64_t> parent,
+                                 const std::filesystem::path& staged_file, std::string_view note);
+    void remove_orphan_files(db::Catalog::Session& session, SweepReport& report);
+    void check_rows(db::Catalog::Session& session, SweepReport& report);
+    std::filesystem::path lock_file() const { return data_dir_ / ".lock"; }
+    void remove_file(const std::string& relative_path) const;
+
+    std::filesystem::path data_dir_;
+    db::Catalog catalog_;
+    SharedLayers layers_;
+    SweepReport startup_report_;
+};
+
+// Space the file takes on disk (allocated blocks, so holes are not counted).
+std::uint64_t allocated_bytes(const std::filesystem::path& file);
+
+}  // namespace bootherd::imagestore::store

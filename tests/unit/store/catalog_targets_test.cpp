@@ -1,0 +1,67 @@
+#include <doctest/doctest.h>
+
+#include "imagestore/store/catalog_targets.hpp"
+#include "imagestore/store/image_store.hpp"
+#include "tests/unit/store/store_test_support.hpp"
+
+using namespace bootherd;
+using namespace bootherd::imagestore::store;
+using namespace bootherd::imagestore::store::testing;
+
+namespace {
+constexpr std::uint64_t MiB = 1024 * 1024;
+}
+
+TEST_CASE("catalog targets: one target per node, opened lazily, bases shared") {
+    TempDir dir;
+    std::mt19937_64 rng(9);
+    ImageStore store(dir.path() / "data");
+    auto raw = dir.path() / "base.raw";
+    write_raw_image(raw, 8 * MiB, {{0, MiB}}, rng);
+    auto v1 = store.import_image("base", raw);
+    std::vector<db::Node> nodes;
+    for (int i = 0; i < 3; ++i) {
+        nodes.push_back(store.add_node({.name = "pc" + std::to_string(i),
+                                        .mac = "52:54:00:00:00:0" + std::to_string(i),
+                                        .image_id = v1.image_id}));
+    }
+    store.edit("base");
+    CatalogTargets targets(store, {"maint", "maintenance-secret"});
+
+    auto listed = targets.all();
+    REQUIRE(listed.size() == 4);  // three nodes and the draft
+    for (const auto& t : listed)
+        CHECK_FALSE(t->device);  // discovery opens nothing
+    CHECK(store.layers().open_count() == 0);
+
+    auto a = targets.find(nodes[0].iqn);
+    auto b = targets.find(nodes[1].iqn);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(a->device);
+    CHECK(a->allowed_initiators == std::vector<std::string>{node_initiator_iqn(nodes[0])});
+    CHECK(a->allows(nodes[0].iqn + ":initiator"));
+    CHECK_FALSE(a->allows(node_initiator_iqn(nodes[1])));
+    REQUIRE(a->chap);
+    CHECK(a->chap->user == nodes[0].chap_user);
+    CHECK(a->chap->secret == nodes[0].chap_secret);
+    CHECK(targets.find(nodes[0].iqn) == a);   // one open chain per target, shared by sessions
+    CHECK(store.layers().open_count() == 1);  // v1, shared by both nodes' chains
+
+    auto draft = targets.find(draft_iqn("base"));
+    REQUIRE(draft);
+    CHECK(draft->chap->user == "maint");
+    CHECK(draft->allowed_initiators.empty());
+    CHECK_FALSE(targets.find("iqn.2026-11.org.bootherd:node.nobody"));
+
+    // A new boot of a non-persistent node: the next login gets its new disk.
+    store.begin_boot(nodes[0].id);
+    auto a2 = targets.find(nodes[0].iqn);
+    REQUIRE(a2);
+    CHECK(a2 != a);
+    CHECK(a2->device != a->device);
+
+    store.catalog().session().nodes().update(nodes[2].id, {.enabled = false});
+    CHECK_FALSE(targets.find(nodes[2].iqn));
+    CHECK(targets.all().size() == 3);
+}

@@ -1,0 +1,221 @@
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "db/error.hpp"
+#include "imagestore/image_chain.hpp"
+#include "imagestore/image_error.hpp"
+#include "imagestore/store/image_store.hpp"
+#include "imagestore/vhdx_file.hpp"
+#include "tests/unit/store/store_test_support.hpp"
+
+using namespace bootherd;
+using namespace bootherd::imagestore;
+using namespace bootherd::imagestore::store;
+using namespace bootherd::imagestore::store::testing;
+
+namespace {
+constexpr std::uint64_t MiB = 1024 * 1024;
+
+// A store with image "base" imported from a 64 MiB raw file holding 3 MiB of data; returns the raw file.
+std::filesystem::path import_base(ImageStore& store, const TempDir& dir, std::mt19937_64& rng) {
+    auto raw = dir.path() / "base.raw";
+    write_raw_image(raw, 64 * MiB, {{0, MiB}, {40 * MiB + 4096, 2 * MiB}}, rng);
+    store.import_image("base", raw);
+    return raw;
+}
+
+void write_to(const std::filesystem::path& file, std::uint64_t offset, const std::vector<std::byte>& data) {
+    auto chain = open_image(file.string(), false);
+    REQUIRE_FALSE(chain->write(offset, data, false));
+    chain->close();
+}
+}  // namespace
+
+TEST_CASE("import of a raw image leaves zero regions unallocated and keeps the content") {
+    TempDir dir;
+    std::mt19937_64 rng(1);
+    ImageStore store(dir.path() / "data");
+    auto raw = import_base(store, dir, rng);
+
+    auto versions = store.versions("base");
+    REQUIRE(versions.size() == 1);
+    const auto& v1 = versions[0];
+    CHECK(v1.number == 1);
+    CHECK(v1.promoted);
+    CHECK(v1.state == db::VersionState::sealed);
+    CHECK(v1.size_bytes == static_cast<std::int64_t>(64 * MiB));
+    const auto file = store.absolute(v1.file_path);
+    CHECK(allocated_bytes(file) < 8 * MiB);  // 3 MiB of data (in at most 3 blocks) plus metadata, not 64 MiB
+    CHECK((std::filesystem::status(file).permissions() & std::filesystem::perms::owner_write) ==
+          std::filesystem::perms::none);
+
+    auto chain = open_image(file.string(), true);
+    CHECK(read_all(*chain) == read_file(raw));
+    CHECK_THROWS_AS(store.import_image("base", raw), db::Conflict);
+}
+
+TEST_CASE("import reads VHDX input through our engine and qcow2 through qemu-img") {
+    TempDir dir;
+    std::mt19937_64 rng(2);
+    ImageStore store(dir.path() / "data");
+    auto raw = dir.path() / "src.raw";
+    write_raw_image(raw, 8 * MiB, {{MiB, 512 * 1024}}, rng);
+    const auto expected = read_file(raw);
+
+    auto vhdx = dir.path() / "src.vhdx";
+    {
+        auto file = VhdxFile::create_dynamic(vhdx.string(), {.size = 8 * MiB, .block_size = MiB});
+        file->write(MiB, std::span(expected).subspan(MiB, 512 * 1024), false);
+        file->close();
+    }
+    auto from_vhdx = store.import_image("from-vhdx", vhdx);
+    CHECK(read_all(*open_image(store.absolute(from_vhdx.file_path).string(), true)) == expected);
+
+    if (program_available("qemu-img")) {
+        auto qcow2 = dir.path() / "src.qcow2";
+        std::string output;
+        REQUIRE(run_program({"qemu-img", "convert", "-O", "qcow2", raw.string(), qcow2.string()}, output) ==
+                0);
+        auto from_qcow2 = store.import_image("from-qcow2", qcow2);
+        CHECK(read_all(*open_image(store.absolute(from_qcow2.file_path).string(), true)) == expected);
+    }
+
+    auto bogus = dir.path() / "bogus.qcow2";
+    write_raw_image(bogus, 4096, {}, rng);
+    {
+        std::ofstream out(bogus, std::ios::binary | std::ios::in | std::ios::out);
+        out.write("QFI\xfb", 4);
+    }
+    CHECK_THROWS_WITH_AS(store.import_image("bogus", bogus), doctest::Contains("bogus.qcow2"), ImageError);
+    CHECK_THROWS_AS(store.import_image("missing", dir.path() / "nope.raw"), ImageError);
+    CHECK_FALSE(store.catalog().session().images().find_by_name("bogus"));
+    // Failed imports leave nothing behind.
+    CHECK(std::filesystem::is_empty(store.data_dir() / "tmp"));
+}
+
+TEST_CASE("edit, commit, promote, rollback and discard") {
+    TempDir dir;
+    std::mt19937_64 rng(3);
+    ImageStore store(dir.path() / "data");
+    import_base(store, dir, rng);
+
+    CHECK_THROWS_AS(store.commit("base"), StoreError);
+    CHECK_THROWS_AS(store.discard("base"), StoreError);
+    auto draft = store.edit("base");
+    CHECK(draft.number == 2);
+    CHECK(draft.state == db::VersionState::draft);
+    CHECK_THROWS_AS(store.edit("base"), db::Conflict);
+    CHECK_THROWS_AS(store.promote("base", 2), db::Conflict);  // drafts cannot be promoted
+
+    const auto change = random_bytes(64 * 1024, rng);
+    write_to(store.absolute(draft.file_path), 8 * MiB, change);
+    auto v2 = store.commit("base");
+    CHECK(v2.state == db::VersionState::sealed);
+    CHECK(v2.parent_version_id);
+    CHECK_FALSE(v2.promoted);
+    CHECK(
+        (std::filesystem::status(store.absolute(v2.file_path)).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
+         std::filesystem::perms::others_read));
+
+    CHECK(store.promote("base", 2).promoted);
+    auto v3draft = store.edit("base");
+    CHECK(v3draft.parent_version_id == v2.id);  // drafts sit on the promoted version
+    {
+        auto chain = open_image(store.absolute(v3draft.file_path).string(), true);
+        std::vector<std::byte> got(change.size());
+        REQUIRE_FALSE(chain->read(8 * MiB, got));
+        CHECK(got == change);
+    }
+    store.discard("base");
+    CHECK_FALSE(std::filesystem::exists(store.absolute(v3draft.file_path)));
+    CHECK_FALSE(store.draft("base"));
+
+    auto back = store.rollback("base");
+    CHECK(back.number == 1);
+    CHECK(back.promoted);
+    CHECK_THROWS_AS(store.rollback("base"), db::Conflict);  // nothing before v1
+    CHECK_THROWS_AS(store.promote("base", 7), db::NotFound);
+    CHECK_THROWS_AS(store.edit("nosuch"), db::NotFound);
+}
+
+TEST_CASE("flatten makes a standalone version with the same content") {
+    TempDir dir;
+    std::mt19937_64 rng(4);
+    ImageStore store(dir.path() / "data");
+    import_base(store, dir, rng);
+    for (int level = 0; level < 2; ++level) {
+        auto draft = store.edit("base");
+        write_to(store.absolute(draft.file_path), (3 + level) * MiB + 512, random_bytes(3 * 4096, rng));
+        store.commit("base");
+        store.promote("base", draft.number);
+    }
+    auto flat = store.flatten("base", 3);
+    CHECK(flat.number == 4);
+    CHECK_FALSE(flat.parent_version_id);
+    auto original = open_image(store.absolute(store.versions("base")[2].file_path).string(), true);
+    auto flattened = open_image(store.absolute(flat.file_path).string(), true);
+    CHECK(original->layers().size() == 3);
+    CHECK(flattened->layers().size() == 1);
+    CHECK(read_all(*flattened) == read_all(*original));
+}
+
+TEST_CASE("gc removes only versions nothing uses") {
+    TempDir dir;
+    std::mt19937_64 rng(5);
+    ImageStore store(dir.path() / "data");
+    import_base(store, dir, rng);
+    std::vector<db::Version> made;
+    for (int i = 0; i < 3; ++i) {
+        auto draft = store.edit("base");
+        write_to(store.absolute(draft.file_path), MiB * static_cast<std::uint64_t>(i),
+                 random_bytes(4096, rng));
+        made.push_back(store.commit("base"));
+        store.promote("base", draft.number);  // v2 -> v3 -> v4, each on the previous
+    }
+    // A flattened v5 promoted; a node stays on v4 (whose chain needs v3, v2, v1).
+    auto node = store.add_node(
+        {.name = "pc1", .mac = "52:54:00:00:00:01", .image_id = made[0].image_id, .persistent = true});
+    REQUIRE(node.disk_version_id == made[2].id);
+    auto flat = store.flatten("base", 4);
+    store.promote("base", flat.number);
+    CHECK(store.gc(0).empty());  // everything is in use
+
+    store.reset_node("pc1");  // now on v5; v4 stays as the previous promotion
+    auto removed = store.gc(0);
+    std::vector<std::int64_t> numbers;
+    for (auto& v : removed)
+        numbers.push_back(v.number);
+    CHECK(numbers.empty());  // v4 was the previously promoted version: rollback needs it and its chain
+
+    store.edit("base");  // a draft on v5 pins v5 only
+    store.discard("base");
+    auto images = store.catalog().session().images().get(made[0].image_id);
+    CHECK(images.previous_promoted_version_id == made[2].id);
+    for (auto& v : store.versions("base"))
+        CHECK(std::filesystem::exists(store.absolute(v.file_path)));
+}
+
+TEST_CASE("gc deletes unused versions beyond the newest N, row and file") {
+    TempDir dir;
+    std::mt19937_64 rng(6);
+    ImageStore store(dir.path() / "data");
+    import_base(store, dir, rng);
+    store.edit("base");
+    auto v2 = store.commit("base");  // on v1, never promoted
+    store.edit("base");
+    auto v3 = store.commit("base");  // on v1, never promoted
+    auto node = store.add_node({.name = "pc1", .mac = "52:54:00:00:00:01", .image_id = v2.image_id});
+    store.promote("base", 2);  // the node's disk stays on v1
+
+    CHECK(store.gc(1).empty());      // v3 is the newest, v2 promoted, v1 parent and node disk
+    store.promote("base", 1);        // v2 becomes the previous promotion: still kept
+    CHECK(store.gc(0).size() == 1);  // only v3 goes
+    CHECK_FALSE(std::filesystem::exists(store.absolute(v3.file_path)));
+    CHECK(std::filesystem::exists(store.absolute(v2.file_path)));
+    CHECK(store.versions("base").size() == 2);
+    CHECK(std::filesystem::exists(store.absolute(*node.disk_path)));
+}

@@ -1,0 +1,183 @@
+// `bootherd image ...`: golden images and their versions.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "imagestore/store/image_store.hpp"
+#include "tools/bootherd/commands.hpp"
+#include "tools/bootherd/store_options.hpp"
+
+namespace bootherd::cli {
+namespace {
+using imagestore::store::ImageStore;
+
+struct ImageOptions {
+    std::string data = kDefaultDataDir;
+    std::string name;
+    std::string file;
+    std::int64_t version = 0;
+    int keep = 2;
+};
+
+// A bar on a terminal, nothing otherwise (logs and pipes stay clean).
+imagestore::store::Progress progress_bar() {
+    if (!::isatty(STDOUT_FILENO)) return {};
+    return [last = -1](std::uint64_t done, std::uint64_t total) mutable {
+        const int percent = total ? static_cast<int>(done * 100 / total) : 100;
+        if (percent == last) return;
+        last = percent;
+        const int width = 40, filled = percent * width / 100;
+        std::printf("\r[%s%s] %3d%%", std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                    std::string(static_cast<std::size_t>(width - filled), ' ').c_str(), percent);
+        if (done >= total) std::printf("\n");
+        std::fflush(stdout);
+    };
+}
+
+void print_version_line(const char* what, const db::Version& v) {
+    std::cout << what << " v" << v.number << " (" << human_bytes(v.size_bytes) << ", "
+              << human_bytes(v.file_bytes) << " on disk)\n";
+}
+
+int run_versions(const ImageOptions& o) {
+    ImageStore store(o.data);
+    auto versions = store.versions(o.name);
+    std::printf("%-8s %-7s %-10s %-10s %-7s %-20s %-8s %s\n", "VERSION", "STATE", "SIZE", "ON DISK", "PARENT",
+                "CREATED (UTC)", "PROMOTED", "NOTE");
+    for (const auto& v : versions) {
+        std::string parent = "-";
+        for (const auto& p : versions)
+            if (v.parent_version_id && p.id == *v.parent_version_id) parent = "v" + std::to_string(p.number);
+        std::printf("%-8s %-7s %-10s %-10s %-7s %-20s %-8s %s\n", ("v" + std::to_string(v.number)).c_str(),
+                    std::string(db::to_string(v.state)).c_str(), human_bytes(v.size_bytes).c_str(),
+                    human_bytes(v.file_bytes).c_str(), parent.c_str(), utc_time(v.created_at).c_str(),
+                    v.promoted ? "*" : "", v.note.c_str());
+    }
+    return 0;
+}
+
+CLI::App* subcommand(CLI::App& image, const char* name, const char* help, ImageOptions& o) {
+    auto* cmd = image.add_subcommand(name, help);
+    add_data_option(*cmd, o.data);
+    return cmd;
+}
+
+}  // namespace
+
+void add_image_command(CLI::App& app, Action& action) {
+    auto o = std::make_shared<ImageOptions>();
+    auto* image = app.add_subcommand("image", "Golden images and their versions");
+    image->require_subcommand(1);
+
+    auto* import =
+        subcommand(*image, "import", "Import a raw, VHD, VHDX, qcow2 or VMDK file as a new image (v1)", *o);
+    import->add_option("NAME", o->name, "Image name")->required();
+    import->add_option("FILE", o->file, "Disk image file")->required();
+    import->callback([o, &action] {
+        action = [o] {
+            ImageStore store(o->data);
+    auto v = store.import_image(o->name, o->file, {.progress = progress_bar()});
+    print_version_line(("imported " + o->name).c_str(), v);
+    return 0;
+};
+}  // namespace bootherd::cli
+);
+
+auto* edit = subcommand(*image, "edit", "Create a writable draft on the promoted version", *o);
+edit->add_option("NAME", o->name, "Image name")->required();
+edit->callback([o, &action] {
+    action = [o] {
+        ImageStore store(o->data);
+        auto v = store.edit(o->name);
+        std::cout << "draft v" << v.number << " of " << o->name << ": "
+                  << store.absolute(v.file_path).string() << "\n";
+        return 0;
+    };
+});
+
+auto* commit = subcommand(*image, "commit", "Seal the draft as the next version", *o);
+commit->add_option("NAME", o->name, "Image name")->required();
+commit->callback([o, &action] {
+    action = [o] {
+        ImageStore store(o->data);
+        print_version_line(("sealed " + o->name).c_str(), store.commit(o->name));
+        return 0;
+    };
+});
+
+auto* discard = subcommand(*image, "discard", "Drop the draft", *o);
+discard->add_option("NAME", o->name, "Image name")->required();
+discard->callback([o, &action] {
+    action = [o] {
+        ImageStore store(o->data);
+        store.discard(o->name);
+        std::cout << "discarded the draft of " << o->name << "\n";
+        return 0;
+    };
+});
+
+auto* promote = subcommand(*image, "promote", "Make a version the one new boots get", *o);
+promote->add_option("NAME", o->name, "Image name")->required();
+promote->add_option("VERSION", o->version, "Version number (N or vN)")
+    ->required()
+    ->transform([](std::string text) {
+        return !text.empty() && (text[0] == 'v' || text[0] == 'V') ? text.substr(1) : text;
+    });
+promote->callback([o, &action] {
+    action = [o] {
+        ImageStore store(o->data);
+        print_version_line(("promoted " + o->name).c_str(), store.promote(o->name, o->version));
+        return 0;
+    };
+});
+
+auto* rollback = subcommand(*image, "rollback", "Go back to the previously promoted version", *o);
+rollback->add_option("NAME", o->name, "Image name")->required();
+rollback->callback([o, &action] {
+    action = [o] {
+        ImageStore store(o->data);
+        print_version_line(("rolled back " + o->name + " to").c_str(), store.rollback(o->name));
+        return 0;
+    };
+});
+
+auto* versions = subcommand(*image, "versions", "List the versions of an image", *o);
+versions->add_option("NAME", o->name, "Image name")->required();
+versions->callback([o, &action] { action = [o] { return run_versions(*o); }; });
+
+auto* flatten = subcommand(*image, "flatten", "Merge a version's chain into a new standalone version", *o);
+flatten->add_option("NAME", o->name, "Image name")->required();
+flatten->add_option("VERSION", o->version, "Version number (N or vN)")
+    ->required()
+    ->transform([](std::string text) {
+        return !text.empty() && (text[0] == 'v' || text[0] == 'V') ? text.substr(1) : text;
+    });
+flatten->callback([o, &action] {
+    action = [o] {
+        ImageStore store(o->data);
+        auto v = store.flatten(o->name, o->version, progress_bar());
+        print_version_line(("flattened " + o->name + " v" + std::to_string(o->version) + " into").c_str(), v);
+        return 0;
+    };
+});
+
+auto* gc = subcommand(*image, "gc", "Delete versions nothing uses, keeping the newest N of each image", *o);
+gc->add_option("--keep", o->keep, "Sealed versions to keep per image")
+    ->capture_default_str()
+    ->check(CLI::NonNegativeNumber);
+gc->callback([o, &action] {
+    action = [o] {
+        ImageStore store(o->data);
+        auto removed = store.gc(o->keep);
+        for (const auto& v : removed)
+            std::cout << "removed " << v.file_path << "\n";
+        std::cout << removed.size() << " version(s) removed\n";
+        return 0;
+    };
+});
+}
+
+}  // namespace bootherd::cli

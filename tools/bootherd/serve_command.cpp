@@ -1,0 +1,78 @@
+// `bootherd serve`: every node's disk and every image draft as iSCSI targets, from the catalog.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/log.hpp"
+#include "db/credentials.hpp"
+#include "imagestore/store/catalog_targets.hpp"
+#include "imagestore/store/image_store.hpp"
+#include "target/iscsi/server.hpp"
+#include "tools/bootherd/commands.hpp"
+#include "tools/bootherd/endpoint.hpp"
+#include "tools/bootherd/signals.hpp"
+#include "tools/bootherd/store_options.hpp"
+
+namespace bootherd::cli {
+namespace {
+
+struct ServeOptions {
+    std::string data = kDefaultDataDir;
+    std::vector<std::string> listen{"0.0.0.0:3260"};
+    std::string maintenance_chap;
+    unsigned threads = 0;
+};
+
+iscsi::Credentials maintenance_credentials(const std::string& text) {
+    if (text.empty()) {
+        iscsi::Credentials generated{"maintenance", db::random_credential(db::chap_secret_length)};
+        log::info("draft targets: CHAP user ", generated.user, ", secret ", generated.secret,
+                  " (fix them with --maintenance-chap USER:SECRET)");
+        return generated;
+    }
+    const auto colon = text.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+        throw std::invalid_argument("--maintenance-chap wants USER:SECRET");
+    return {text.substr(0, colon), text.substr(colon + 1)};
+}
+
+int run_serve(const ServeOptions& o) {
+    ShutdownSignals signals;  // before any thread starts, so all of them inherit the blocked mask
+
+    imagestore::store::ImageStore store(o.data);
+    auto targets = std::make_shared<imagestore::store::CatalogTargets>(
+        store, maintenance_credentials(o.maintenance_chap));
+
+    iscsi::ServerOptions options;
+    for (const auto& text : o.listen)
+        options.listen.push_back(parse_endpoint(text, 3260));
+    options.network_threads = o.threads;
+    iscsi::Server server(std::move(options), targets);
+    server.start();
+    const auto count = targets->all().size();
+    for (const auto& ep : server.local_endpoints())
+        log::info("serving ", count, " target(s) from ", store.data_dir().string(), " on ",
+                  ep.address().to_string(), ":", ep.port());
+
+    const int sig = signals.wait();
+    log::info("signal ", sig, ": finishing in-flight commands and flushing");
+    server.stop();
+    server.wait();
+    log::info("stopped");
+    return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, Action& action) {
+    auto o = std::make_shared<ServeOptions>();
+    auto* cmd = app.add_subcommand("serve", "Serve every node's disk (and each image draft) over iSCSI");
+    add_data_option(*cmd, o->data);
+    cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on (repeatable)")->capture_default_str();
+    cmd->add_option("--maintenance-chap", o->maintenance_chap,
+                    "CHAP USER:SECRET for draft targets (default: generated and logged)");
+    cmd->add_option("--threads", o->threads, "Network threads (default: one per core)");
+    cmd->callback([o, &action] { action = [o] { return run_serve(*o); }; });
+}
+
+}  // namespace bootherd::cli
