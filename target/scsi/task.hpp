@@ -65,9 +65,10 @@ class Task {
         0;  // bytes produced in data_in(); the transport truncates to expected_length
     std::array<std::uint8_t, kSenseSize> sense{};
     std::size_t sense_length = 0;
-    // For commands that take Data-Out: the bytes the CDB itself asks for (SPDTL), set by the SCSI layer whether or
-    // not the command succeeds. The transport reports write residuals against it (RFC 7143 §11.4.5.2): overflow
-    // when expected_length < SPDTL, underflow when expected_length > SPDTL. Unset: judged by data_out_length.
+    // For commands that take Data-Out: the bytes the CDB itself asks for (SPDTL), set by the SCSI layer
+    // whether or not the command succeeds. The transport reports write residuals against it (RFC 7143
+    // §11.4.5.2): overflow when expected_length < SPDTL, underflow when expected_length > SPDTL. Unset:
+    // judged by data_out_length.
     std::optional<std::uint32_t> cdb_data_out_length;
 
     std::span<const std::uint8_t> cdb() const { return {cdb_bytes.data(), cdb_length}; }

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     cli::add_serve_command(app, action);
     app.add_subcommand("version", "Print the version and build facts")->callback([&] {
         action = [] {
-            std::cout << "bootherd 0.1.0 (crc32c: " << (crc32c_is_hardware() ? "sse4.2" : "software") << ")\n";
+            std::cout << "bootherd 0.1.0 (crc32c: " << (crc32c_is_hardware() ? "sse4.2" : "software")
+                      << ")\n";
             return 0;
         };
     });

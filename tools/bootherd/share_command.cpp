@@ -46,14 +46,17 @@ iscsi::Credentials parse_credentials(const std::string& text, const char* option
         throw std::invalid_argument(std::string(option) + " wants USER:SECRET");
     iscsi::Credentials c{text.substr(0, colon), text.substr(colon + 1)};
     if (c.secret.size() < 12)
-        log::warn(option, ": RFC 7143 asks for CHAP secrets of at least 12 characters; some initiators refuse shorter");
+        log::warn(
+            option,
+            ": RFC 7143 asks for CHAP secrets of at least 12 characters; some initiators refuse shorter");
     return c;
 }
 
 // A stable identity for the LUN (VPD 80/83): the same file keeps the same identifiers across restarts.
 std::uint64_t stable_id(const std::filesystem::path& file) {
     std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the canonical path
-    for (unsigned char c : std::filesystem::weakly_canonical(file).string()) h = (h ^ c) * 1099511628211ull;
+    for (unsigned char c : std::filesystem::weakly_canonical(file).string())
+        h = (h ^ c) * 1099511628211ull;
     return h;
 }
 
@@ -64,8 +67,8 @@ int run_share(const ShareOptions& o) {
     auto id = stable_id(o.file);
     char serial[17];
     std::snprintf(serial, sizeof serial, "%016llx", static_cast<unsigned long long>(id));
-    scsi::LogicalUnitConfig lun{.lun = 0, .backend = backend, .serial = serial, .naa_id = id,
-                                .read_only = o.read_only};
+    scsi::LogicalUnitConfig lun{
+        .lun = 0, .backend = backend, .serial = serial, .naa_id = id, .read_only = o.read_only};
     std::vector<scsi::LogicalUnitConfig> luns;
     luns.push_back(std::move(lun));
 
@@ -83,13 +86,15 @@ int run_share(const ShareOptions& o) {
     directory->add(std::move(node));
 
     iscsi::ServerOptions options;
-    for (auto& text : o.listen) options.listen.push_back(parse_endpoint(text, 3260));
+    for (auto& text : o.listen)
+        options.listen.push_back(parse_endpoint(text, 3260));
     options.network_threads = o.threads;
     iscsi::Server server(std::move(options), directory);
     server.start();
     for (auto& ep : server.local_endpoints())
         log::info("serving ", backend->describe(), " (", backend->geometry().size_bytes, " bytes",
-                  o.read_only ? ", read-only" : "", ") as ", iqn, " on ", ep.address().to_string(), ":", ep.port());
+                  o.read_only ? ", read-only" : "", ") as ", iqn, " on ", ep.address().to_string(), ":",
+                  ep.port());
 
     int sig = signals.wait();
     log::info("signal ", sig, ": finishing in-flight commands and flushing");
@@ -103,7 +108,8 @@ int run_share(const ShareOptions& o) {
 
 void add_share_command(CLI::App& app, Action& action) {
     auto o = std::make_shared<ShareOptions>();
-    auto* cmd = app.add_subcommand("share", "Serve one disk file (raw image or block device) as LUN 0 of an iSCSI target");
+    auto* cmd = app.add_subcommand(
+        "share", "Serve one disk file (raw image or block device) as LUN 0 of an iSCSI target");
     cmd->add_option("FILE", o->file, "Disk image or block device")->required()->check(CLI::ExistingPath);
     cmd->add_option("--iqn", o->iqn, "Target name (default: derived from the file name)");
     cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on (repeatable)")->capture_default_str();

@@ -1,12 +1,13 @@
 #pragma once
-// Graceful shutdown: SIGINT/SIGTERM are blocked in every thread (call before starting any) and collected here.
+// Graceful shutdown: SIGINT/SIGTERM are blocked in every thread (call before starting any) and collected
+// here.
 
 namespace bootherd::cli {
 
 class ShutdownSignals {
-public:
-    ShutdownSignals();      // blocks SIGINT and SIGTERM for this thread and the threads it starts
-    int wait();             // returns the signal that arrived
+  public:
+    ShutdownSignals();  // blocks SIGINT and SIGTERM for this thread and the threads it starts
+    int wait();         // returns the signal that arrived
 };
 
 }  // namespace bootherd::cli
