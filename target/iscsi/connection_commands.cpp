@@ -1,0 +1,174 @@
+// Connection: SCSI commands, Data-Out and R2T, and the hand-off of commands to the disk pool.
+#include "target/iscsi/connection.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <algorithm>
+
+#include "common/crc32c.hpp"
+#include "common/log.hpp"
+#include "target/iscsi/connection_detail.hpp"
+#include "target/iscsi/server_context.hpp"
+#include "target/iscsi/text.hpp"
+
+namespace bootherd::iscsi {
+namespace asio = boost::asio;
+using asio::awaitable;
+using namespace connection_detail;
+
+// ---------------------------------------------------------------------------------------------------------------
+// SCSI commands and data
+
+awaitable<bool> Connection::on_command(const ScsiCommand& command, std::uint32_t length) {
+    if (session_->discovery()) {
+        if (!co_await discard_segment(length)) co_return false;
+        queue_reject(RejectReason::protocol_error, rx_bhs_);
+        co_return true;
+    }
+    const SessionParams& params = session_->params();
+    if (length > 0 && (!command.write || !params.immediate_data || length > params.first_burst_length ||
+                       length > command.expected_data_transfer_length)) {
+        queue_reject(RejectReason::protocol_error, rx_bhs_);
+        co_return false;
+    }
+    if (!session_->admit(command.cmd_sn, command.immediate)) co_return co_await discard_segment(length);
+    if (session_->find(command.initiator_task_tag)) {
+        queue_reject(RejectReason::task_in_progress, rx_bhs_);
+        co_return co_await discard_segment(length);
+    }
+    if (command.expected_data_transfer_length > kMaxTransferLength) {
+        queue_reject(RejectReason::invalid_pdu_field, rx_bhs_);
+        co_return co_await discard_segment(length);
+    }
+    TaskSlot* slot = session_->allocate(command.immediate, command.initiator_task_tag);
+    if (!slot) {
+        queue_reject(RejectReason::immediate_command_reject, rx_bhs_);
+        co_return co_await discard_segment(length);
+    }
+    scsi::Task& task = slot->task;
+    std::copy(command.cdb.begin(), command.cdb.end(), task.cdb_bytes.begin());
+    const std::size_t extended = std::min(command.extended_cdb.size(), scsi::Task::kMaxCdb - 16);
+    std::copy_n(command.extended_cdb.begin(), extended, task.cdb_bytes.begin() + 16);
+    task.cdb_length = 16 + extended;
+    task.lun = decode_lun(command.lun);
+    task.expected_length = command.expected_data_transfer_length;
+    task.read_flag = command.read;
+    task.write_flag = command.write;
+    task.attribute = command.attribute <= 4 ? static_cast<scsi::TaskAttribute>(command.attribute)
+                                            : scsi::TaskAttribute::simple;
+    slot->lun_field = command.lun;
+
+    if (!command.write) {
+        execute(*slot);
+        co_return true;
+    }
+    const std::span<std::byte> buffer = task.data_out_buffer(task.expected_length);
+    if (!co_await read_segment(buffer.first(length))) co_return false;
+    bytes_written_.fetch_add(length, std::memory_order_relaxed);
+    slot->write.start(task.expected_length, length, command.final_bit,
+                      WriteParams{params.initial_r2t, params.first_burst_length, params.max_burst_length,
+                                  params.max_outstanding_r2t});
+    if (slot->write.complete()) {
+        task.data_out_length = slot->write.received();
+        execute(*slot);
+    } else {
+        send_r2ts(*slot);
+    }
+    co_return true;
+}
+
+awaitable<bool> Connection::on_data_out(const DataOut& data, std::uint32_t length) {
+    TaskSlot* slot = session_->discovery() ? nullptr : session_->find(data.initiator_task_tag);
+    // Data for a task we do not know (aborted, or its command ignored as outside the window) is dropped.
+    if (!slot || slot->state != TaskSlot::State::receiving) co_return co_await discard_segment(length);
+    std::uint32_t r2t_slot = WriteTransfer::kUnsolicited;
+    if (data.target_transfer_tag != kReservedTag) {
+        if ((data.target_transfer_tag >> 4) != slot->index) {
+            queue_reject(RejectReason::invalid_pdu_field, rx_bhs_);
+            co_return false;
+        }
+        r2t_slot = data.target_transfer_tag & 0x0f;
+    }
+    if (slot->write.accept(r2t_slot, data.buffer_offset, length, data.final_bit, data.data_sn) !=
+        WriteTransfer::Result::accepted) {
+        queue_reject(RejectReason::protocol_error, rx_bhs_);
+        co_return false;
+    }
+    // accept() guaranteed offset + length <= expected_length, the size of the buffer.
+    const std::span<std::byte> buffer = slot->task.data_out_buffer(slot->task.expected_length);
+    if (!co_await read_segment(buffer.subspan(data.buffer_offset, length))) co_return false;
+    bytes_written_.fetch_add(length, std::memory_order_relaxed);
+    if (slot->state != TaskSlot::State::receiving) co_return true;  // aborted while we were reading
+    if (slot->write.complete()) {
+        slot->task.data_out_length = slot->write.received();
+        execute(*slot);
+    } else if (data.final_bit) {
+        send_r2ts(*slot);
+    }
+    co_return true;
+}
+
+void Connection::send_r2ts(TaskSlot& slot) {
+    while (auto r2t = slot.write.next_r2t()) {
+        Outgoing* out = push(Outgoing::Kind::control, Outgoing::Numbers::current);
+        if (!out) return;
+        ReadyToTransfer pdu;
+        pdu.lun = slot.lun_field;
+        pdu.initiator_task_tag = slot.initiator_task_tag;
+        pdu.target_transfer_tag = (std::uint32_t{slot.index} << 4) | r2t->slot;
+        pdu.r2t_sn = r2t->r2t_sn;
+        pdu.buffer_offset = r2t->offset;
+        pdu.desired_length = r2t->length;
+        build(out->bhs, pdu, {});
+        out->data.clear();
+    }
+    wake_writer();
+}
+
+void Connection::execute(TaskSlot& slot) {
+    slot.state = TaskSlot::State::executing;
+    scsi::TargetDevice& device = session_->device();
+    if (device.runs_inline(slot.task)) {
+        device.execute(slot.task);
+        on_executed(slot);
+        return;
+    }
+    // A read of cached data completes here without blocking; only what must wait goes to the disk pool.
+    if (device.try_execute_nowait(slot.task)) {
+        on_executed(slot);
+        return;
+    }
+    ++executing_;
+    auto work = asio::prefer(strand_, asio::execution::outstanding_work.tracked);
+    asio::post(context_.disk_pool, [self = shared_from_this(), &slot, work]() {
+        if (!slot.aborted.load(std::memory_order_acquire)) self->session_->device().execute(slot.task);
+        asio::post(work, [self, &slot] {
+            --self->executing_;
+            self->on_executed(slot);
+        });
+    });
+}
+
+void Connection::on_executed(TaskSlot& slot) {
+    if (phase_ == Phase::closed || slot.aborted.load(std::memory_order_relaxed)) {
+        session_->release(slot);
+        task_finished(slot.index);
+        if (phase_ == Phase::draining) maybe_finish_drain();
+        return;
+    }
+    commands_.fetch_add(1, std::memory_order_relaxed);
+    slot.state = TaskSlot::State::responding;
+    Outgoing* out = push(Outgoing::Kind::task, Outgoing::Numbers::advance);
+    if (!out) return;
+    out->slot = &slot;
+    wake_writer();
+}
+
+}  // namespace bootherd::iscsi

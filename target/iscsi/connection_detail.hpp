@@ -1,0 +1,45 @@
+#pragma once
+// Constants and small helpers shared by the files that implement Connection (connection*.cpp); not an
+// interface.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "common/bytes.hpp"
+#include "target/iscsi/data_transfer.hpp"
+
+namespace bootherd::iscsi::connection_detail {
+namespace asio = boost::asio;
+
+inline constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+inline constexpr std::uint32_t kMaxTransferLength = 64u << 20;  // bounds the memory one command may pin
+inline constexpr std::size_t kControlLimit = 32;  // queued control PDUs before the reader pauses
+inline constexpr std::size_t kControlCapacity = kControlLimit + 2 * WriteTransfer::kMaxOutstanding + 8;
+inline constexpr std::size_t kBatchPdus = 16;  // Data-In PDUs per gathered write
+inline constexpr std::uint32_t kTextContinuationTag = 1;
+inline constexpr std::array<std::uint8_t, 4> kPadding{};
+
+inline std::string hex_isid(std::uint64_t isid) {
+    std::array<char, 16> text{};
+    std::snprintf(text.data(), text.size(), "%012llx", static_cast<unsigned long long>(isid));
+    return text.data();
+}
+
+inline std::string format_endpoint(const asio::ip::tcp::endpoint& ep) {
+    asio::ip::address address = ep.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped())
+        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+    return host + ":" + std::to_string(ep.port());
+}
+
+inline void put_digest(std::uint8_t* at, std::uint32_t crc) {
+    store_le(at, crc);
+}
+
+}  // namespace bootherd::iscsi::connection_detail
