@@ -7,9 +7,8 @@
 #include "db/credentials.hpp"
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_store.hpp"
-#include "target/iscsi/server.hpp"
 #include "tools/bootherd/commands.hpp"
-#include "tools/bootherd/endpoint.hpp"
+#include "tools/bootherd/iscsi_service.hpp"
 #include "tools/bootherd/signals.hpp"
 #include "tools/bootherd/store_options.hpp"
 
@@ -43,23 +42,9 @@ int run_serve(const ServeOptions& o) {
     auto targets = std::make_shared<imagestore::store::CatalogTargets>(
         store, maintenance_credentials(o.maintenance_chap));
 
-    iscsi::ServerOptions options;
-    for (const auto& text : o.listen)
-        options.listen.push_back(parse_endpoint(text, 3260));
-    options.network_threads = o.threads;
-    iscsi::Server server(std::move(options), targets);
-    server.start();
-    const auto count = targets->all().size();
-    for (const auto& ep : server.local_endpoints())
-        log::info("serving ", count, " target(s) from ", store.data_dir().string(), " on ",
-                  ep.address().to_string(), ":", ep.port());
-
-    const int sig = signals.wait();
-    log::info("signal ", sig, ": finishing in-flight commands and flushing");
-    server.stop();
-    server.wait();
-    log::info("stopped");
-    return 0;
+    const std::string what =
+        std::to_string(targets->all().size()) + " target(s) from " + store.data_dir().string();
+    return serve_iscsi_until_signal(signals, o.listen, o.threads, targets, what);
 }
 
 }  // namespace

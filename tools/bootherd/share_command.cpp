@@ -2,16 +2,16 @@
 #include <cctype>
 #include <filesystem>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "block/flat_file.hpp"
 #include "common/log.hpp"
-#include "target/iscsi/server.hpp"
 #include "target/iscsi/target_directory.hpp"
 #include "target/scsi/target_device.hpp"
 #include "tools/bootherd/commands.hpp"
-#include "tools/bootherd/endpoint.hpp"
+#include "tools/bootherd/iscsi_service.hpp"
 #include "tools/bootherd/signals.hpp"
 
 namespace bootherd::cli {
@@ -85,23 +85,10 @@ int run_share(const ShareOptions& o) {
     auto iqn = node.iqn;
     directory->add(std::move(node));
 
-    iscsi::ServerOptions options;
-    for (auto& text : o.listen)
-        options.listen.push_back(parse_endpoint(text, 3260));
-    options.network_threads = o.threads;
-    iscsi::Server server(std::move(options), directory);
-    server.start();
-    for (auto& ep : server.local_endpoints())
-        log::info("serving ", backend->describe(), " (", backend->geometry().size_bytes, " bytes",
-                  o.read_only ? ", read-only" : "", ") as ", iqn, " on ", ep.address().to_string(), ":",
-                  ep.port());
-
-    int sig = signals.wait();
-    log::info("signal ", sig, ": finishing in-flight commands and flushing");
-    server.stop();
-    server.wait();
-    log::info("stopped");
-    return 0;
+    std::ostringstream what;
+    what << backend->describe() << " (" << backend->geometry().size_bytes << " bytes"
+         << (o.read_only ? ", read-only" : "") << ") as " << iqn;
+    return serve_iscsi_until_signal(signals, o.listen, o.threads, directory, what.str());
 }
 
 }  // namespace
