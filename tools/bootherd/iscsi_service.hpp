@@ -1,19 +1,33 @@
 #pragma once
-// The iSCSI serving loop shared by `share` and `serve`: listen, log, run until SIGINT/SIGTERM, stop
-// gracefully.
+// The iSCSI server as `share` and `serve` run it: bound and logging on construction, stopped gracefully
+// (in-flight commands finish, devices are flushed) by stop() or the destructor.
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "target/iscsi/server.hpp"
 #include "target/iscsi/target_directory.hpp"
-#include "tools/bootherd/signals.hpp"
 
 namespace bootherd::cli {
 
-// Logs "serving <what> on ADDR:PORT" for each bound address (tests read the port from that line), waits for a
-// shutdown signal, then lets in-flight commands finish and flushes. Returns the process exit code.
-int serve_iscsi_until_signal(ShutdownSignals& signals, const std::vector<std::string>& listen,
-                             unsigned threads, std::shared_ptr<iscsi::TargetDirectory> targets,
-                             const std::string& what);
+class IscsiService {
+  public:
+    // Binds every `listen` ADDR:PORT and logs "serving <what> on ADDR:PORT" for each (tests read the port
+    // from that line). Throws std::system_error when a bind fails.
+    IscsiService(const std::vector<std::string>& listen, unsigned threads,
+                 std::shared_ptr<iscsi::TargetDirectory> targets, const std::string& what);
+    ~IscsiService();
+    IscsiService(const IscsiService&) = delete;
+    IscsiService& operator=(const IscsiService&) = delete;
+
+    iscsi::Server& server() { return server_; }
+    const std::vector<boost::asio::ip::tcp::endpoint>& endpoints() const { return endpoints_; }
+    void stop();
+
+  private:
+    iscsi::Server server_;
+    std::vector<boost::asio::ip::tcp::endpoint> endpoints_;
+    bool stopped_ = false;
+};
 
 }  // namespace bootherd::cli

@@ -9,6 +9,7 @@
 #include "imagestore/store/image_store.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/iscsi_service.hpp"
+#include "tools/bootherd/serve_context.hpp"
 #include "tools/bootherd/signals.hpp"
 #include "tools/bootherd/store_options.hpp"
 
@@ -44,7 +45,14 @@ int run_serve(const ServeOptions& o) {
 
     const std::string what =
         std::to_string(targets->all().size()) + " target(s) from " + store.data_dir().string();
-    return serve_iscsi_until_signal(signals, o.listen, o.threads, targets, what);
+    IscsiService iscsi(o.listen, o.threads, targets, what);
+    ServeContext context{store, iscsi.server(), iscsi.endpoints()};
+
+    // Services start after what they depend on and stop before it.
+    log::info("signal ", signals.wait(), ": stopping");
+    iscsi.stop();
+    log::info("stopped");
+    return 0;
 }
 
 }  // namespace

@@ -88,7 +88,11 @@ int run_share(const ShareOptions& o) {
     std::ostringstream what;
     what << backend->describe() << " (" << backend->geometry().size_bytes << " bytes"
          << (o.read_only ? ", read-only" : "") << ") as " << iqn;
-    return serve_iscsi_until_signal(signals, o.listen, o.threads, directory, what.str());
+    IscsiService iscsi(o.listen, o.threads, directory, what.str());
+    log::info("signal ", signals.wait(), ": stopping");
+    iscsi.stop();
+    log::info("stopped");
+    return 0;
 }
 
 }  // namespace

@@ -1,0 +1,18 @@
+#pragma once
+// What the services of `bootherd serve` (iSCSI, boot services, web) share: the image store with its catalog,
+// the running iSCSI server (live sessions, counters) and the portals nodes log in to.
+#include <boost/asio/ip/tcp.hpp>
+#include <vector>
+
+#include "imagestore/store/image_store.hpp"
+#include "target/iscsi/server.hpp"
+
+namespace bootherd::cli {
+
+struct ServeContext {
+    imagestore::store::ImageStore& store;
+    iscsi::Server& iscsi;
+    std::vector<boost::asio::ip::tcp::endpoint> iscsi_portals;
+};
+
+}  // namespace bootherd::cli
