@@ -12,6 +12,7 @@
 #include <netinet/tcp.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "common/crc32c.hpp"
 #include "common/log.hpp"
@@ -35,7 +36,9 @@ Connection::Connection(asio::ip::tcp::socket socket, Executor strand, ServerCont
       last_activity_(accepted_at_),
       ring_capacity_(context.options.queue_depth + Session::kImmediateReserve + kControlCapacity),
       ring_(std::make_unique<Outgoing[]>(ring_capacity_)),
-      tx_scratch_(kBatchPdus + 1) {
+      tx_scratch_(kBatchPdus + 1),
+      lane_(context.options.queue_depth + Session::kImmediateReserve, context.options.disk_tasks_per_session),
+      lane_finished_(lane_.capacity()) {
     boost::system::error_code ec;
     const auto remote = socket_.remote_endpoint(ec);
     peer_ = ec ? "?" : format_endpoint(remote);
@@ -95,14 +98,46 @@ std::chrono::steady_clock::time_point Connection::deadline() const {
     return last_activity_ + context_.options.idle_timeout;
 }
 
+std::chrono::steady_clock::time_point Connection::next_ping() const {
+    const auto interval = context_.options.nop_in_interval;
+    if (phase_ != Phase::full_feature || interval.count() <= 0 || session_->discovery())
+        return std::chrono::steady_clock::time_point::max();
+    return std::max(last_activity_, last_ping_) + interval;
+}
+
 awaitable<void> Connection::watchdog(std::shared_ptr<Connection> /*keeps this alive*/) {
     while (phase_ != Phase::closed) {
-        watchdog_timer_.expires_at(deadline());
+        watchdog_timer_.expires_at(std::min(deadline(), next_ping()));
         co_await watchdog_timer_.async_wait(kNoThrow);
         if (phase_ == Phase::closed) break;
-        if (std::chrono::steady_clock::now() >= deadline())
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline()) {
             close_on_strand(phase_ == Phase::login ? "login timeout" : "idle timeout");
+        } else if (now >= next_ping()) {
+            send_ping();
+        }
     }
+}
+
+// A NOP-In asking for a NOP-Out (RFC 7143 §11.19): Target Transfer Tag set, Initiator Task Tag reserved,
+// StatSN not advanced.
+void Connection::send_ping() {
+    last_ping_ = std::chrono::steady_clock::now();
+    if (ping_outstanding_ && !ping_silence_logged_) {
+        ping_silence_logged_ = true;  // iPXE never answers: worth one line, not one per interval
+        log::info(
+            "iSCSI initiator ", initiator_name_, " (", peer_,
+            ") does not answer NOP-In pings; keepalive and the idle timeout will reap it if it is gone");
+    }
+    Outgoing* out = push(Outgoing::Kind::control, Outgoing::Numbers::current);
+    if (!out) return;
+    if (++ping_tag_ == kReservedTag) ping_tag_ = 0;
+    NopIn pdu;
+    pdu.target_transfer_tag = ping_tag_;
+    build(out->bhs, pdu, {});
+    out->data.clear();
+    ping_outstanding_ = true;
+    wake_writer();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -117,20 +152,17 @@ awaitable<void> Connection::read_loop(std::shared_ptr<Connection> /*keeps this a
             co_await reader_wake_.async_wait(kNoThrow);
             reader_waiting_ = false;
         }
-        auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(rx_bhs_), kNoThrow);
-        if (ec) break;
+        if (!take_buffered(std::as_writable_bytes(std::span(rx_bhs_))) &&
+            !co_await receive(std::as_writable_bytes(std::span(rx_bhs_))))
+            break;
         last_activity_ = std::chrono::steady_clock::now();
         const CommonHeader common = parse_common(rx_bhs_);
         const std::size_t ahs_size = std::size_t{common.total_ahs_words} * 4;
-        if (ahs_size > 0) {
-            std::tie(ec, n) =
-                co_await asio::async_read(socket_, asio::buffer(rx_ahs_.data(), ahs_size), kNoThrow);
-            if (ec) break;
-        }
+        if (ahs_size > 0 && !co_await receive(std::as_writable_bytes(std::span(rx_ahs_.data(), ahs_size))))
+            break;
         if (header_digest_) {
             std::array<std::uint8_t, 4> digest{};
-            std::tie(ec, n) = co_await asio::async_read(socket_, asio::buffer(digest), kNoThrow);
-            if (ec) break;
+            if (!co_await receive(std::as_writable_bytes(std::span(digest)))) break;
             const std::uint32_t crc =
                 crc32c(rx_ahs_.data(), ahs_size, crc32c(rx_bhs_.data(), rx_bhs_.size()));
             if (crc != load_le<std::uint32_t>(digest.data())) {
@@ -209,16 +241,51 @@ awaitable<void> Connection::read_loop(std::shared_ptr<Connection> /*keeps this a
     if (phase_ == Phase::draining) maybe_finish_drain();
 }
 
+bool Connection::take_buffered(std::span<std::byte> out) {
+    if (out.empty()) return true;
+    if (rx_end_ - rx_begin_ < out.size()) return false;
+    std::memcpy(out.data(), rx_buffer_.get() + rx_begin_, out.size());
+    rx_begin_ += out.size();
+    return true;
+}
+
+awaitable<bool> Connection::receive(std::span<std::byte> out) {
+    // What is buffered first, in order.
+    const std::size_t buffered = std::min(out.size(), rx_end_ - rx_begin_);
+    if (buffered > 0) {
+        std::memcpy(out.data(), rx_buffer_.get() + rx_begin_, buffered);
+        rx_begin_ += buffered;
+        out = out.subspan(buffered);
+    }
+    if (out.empty()) co_return true;
+    // Large segments (and everything during login, before the buffer exists) go straight to their place.
+    if (!rx_buffer_ || out.size() >= kReceiveBuffer / 2) {
+        auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(out.data(), out.size()), kNoThrow);
+        co_return !ec;
+    }
+    while (!out.empty()) {
+        auto [ec, n] =
+            co_await socket_.async_read_some(asio::buffer(rx_buffer_.get(), kReceiveBuffer), kNoThrow);
+        if (ec) co_return false;
+        rx_begin_ = 0;
+        rx_end_ = n;
+        const std::size_t take = std::min(out.size(), n);
+        std::memcpy(out.data(), rx_buffer_.get(), take);
+        rx_begin_ = take;
+        out = out.subspan(take);
+    }
+    co_return true;
+}
+
 awaitable<bool> Connection::read_segment(std::span<std::byte> destination) {
     const auto length = static_cast<std::uint32_t>(destination.size());
     if (length == 0) co_return true;
     const std::size_t pad = padded_length(length) - length;
     std::array<std::uint8_t, 8> trailer{};
     const std::size_t trailer_size = pad + (data_digest_ ? 4 : 0);
-    const std::array<asio::mutable_buffer, 2> buffers{asio::buffer(destination.data(), length),
-                                                      asio::buffer(trailer.data(), trailer_size)};
-    auto [ec, n] = co_await asio::async_read(socket_, buffers, kNoThrow);
-    if (ec) co_return false;
+    if (!take_buffered(destination) && !co_await receive(destination)) co_return false;
+    const auto trailer_bytes = std::as_writable_bytes(std::span(trailer.data(), trailer_size));
+    if (!take_buffered(trailer_bytes) && !co_await receive(trailer_bytes)) co_return false;
     if (data_digest_) {
         const std::uint32_t crc = crc32c(trailer.data(), pad, crc32c(destination));
         if (crc != load_le<std::uint32_t>(trailer.data() + pad)) {
@@ -245,8 +312,7 @@ awaitable<bool> Connection::discard_segment(std::uint32_t length) {
     while (done < total && ok) {
         const std::uint32_t chunk =
             std::min<std::uint32_t>(total - done, static_cast<std::uint32_t>(rx_data_.size()));
-        auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(rx_data_.data(), chunk), kNoThrow);
-        ok = !ec;
+        ok = co_await receive(std::as_writable_bytes(std::span(rx_data_.data(), chunk)));
         done += chunk;
     }
     data_digest_ = digest;
@@ -260,7 +326,12 @@ awaitable<bool> Connection::on_login(const LoginRequest& request, std::uint32_t 
     if (!co_await read_segment_to_buffer(length)) co_return false;
     if (!login_started_) login_stat_sn_ = request.exp_stat_sn;  // the first StatSN is ours to choose
     login_started_ = true;
-    const LoginReply reply = login_->handle(request, rx_data_);
+    // The login may look the target up (TargetDirectory::find may block): not on a network thread.
+    login_busy_ = true;
+    const LoginReply reply =
+        co_await on_disk_pool(context_.disk_pool, [&] { return login_->handle(request, rx_data_); });
+    login_busy_ = false;
+    if (phase_ == Phase::closed) co_return false;  // timed out or server stopping meanwhile
     Outgoing* out = push(Outgoing::Kind::control, Outgoing::Numbers::as_built);
     if (!out) co_return false;
     LoginResponse header = reply.header;
@@ -278,6 +349,7 @@ awaitable<bool> Connection::on_login(const LoginRequest& request, std::uint32_t 
         case LoginMachine::State::in_progress:
             co_return true;
         case LoginMachine::State::failed:
+            context_.stats.login_failures.fetch_add(1, std::memory_order_relaxed);
             log::warn("iSCSI login failed: initiator=", login_->initiator_name(), " isid=0x",
                       hex_isid(request.isid),
                       " target=", login_->target() ? login_->target()->iqn : std::string("-"),
@@ -314,17 +386,32 @@ void Connection::enter_full_feature(const LoginRequest& request) {
     login_.reset();
     phase_ = Phase::full_feature;
     full_feature_.store(true, std::memory_order_release);
+    // Login PDUs were read exactly, so nothing is buffered yet: from here on, reads go through the buffer.
+    rx_buffer_ = std::make_unique<std::byte[]>(kReceiveBuffer);
 
     if (!discovery) {
         // Same initiator and ISID: the initiator lost the old connection; the new login replaces it.
         for (const auto& old : context_.registry.find_session(initiator_name_, isid_, target_iqn_)) {
             if (old.get() != this) old->close("session reinstated by a new login");
         }
+        counted_session_ = true;
+        context_.stats.logins.fetch_add(1, std::memory_order_relaxed);
+        context_.stats.sessions.fetch_add(1, std::memory_order_relaxed);
+        raise(SessionEvent::Kind::login);
     }
     log::info("iSCSI login: initiator=", initiator_name_, " isid=0x", hex_isid(isid_),
               " target=", discovery ? std::string("(discovery)") : target_iqn_, " peer=", peer_,
               " tsih=", tsih, " digests=", header_digest_ ? "CRC32C" : "None", "/",
               data_digest_ ? "CRC32C" : "None");
+}
+
+void Connection::raise(SessionEvent::Kind kind) const {
+    if (!context_.options.on_session_event) return;
+    try {
+        context_.options.on_session_event(SessionEvent{kind, initiator_name_, target_iqn_, peer_});
+    } catch (const std::exception& e) {
+        log::error("iSCSI session event handler failed: ", e.what());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -373,6 +460,10 @@ void Connection::close_on_strand(const std::string& reason) {
     }
     const std::string why =
         end_reason_.empty() || end_reason_ == reason ? reason : end_reason_ + ", " + reason;
+    if (counted_session_) {
+        context_.stats.sessions.fetch_sub(1, std::memory_order_relaxed);
+        raise(SessionEvent::Kind::logout);
+    }
     if (was_session) {
         log::info("iSCSI logout: initiator=", initiator_name_, " isid=0x", hex_isid(isid_),
                   " target=", target_iqn_.empty() ? std::string("(discovery)") : target_iqn_, " peer=", peer_,
@@ -380,7 +471,8 @@ void Connection::close_on_strand(const std::string& reason) {
     } else {
         // Scanners and abandoned sockets are routine; a login that got going and then stalled is worth a
         // warning.
-        if (login_started_ && login_ && login_->state() == LoginMachine::State::in_progress) {
+        if (login_started_ && login_ &&
+            (login_busy_ || login_->state() == LoginMachine::State::in_progress)) {
             log::warn("iSCSI login failed: peer=", peer_, ": ", why);
         } else {
             log::debug("iSCSI connection from ", peer_, " closed before login: ", why);

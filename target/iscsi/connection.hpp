@@ -1,8 +1,10 @@
 #pragma once
 // One TCP connection (= one session, MaxConnections=1): a coroutine reading PDUs, a coroutine writing the
 // outgoing queue, and a watchdog for the login and idle timeouts, all on one strand. SCSI commands that touch
-// the backend run on the disk pool and post their completion back to the strand.
+// the backend go through the session's DiskLane to the disk pool, which posts their completion back to the
+// strand in batches.
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "target/iscsi/disk_lane.hpp"
 #include "target/iscsi/login.hpp"
 #include "target/iscsi/pdu.hpp"
 #include "target/iscsi/server.hpp"
@@ -77,6 +80,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     boost::asio::awaitable<void> write_loop(std::shared_ptr<Connection> self);
     boost::asio::awaitable<void> watchdog(std::shared_ptr<Connection> self);
 
+    // Socket reads go through a receive buffer in full feature phase, so that one read() brings many small
+    // PDUs. take_buffered() copies `out` from the buffer if it holds all of it; receive() waits for the rest.
+    bool take_buffered(std::span<std::byte> out);
+    boost::asio::awaitable<bool> receive(std::span<std::byte> out);
     // Reading the data segment of the current PDU (plus padding and digest).
     boost::asio::awaitable<bool> read_segment(
         std::span<std::byte> destination);  // false: closed or digest error
@@ -93,8 +100,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void on_logout(const LogoutRequest& request);
 
     void enter_full_feature(const LoginRequest& request);
+    void raise(SessionEvent::Kind kind) const;
     void send_r2ts(TaskSlot& slot);
     void execute(TaskSlot& slot);
+    void start_disk_worker();
+    void run_disk_turn();  // on a disk thread
+    void collect_finished();
     void on_executed(TaskSlot& slot);
     void abort_local(std::optional<std::uint64_t> lun, std::optional<std::uint32_t> task_tag, Waiter& waiter);
     void task_finished(std::uint16_t slot_index);
@@ -106,13 +117,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Outgoing* push(Outgoing::Kind kind, Outgoing::Numbers numbers);
     void queue_reject(RejectReason reason, const Bhs& rejected);
     void queue_text_response(const TextRequest& request);
-    boost::asio::awaitable<bool> send_control(Outgoing& entry);
-    boost::asio::awaitable<bool> send_task(TaskSlot& slot);
+    struct PduScratch;
+    // What a finished task sends: how much Data-In, the residual, whether the status rides in the last
+    // Data-In.
+    struct TaskOutcome {
+        std::uint32_t sent_length = 0;
+        bool overflow = false;
+        bool underflow = false;
+        std::uint32_t residual = 0;
+        bool status_in_data = false;
+    };
+    static TaskOutcome outcome_of(const scsi::Task& task);
+    // Appends the PDUs at the head of the queue that carry no Data-In to tx_buffers_; returns how many.
+    std::size_t gather_small_pdus();
+    void append_pdu(Outgoing& entry, PduScratch& scratch);  // to tx_buffers_, numbered if not yet
+    void build_status(TaskSlot& slot, Outgoing& entry, const TaskOutcome& outcome, std::uint32_t exp_data_sn);
+    boost::asio::awaitable<bool> send_task(TaskSlot& slot);  // Data-In, then the status
     void wake_writer();
     void begin_drain(const char* reason);
     void maybe_finish_drain();
     void close_on_strand(const std::string& reason);
     std::chrono::steady_clock::time_point deadline() const;
+    std::chrono::steady_clock::time_point next_ping() const;
+    void send_ping();
 
     ServerContext& context_;
     boost::asio::ip::tcp::socket socket_;
@@ -124,12 +151,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string portal_;  // "<ip>:<port>" of the local end, for TargetAddress
     std::chrono::steady_clock::time_point accepted_at_;
     std::chrono::steady_clock::time_point last_activity_;
+    std::chrono::steady_clock::time_point last_ping_;
+    std::uint32_t ping_tag_ = 0;        // Target Transfer Tag of the last NOP-In ping
+    bool ping_outstanding_ = false;     // sent and not answered yet
+    bool ping_silence_logged_ = false;  // an unanswered ping is logged once per connection
 
     Phase phase_ = Phase::login;
     std::string end_reason_;
     std::optional<LoginMachine> login_;
     std::uint32_t login_stat_sn_ = 0;
     bool login_started_ = false;
+    bool login_busy_ = false;  // login_ is running on the disk pool: do not touch it
     std::unique_ptr<Session> session_;
     bool header_digest_ = false;  // receive side; the send side switches after the final login response
     bool data_digest_ = false;
@@ -144,8 +176,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string target_iqn_;
     std::atomic<bool> full_feature_{false};
     std::atomic<std::uint64_t> bytes_read_{0}, bytes_written_{0}, commands_{0};
+    bool counted_session_ = false;  // a normal session, counted in the server's stats and events
+    bool read_seen_ = false;        // the first_read event was raised
 
     // Receive side.
+    std::unique_ptr<std::byte[]> rx_buffer_;  // kReceiveBuffer bytes, from full feature phase on
+    std::size_t rx_begin_ = 0, rx_end_ = 0;   // the buffered, not yet consumed bytes
     Bhs rx_bhs_{};
     std::array<std::uint8_t, kMaxAhsSize> rx_ahs_{};
     std::vector<std::uint8_t> rx_data_;
@@ -169,7 +205,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::vector<boost::asio::const_buffer> tx_buffers_;
 
     std::vector<std::unique_ptr<Waiter>> waiters_;
-    std::size_t executing_ = 0;
+    std::size_t executing_ = 0;  // tasks handed to the disk lane and not yet collected
+
+    DiskLane lane_;
+    std::vector<std::uint16_t> lane_finished_;  // scratch for collect_finished(), sized to the lane
+    // Keeps the network threads running while tasks are on the disk pool (their completion must be
+    // delivered).
+    std::optional<boost::asio::executor_work_guard<Executor>> disk_work_;
 };
 
 }  // namespace bootherd::iscsi

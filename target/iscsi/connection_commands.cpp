@@ -23,6 +23,14 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using namespace connection_detail;
 
+namespace {
+
+bool is_read_opcode(std::uint8_t opcode) {
+    return opcode == 0x08 || opcode == 0x28 || opcode == 0xa8 || opcode == 0x88;  // READ 6/10/12/16
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------------------------
 // SCSI commands and data
 
@@ -52,6 +60,7 @@ awaitable<bool> Connection::on_command(const ScsiCommand& command, std::uint32_t
         queue_reject(RejectReason::immediate_command_reject, rx_bhs_);
         co_return co_await discard_segment(length);
     }
+    slot->arrived = std::chrono::steady_clock::now();
     scsi::Task& task = slot->task;
     std::copy(command.cdb.begin(), command.cdb.end(), task.cdb_bytes.begin());
     const std::size_t extended = std::min(command.extended_cdb.size(), scsi::Task::kMaxCdb - 16);
@@ -65,6 +74,10 @@ awaitable<bool> Connection::on_command(const ScsiCommand& command, std::uint32_t
                                             : scsi::TaskAttribute::simple;
     slot->lun_field = command.lun;
 
+    if (!read_seen_ && is_read_opcode(command.cdb[0])) {
+        read_seen_ = true;
+        raise(SessionEvent::Kind::first_read);
+    }
     if (!command.write) {
         execute(*slot);
         co_return true;
@@ -72,6 +85,7 @@ awaitable<bool> Connection::on_command(const ScsiCommand& command, std::uint32_t
     const std::span<std::byte> buffer = task.data_out_buffer(task.expected_length);
     if (!co_await read_segment(buffer.first(length))) co_return false;
     bytes_written_.fetch_add(length, std::memory_order_relaxed);
+    context_.stats.bytes_written.fetch_add(length, std::memory_order_relaxed);
     slot->write.start(task.expected_length, length, command.final_bit,
                       WriteParams{params.initial_r2t, params.first_burst_length, params.max_burst_length,
                                   params.max_outstanding_r2t});
@@ -105,6 +119,7 @@ awaitable<bool> Connection::on_data_out(const DataOut& data, std::uint32_t lengt
     const std::span<std::byte> buffer = slot->task.data_out_buffer(slot->task.expected_length);
     if (!co_await read_segment(buffer.subspan(data.buffer_offset, length))) co_return false;
     bytes_written_.fetch_add(length, std::memory_order_relaxed);
+    context_.stats.bytes_written.fetch_add(length, std::memory_order_relaxed);
     if (slot->state != TaskSlot::State::receiving) co_return true;  // aborted while we were reading
     if (slot->write.complete()) {
         slot->task.data_out_length = slot->write.received();
@@ -145,15 +160,33 @@ void Connection::execute(TaskSlot& slot) {
         on_executed(slot);
         return;
     }
-    ++executing_;
-    auto work = asio::prefer(strand_, asio::execution::outstanding_work.tracked);
-    asio::post(context_.disk_pool, [self = shared_from_this(), &slot, work]() {
-        if (!slot.aborted.load(std::memory_order_acquire)) self->session_->device().execute(slot.task);
-        asio::post(work, [self, &slot] {
-            --self->executing_;
-            self->on_executed(slot);
-        });
-    });
+    if (executing_++ == 0) disk_work_.emplace(strand_);
+    if (lane_.push(slot.index)) start_disk_worker();
+}
+
+void Connection::start_disk_worker() {
+    asio::post(context_.disk_pool, [self = shared_from_this()] { self->run_disk_turn(); });
+}
+
+void Connection::run_disk_turn() {
+    for (unsigned n = 0; n < DiskLane::kTasksPerTurn; ++n) {
+        const std::optional<std::uint16_t> index = lane_.next();
+        if (!index) return;
+        TaskSlot& slot = *session_->slot(*index);
+        if (!slot.aborted.load(std::memory_order_acquire)) session_->device().execute(slot.task);
+        if (lane_.finished(*index))
+            asio::post(strand_, [self = shared_from_this()] { self->collect_finished(); });
+    }
+    start_disk_worker();  // the turn is over: other sessions' workers queued meanwhile go first
+}
+
+void Connection::collect_finished() {
+    const std::size_t n = lane_.take_finished(lane_finished_);
+    for (std::size_t i = 0; i < n; ++i) {
+        --executing_;
+        on_executed(*session_->slot(lane_finished_[i]));
+    }
+    if (executing_ == 0) disk_work_.reset();
 }
 
 void Connection::on_executed(TaskSlot& slot) {
@@ -164,6 +197,7 @@ void Connection::on_executed(TaskSlot& slot) {
         return;
     }
     commands_.fetch_add(1, std::memory_order_relaxed);
+    context_.stats.command_completed(std::chrono::steady_clock::now() - slot.arrived);
     slot.state = TaskSlot::State::responding;
     Outgoing* out = push(Outgoing::Kind::task, Outgoing::Numbers::advance);
     if (!out) return;

@@ -28,8 +28,10 @@ using namespace connection_detail;
 
 awaitable<bool> Connection::on_nop_out(const NopOut& nop, std::uint32_t length) {
     if (!session_->admit(nop.cmd_sn, nop.immediate)) co_return co_await discard_segment(length);
-    if (nop.initiator_task_tag == kReservedTag)
-        co_return co_await discard_segment(length);  // answer to a ping
+    if (nop.initiator_task_tag == kReservedTag) {  // an answer to our ping, or the initiator's own ping
+        if (ping_outstanding_ && nop.target_transfer_tag == ping_tag_) ping_outstanding_ = false;
+        co_return co_await discard_segment(length);
+    }
     if (!co_await read_segment_to_buffer(length)) co_return false;
     Outgoing* out = push(Outgoing::Kind::control, Outgoing::Numbers::advance);
     if (!out) co_return false;
@@ -70,6 +72,9 @@ awaitable<bool> Connection::on_text(const TextRequest& request, std::uint32_t le
         co_return true;
     }
     const std::string tpgt = std::to_string(context_.options.portal_group_tag);
+    // The directory may block (catalog queries): list it on the disk pool.
+    const auto nodes = co_await on_disk_pool(context_.disk_pool, [&] { return context_.targets->all(); });
+    if (phase_ != Phase::full_feature) co_return false;
     for (const KeyValue& kv : parsed.pairs) {
         if (kv.key != "SendTargets") {
             append_pair(text_reply_, kv.key, "NotUnderstood");
@@ -77,7 +82,7 @@ awaitable<bool> Connection::on_text(const TextRequest& request, std::uint32_t le
         }
         // "All" lists everything this initiator may log in to (discovery only); a name lists that target;
         // empty means the session's own target.
-        for (const auto& node : context_.targets->all()) {
+        for (const auto& node : nodes) {
             const bool wanted = kv.value == "All"  ? (session_->discovery() || node->iqn == target_iqn_)
                                 : kv.value.empty() ? node->iqn == target_iqn_
                                                    : node->iqn == kv.value;

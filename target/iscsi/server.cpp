@@ -173,4 +173,8 @@ std::vector<SessionInfo> Server::sessions() const {
     return result;
 }
 
+ServerStats Server::stats() const {
+    return impl_->context.stats.snapshot();
+}
+
 }  // namespace bootherd::iscsi

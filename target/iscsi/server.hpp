@@ -4,23 +4,43 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "target/iscsi/server_stats.hpp"
 #include "target/iscsi/target_directory.hpp"
 
 namespace bootherd::iscsi {
+
+// A normal session's milestones, for the web UI's live view. Discovery sessions raise none.
+struct SessionEvent {
+    enum class Kind {
+        login,       // entered full feature phase
+        logout,      // ended, whatever the reason (Logout, close, reinstatement, timeout)
+        first_read,  // the session's first READ command: the machine has started booting from the disk
+    } kind;
+    std::string initiator_name, target_iqn, peer;
+};
 
 struct ServerOptions {
     std::vector<boost::asio::ip::tcp::endpoint> listen;  // port 0 allowed (tests)
     unsigned network_threads = 0;                        // 0: one per core
     unsigned disk_threads = 0;                           // 0: 4 per core, at least 8
+    // Tasks of one session running on the disk pool at once: a boot storm's sessions share the pool fairly.
+    unsigned disk_tasks_per_session = 4;
     std::chrono::seconds idle_timeout{120};  // reap connections idle this long (iPXE abandons sessions)
     std::chrono::seconds login_timeout{15};  // a connection must finish its login within this
+    // A session idle this long gets a NOP-In ping (0: never). An unanswered ping is only logged: iPXE never
+    // answers; keepalive and idle_timeout reap dead connections. Initiators that answer stay alive while
+    // idle.
+    std::chrono::seconds nop_in_interval{30};
     std::size_t max_connections = 4096;
     std::uint32_t queue_depth = 128;  // CmdSN window per session
     std::uint16_t portal_group_tag = 1;
+    // Called on a network thread, so it must be cheap and must not block; empty: no events.
+    std::function<void(const SessionEvent&)> on_session_event;
 };
 
 struct SessionInfo {
@@ -43,6 +63,8 @@ class Server {
     void stop();
     void wait();  // blocks until stopped
     std::vector<SessionInfo> sessions() const;
+    // Counters since start(); cheap (relaxed atomic loads), callable from any thread.
+    ServerStats stats() const;
 
   private:
     struct Impl;

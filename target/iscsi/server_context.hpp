@@ -2,7 +2,9 @@
 // State the server shares with its connections (internal to the transport).
 #include <boost/asio/thread_pool.hpp>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -10,6 +12,17 @@
 #include "target/iscsi/session_registry.hpp"
 
 namespace bootherd::iscsi {
+
+// The live counters behind ServerStats, updated by connections with relaxed atomics.
+struct StatsCounters {
+    std::atomic<std::uint64_t> sessions{0}, logins{0}, login_failures{0};
+    std::atomic<std::uint64_t> bytes_read{0}, bytes_written{0}, commands{0};
+    std::array<std::atomic<std::uint64_t>, ServerStats::kLatencyBoundsUs.size() + 1> latency_buckets{};
+    std::atomic<std::uint64_t> latency_sum_us{0};
+
+    void command_completed(std::chrono::steady_clock::duration latency);
+    ServerStats snapshot() const;
+};
 
 struct ServerContext {
     ServerContext(ServerOptions opts, std::shared_ptr<TargetDirectory> dir, unsigned disk_threads)
@@ -27,6 +40,7 @@ struct ServerContext {
     std::shared_ptr<TargetDirectory> targets;
     boost::asio::thread_pool disk_pool;
     SessionRegistry registry;
+    StatsCounters stats;
     std::atomic<std::uint16_t> next_tsih{1};
     std::atomic<std::uint64_t> next_nexus_id{1};
 };

@@ -4,6 +4,7 @@
 // Confined to its connection's strand except for `TaskSlot::aborted`, which disk threads read.
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -30,6 +31,7 @@ struct TaskSlot {
     bool immediate = false;
     std::uint16_t index = 0;
     std::uint32_t initiator_task_tag = 0;
+    std::chrono::steady_clock::time_point arrived;  // when its SCSI Command PDU was read, for latency stats
     std::array<std::uint8_t, 8> lun_field{};
     WriteTransfer write;
     std::array<std::uint8_t, 2 + scsi::Task::kSenseSize> sense_segment{};  // SenseLength + sense, for sending

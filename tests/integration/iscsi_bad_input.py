@@ -100,7 +100,27 @@ def case_idle_connections(port):
         s.close()
 
 
-CASES = [case_unknown_target, case_key_without_equals, case_unknown_opcode, case_oversized_segment,
+def case_silent_initiator_pinged(port):
+    """Like iPXE: never answers the target's NOP-In pings; the session must stay up (keepalive and the idle
+    timeout, not ping timeouts, reap dead initiators). A second session answers its pings."""
+    silent, answering = raw.Conn(port, timeout=60), raw.Conn(port, timeout=60)
+    answering.isid = b"\x80\x00\x00\x00\x56\x78"
+    for c in (silent, answering):
+        cls, det, _ = c.login(TARGET)
+        assert (cls, det) == (0, 0), "login failed with %d/%d" % (cls, det)
+    for c in (silent, answering):
+        h, _ = c.recv_pdu()  # the first thing an idle session receives is the target's ping
+        assert h[0] & 0x3F == raw.NOP_IN, "expected a NOP-In ping, got opcode 0x%02x" % (h[0] & 0x3F)
+        itt, ttt = struct.unpack(">II", h[16:24])
+        assert itt == 0xFFFFFFFF and ttt != 0xFFFFFFFF, "a ping has ITT 0xffffffff and a TTT, got %x/%x" % (itt, ttt)
+        c.ping_ttt = ttt
+    answering.answer_ping(answering.ping_ttt)
+    for c in (silent, answering):  # both still served
+        assert c.wait_status(c.scsi(TUR)) in (0, 2)
+        c.close()
+
+
+CASES = [case_silent_initiator_pinged, case_unknown_target, case_key_without_equals, case_unknown_opcode, case_oversized_segment,
          case_cmdsn_outside_window, case_truncated_pdu, case_idle_connections]
 
 

@@ -121,3 +121,10 @@ class Conn:
         struct.pack_into(">IIII", h, 16, self.itt, 0xFFFFFFFF, self.cmdsn, self.statsn)
         self.send(bytes(h) + pad4(payload))
         return self.itt
+
+    def answer_ping(self, ttt):
+        """NOP-Out answering the target's NOP-In ping (RFC 7143 11.18): ITT reserved, its TTT, immediate."""
+        h = bytearray(48)
+        h[0], h[1] = 0x40 | NOP_OUT, 0x80
+        struct.pack_into(">IIII", h, 16, 0xFFFFFFFF, ttt, self.cmdsn, self.statsn)
+        self.send(bytes(h))

@@ -46,6 +46,7 @@ struct Options {
     unsigned sessions = 1;
     std::string initiator = "iqn.2026-11.org.bootherd:iscsi-load";
     double login_timeout = 60;
+    double idle = 0;  // seconds every session sits idle (answering the target's NOP-In pings) before the I/O
 };
 
 // Where the target lives, taken apart once from the iscsi:// URL.
@@ -109,6 +110,7 @@ class Session {
 
     State state() const { return state_; }
     unsigned in_flight() const { return in_flight_; }
+    std::uint64_t ops() const { return ops_; }
     iscsi_context* context() const { return ctx_; }
     bool pollable() const { return state_ != State::closed && state_ != State::failed; }
 
@@ -221,6 +223,7 @@ class Session {
         auto* task = static_cast<scsi_task*>(data);
         if (self.in_flight_ > 0) --self.in_flight_;
         if (status == SCSI_STATUS_GOOD) {
+            ++self.ops_;
             ++self.run_.ops;
             self.run_.bytes += self.run_.options.bs;
         } else {
@@ -248,6 +251,7 @@ class Session {
     iscsi_context* ctx_ = nullptr;
     State state_ = State::connecting;
     unsigned in_flight_ = 0;
+    std::uint64_t ops_ = 0;  // completed commands of this session: how fairly the server shared itself
     std::uint32_t block_length_ = 0;
     std::uint64_t blocks_per_io_ = 0;
     std::uint64_t io_slots_ = 0;
@@ -338,6 +342,12 @@ int run(const Options& o) {
         if (s.state() == Session::State::ready) ++logged_in;
     }
 
+    if (o.idle > 0) {
+        // libiscsi answers the target's NOP-In pings while the sockets are serviced; a session the target
+        // drops meanwhile is reported by its failure and fails the run.
+        pump_until(sessions, Clock::now() + seconds_from(o.idle), [] { return false; });
+    }
+
     const auto start = Clock::now();
     if (logged_in > 0) {
         run.submitting = true;
@@ -373,6 +383,21 @@ int run(const Options& o) {
                 iops, mbps, run.errors, logged_in, run.ops, run.bytes, elapsed,
                 o.op == Op::write ? "write" : "read", o.pattern == Pattern::random ? "random" : "seq", o.bs,
                 o.qd);
+    if (logged_in > 1) {
+        // Service per session: under a storm every session should get a comparable share.
+        std::vector<std::uint64_t> per_session;
+        for (auto& sp : sessions)
+            per_session.push_back(sp->ops());
+        std::sort(per_session.begin(), per_session.end());
+        const auto at = [&](double q) {
+            return per_session[static_cast<std::size_t>(q * static_cast<double>(per_session.size() - 1))];
+        };
+        std::printf(
+            "per_session_ops min=%" PRIu64 " p10=%" PRIu64 " p50=%" PRIu64 " p90=%" PRIu64 " max=%" PRIu64
+            " min_over_p50=%.2f\n",
+            per_session.front(), at(0.1), at(0.5), at(0.9), per_session.back(),
+            at(0.5) > 0 ? static_cast<double>(per_session.front()) / static_cast<double>(at(0.5)) : 0.0);
+    }
     return run.errors == 0 && logged_in == o.sessions ? 0 : 1;
 }
 
@@ -393,6 +418,8 @@ int main(int argc, char** argv) {
     app.add_option("--seconds", o.seconds, "how long to keep I/O running")->check(CLI::Range(0.1, 86400.0));
     app.add_option("--sessions", o.sessions, "sessions held open at once")->check(CLI::Range(1u, 65536u));
     app.add_option("--initiator", o.initiator, "initiator IQN");
+    app.add_option("--idle", o.idle, "seconds the sessions sit idle after login, before the I/O")
+        ->check(CLI::Range(0.0, 86400.0));
     app.add_option("--login-timeout", o.login_timeout, "seconds allowed for all sessions to log in")
         ->check(CLI::Range(1.0, 3600.0));
     try {
