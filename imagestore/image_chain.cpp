@@ -72,6 +72,34 @@ void ImageChain::read_from(std::size_t level, std::uint64_t offset, std::span<st
     }
 }
 
+bool ImageChain::try_read_from(std::size_t level, std::uint64_t offset,
+                               std::span<std::byte> out) const noexcept {
+    const Layer& layer = *layers_[level];
+    while (!out.empty()) {
+        Mapping m;
+        if (!layer.try_map(offset, out.size(), m)) return false;
+        auto piece = out.first(static_cast<std::size_t>(m.length));
+        switch (m.source) {
+            case Mapping::Source::data:
+                if (!layer.read_data_cached(m.file_offset, piece)) return false;
+                break;
+            case Mapping::Source::zero:
+                std::memset(piece.data(), 0, piece.size());
+                break;
+            case Mapping::Source::parent:
+                if (level + 1 < layers_.size()) {
+                    if (!try_read_from(level + 1, offset, piece)) return false;
+                } else {
+                    std::memset(piece.data(), 0, piece.size());
+                }
+                break;
+        }
+        offset += m.length;
+        out = out.subspan(piece.size());
+    }
+    return true;
+}
+
 template <class F>
 static std::error_code guarded(const ImageChain& chain, const char* what, F&& f) {
     try {
@@ -86,6 +114,10 @@ static std::error_code guarded(const ImageChain& chain, const char* what, F&& f)
 std::error_code ImageChain::read(std::uint64_t offset, std::span<std::byte> out) {
     if (auto ec = check(offset, out.size(), false)) return ec;
     return guarded(*this, "read", [&] { read_from(0, offset, out); });
+}
+
+bool ImageChain::try_read_nowait(std::uint64_t offset, std::span<std::byte> out) {
+    return !check(offset, out.size(), false) && try_read_from(0, offset, out);
 }
 
 std::error_code ImageChain::write(std::uint64_t offset, std::span<const std::byte> data, bool fua) {

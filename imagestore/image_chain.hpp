@@ -19,6 +19,9 @@ class ImageChain final : public block::BlockDevice {
 
     block::Geometry geometry() const override;
     std::error_code read(std::uint64_t offset, std::span<std::byte> out) override;
+    // Completes only when every layer can map without waiting for a writer and every byte is in the page
+    // cache.
+    bool try_read_nowait(std::uint64_t offset, std::span<std::byte> out) override;
     std::error_code write(std::uint64_t offset, std::span<const std::byte> data, bool fua) override;
     std::error_code flush() override;
     std::error_code unmap(std::uint64_t offset, std::uint64_t length) override;
@@ -33,6 +36,7 @@ class ImageChain final : public block::BlockDevice {
 
   private:
     void read_from(std::size_t level, std::uint64_t offset, std::span<std::byte> out) const;
+    bool try_read_from(std::size_t level, std::uint64_t offset, std::span<std::byte> out) const noexcept;
     std::error_code check(std::uint64_t offset, std::uint64_t length, bool for_write) const;
 
     std::vector<std::shared_ptr<Layer>> layers_;

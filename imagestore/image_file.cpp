@@ -1,7 +1,9 @@
 #include "imagestore/image_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -68,6 +70,17 @@ void ImageFile::read_exact(std::uint64_t offset, std::span<std::byte> out) const
     }
 }
 
+bool ImageFile::try_read_cached(std::uint64_t offset, std::span<std::byte> out) const noexcept {
+    while (!out.empty()) {
+        iovec iov{out.data(), out.size()};
+        ssize_t n = ::preadv2(fd_, &iov, 1, static_cast<off_t>(offset), RWF_NOWAIT);
+        if (n <= 0) return false;
+        out = out.subspan(static_cast<std::size_t>(n));
+        offset += static_cast<std::uint64_t>(n);
+    }
+    return true;
+}
+
 void ImageFile::write_all(std::uint64_t offset, std::span<const std::byte> data) {
     std::size_t done = 0;
     while (done < data.size()) {
@@ -94,6 +107,16 @@ bool ImageFile::punch_hole(std::uint64_t offset, std::uint64_t length) {
         return true;
     if (errno == EOPNOTSUPP || errno == ENOSYS) return false;
     fail("cannot punch a hole");
+}
+
+bool ImageFile::try_lock_exclusive() {
+    int rc;
+    do {
+        rc = ::flock(fd_, LOCK_EX | LOCK_NB);
+    } while (rc != 0 && errno == EINTR);
+    if (rc == 0) return true;
+    if (errno == EWOULDBLOCK) return false;
+    fail("cannot lock");
 }
 
 }  // namespace bootherd::imagestore

@@ -33,6 +33,11 @@ class Layer {
     virtual Mapping map(std::uint64_t offset, std::uint64_t max_length) const = 0;
     virtual void read_data(std::uint64_t file_offset, std::span<std::byte> out) const = 0;
 
+    // The non-blocking pair, for reads served on a network thread: try_map gives up (false) rather than wait
+    // for a writer, read_data_cached rather than wait for the disk. Neither throws.
+    virtual bool try_map(std::uint64_t offset, std::uint64_t max_length, Mapping& out) const = 0;
+    virtual bool read_data_cached(std::uint64_t file_offset, std::span<std::byte> out) const = 0;
+
     // Paths where the parent may be, in the order to try them; empty for a base image.
     virtual std::vector<std::string> parent_candidates() const { return {}; }
     // Throws ImageError when `parent` is not the image this layer was created on.

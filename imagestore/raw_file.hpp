@@ -23,6 +23,13 @@ class RawFile final : public Layer {
     void read_data(std::uint64_t file_offset, std::span<std::byte> out) const override {
         file_.read_exact(file_offset, out);
     }
+    bool try_map(std::uint64_t offset, std::uint64_t max_length, Mapping& out) const override {
+        out = map(offset, max_length);
+        return true;
+    }
+    bool read_data_cached(std::uint64_t file_offset, std::span<std::byte> out) const override {
+        return file_.try_read_cached(file_offset, out);
+    }
 
     explicit RawFile(const std::string& path);
 

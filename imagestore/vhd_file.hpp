@@ -28,6 +28,14 @@ class VhdFile final : public Layer {
     void read_data(std::uint64_t file_offset, std::span<std::byte> out) const override {
         file_.read_exact(file_offset, out);
     }
+    // The BAT and bitmaps never change after open, so mapping never waits.
+    bool try_map(std::uint64_t offset, std::uint64_t max_length, Mapping& out) const override {
+        out = map(offset, max_length);
+        return true;
+    }
+    bool read_data_cached(std::uint64_t file_offset, std::span<std::byte> out) const override {
+        return file_.try_read_cached(file_offset, out);
+    }
     std::vector<std::string> parent_candidates() const override { return parent_paths_; }
     void check_parent(const Layer& parent) const override;
 

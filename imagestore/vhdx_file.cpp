@@ -153,6 +153,10 @@ std::shared_ptr<VhdxFile> VhdxFile::open(const std::string& path, OpenMode mode)
     bool writable = mode == OpenMode::read_write;
     auto file = std::make_unique<ImageFile>(
         path, writable ? ImageFile::Access::read_write : ImageFile::Access::read_only);
+    if (writable && !file->try_lock_exclusive())
+        throw ImageError(path,
+                         "is already open for writing (by a running `bootherd serve` or another writer); "
+                         "close it there first");
     std::shared_ptr<VhdxFile> vf(new VhdxFile(std::move(file), writable));
     try {
         vf->load();
@@ -291,12 +295,30 @@ void VhdxFile::check_parent(const Layer& parent) const {
         throw ImageError(path(), concat("parent ", parent.path(), " has a different size or sector size"));
 }
 
+// A read-only file's BAT and bitmaps never change after open: its readers (every node reading a shared base)
+// skip the lock, and its cache line, entirely.
 Mapping VhdxFile::map(std::uint64_t offset, std::uint64_t max_length) const {
+    if (!writable_) return map_locked(offset, max_length);
+    std::shared_lock lk(state_mutex_);
+    return map_locked(offset, max_length);
+}
+
+bool VhdxFile::try_map(std::uint64_t offset, std::uint64_t max_length, Mapping& out) const {
+    if (!writable_) {
+        out = map_locked(offset, max_length);
+        return true;
+    }
+    std::shared_lock lk(state_mutex_, std::try_to_lock);
+    if (!lk.owns_lock()) return false;
+    out = map_locked(offset, max_length);
+    return true;
+}
+
+Mapping VhdxFile::map_locked(std::uint64_t offset, std::uint64_t max_length) const {
     const std::uint64_t bs = meta_.block_size;
     std::uint64_t block = offset / bs;
     std::uint64_t in_block = offset % bs;
     std::uint64_t length = std::min(max_length, bs - in_block);
-    std::shared_lock lk(state_mutex_);
     std::uint64_t entry = bat_[geo_.payload_index(block)];
     switch (state_of(entry)) {
         case PayloadState::fully_present:
@@ -335,6 +357,10 @@ void VhdxFile::read_data(std::uint64_t file_offset, std::span<std::byte> out) co
     file_->read_exact(file_offset, out);
 }
 
+bool VhdxFile::read_data_cached(std::uint64_t file_offset, std::span<std::byte> out) const {
+    return file_->try_read_cached(file_offset, out);
+}
+
 void VhdxFile::require_writable(const char* what) const {
     if (!writable_) throw ImageError(path(), concat("cannot ", what, ": opened read-only"));
     if (closed_) throw ImageError(path(), concat("cannot ", what, ": closed"));
@@ -348,10 +374,10 @@ void VhdxFile::check_range(std::uint64_t offset, std::uint64_t length, const cha
                          concat(what, " of ", length, " bytes at ", offset, " is unaligned or out of range"));
 }
 
-std::uint64_t VhdxFile::allocate_locked(std::uint64_t length) {
-    std::uint64_t at = next_free_;
+std::uint64_t VhdxFile::allocate(std::uint64_t length) {
+    const std::uint64_t at = next_free_.load();
     file_->resize(at + round_up(length, kMiB));
-    next_free_ = at + round_up(length, kMiB);
+    next_free_.store(at + round_up(length, kMiB));
     return at;
 }
 
@@ -360,19 +386,15 @@ void VhdxFile::set_entry_locked(std::uint64_t index, std::uint64_t entry) {
     dirty_bat_pages_.insert(index / kBatEntriesPerPage);
 }
 
-std::vector<std::byte>& VhdxFile::bitmap_locked(std::uint64_t chunk) {
-    std::vector<std::byte>& bitmap = bitmaps_[chunk];
-    if (bitmap.empty()) {
-        std::uint64_t at = allocate_locked(kMiB);
-        bitmap.assign(kMiB, std::byte{0});
-        set_entry_locked(geo_.bitmap_index(chunk), vhdx::make_bat_entry(vhdx::kBitmapPresent, at));
-    }
-    return bitmap;
+std::vector<std::byte> VhdxFile::prepare_bitmap(std::uint64_t chunk, std::uint64_t& file_offset) {
+    if (!bitmaps_[chunk].empty()) return {};
+    file_offset = allocate(kMiB);
+    return std::vector<std::byte>(kMiB);
 }
 
 void VhdxFile::set_bits_locked(std::uint64_t block, std::uint64_t first_sector, std::uint64_t count) {
     std::uint64_t chunk = block / geo_.chunk_ratio;
-    std::vector<std::byte>& bitmap = bitmap_locked(chunk);
+    std::vector<std::byte>& bitmap = bitmaps_[chunk];
     std::uint64_t first = (block % geo_.chunk_ratio) * geo_.sectors_per_block + first_sector;
     for (std::uint64_t i = first; i < first + count; ++i)
         bitmap[i / 8] |= static_cast<std::byte>(1u << (i % 8));
@@ -427,16 +449,20 @@ void VhdxFile::write_in_block(std::uint64_t block, std::uint64_t in_block, std::
             return;
         }
     }
-    std::unique_lock lk(state_mutex_);
-    std::uint64_t entry = bat_[index];
-    PayloadState s = state_of(entry);
+    // Only writers holding allocation_mutex_ change the BAT and bitmaps, so they can be read here without
+    // state_mutex_; it is taken exclusively only to publish a change.
+    std::lock_guard alloc(allocation_mutex_);
+    const std::uint64_t entry = bat_[index];
+    const PayloadState s = state_of(entry);
     if (s == PayloadState::fully_present) {
         file_->write_all(vhdx::bat_offset(entry) + in_block, data);
         return;
     }
+    const std::uint64_t chunk = block / geo_.chunk_ratio;
     if (s == PayloadState::partially_present) {
         // Data first, then the bits that make it visible.
         file_->write_all(vhdx::bat_offset(entry) + in_block, data);
+        std::unique_lock lk(state_mutex_);
         set_bits_locked(block, first_sector, sectors);
         if (bits_all_set_locked(block, 0, geo_.sectors_per_block))
             set_entry_locked(index,
@@ -448,13 +474,21 @@ void VhdxFile::write_in_block(std::uint64_t block, std::uint64_t in_block, std::
     // differencing disk: there the unwritten sectors must keep reading the parent, via the sector bitmap.
     const bool whole = in_block == 0 && data.size() == meta_.block_size;
     const bool shows_parent = meta_.has_parent && s == PayloadState::not_present;
-    std::uint64_t at = allocate_locked(meta_.block_size);
+    const std::uint64_t at = allocate(meta_.block_size);
     file_->write_all(at + in_block, data);
     if (shows_parent && !whole) {
+        std::uint64_t bitmap_at = 0;
+        std::vector<std::byte> new_bitmap = prepare_bitmap(chunk, bitmap_at);
+        std::unique_lock lk(state_mutex_);
+        if (!new_bitmap.empty()) {
+            bitmaps_[chunk] = std::move(new_bitmap);
+            set_entry_locked(geo_.bitmap_index(chunk), vhdx::make_bat_entry(vhdx::kBitmapPresent, bitmap_at));
+        }
         set_bits_locked(block, first_sector, sectors);
         set_entry_locked(
             index, vhdx::make_bat_entry(static_cast<std::uint8_t>(PayloadState::partially_present), at));
     } else {
+        std::unique_lock lk(state_mutex_);
         set_entry_locked(index,
                          vhdx::make_bat_entry(static_cast<std::uint8_t>(PayloadState::fully_present), at));
     }
@@ -482,6 +516,7 @@ void VhdxFile::unmap_in_block(std::uint64_t block, std::uint64_t in_block, std::
     const bool whole =
         in_block == 0 && (length == meta_.block_size || block_start + length == meta_.virtual_size);
     if (whole && !meta_.leave_blocks_allocated) {
+        std::lock_guard alloc(allocation_mutex_);
         std::unique_lock lk(state_mutex_);
         std::uint64_t entry = bat_[index];
         PayloadState s = state_of(entry);
@@ -539,7 +574,7 @@ void VhdxFile::commit() {
         bat_keys.swap(dirty_bat_pages_);
         bitmap_keys.swap(dirty_bitmap_pages_);
         freed.swap(freed_blocks_);
-        file_end = next_free_;
+        file_end = next_free_.load();
         // Sector bitmaps before the BAT pages that may make them reachable.
         for (std::uint64_t key : bitmap_keys) {
             std::uint64_t chunk = key / kBitmapPagesPerBlock, page = key % kBitmapPagesPerBlock;

@@ -8,6 +8,13 @@
 // the newest valid entry is therefore always correct. New blocks are appended at the end of the file and
 // freed blocks are never reused: their space is punched out (fallocate PUNCH_HOLE) once the commit that frees
 // them is durable. A file with an active log is replayed when opened read-write; a read-only open refuses it.
+//
+// A read-write open holds an exclusive advisory lock (flock) on the file until it closes, so a second writer
+// (another process, or another open in this one) is refused instead of corrupting the file.
+//
+// Locking. Readers take state_mutex_ shared only while mapping (memory lookups); writers that change the BAT
+// or bitmaps serialise on allocation_mutex_ and do their file I/O under it, taking state_mutex_ exclusively
+// only for the in-memory update that publishes the new mapping. So a reader never waits for a writer's I/O.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -57,6 +64,8 @@ class VhdxFile final : public Layer {
     std::uint32_t physical_sector_size() const override { return meta_.physical_sector; }
     Mapping map(std::uint64_t offset, std::uint64_t max_length) const override;
     void read_data(std::uint64_t file_offset, std::span<std::byte> out) const override;
+    bool try_map(std::uint64_t offset, std::uint64_t max_length, Mapping& out) const override;
+    bool read_data_cached(std::uint64_t file_offset, std::span<std::byte> out) const override;
     std::vector<std::string> parent_candidates() const override;
     void check_parent(const Layer& parent) const override;
 
@@ -87,12 +96,17 @@ class VhdxFile final : public Layer {
     void check_range(std::uint64_t offset, std::uint64_t length, const char* what) const;
     void require_writable(const char* what) const;
 
-    // All under the exclusive lock.
-    std::uint64_t allocate_locked(std::uint64_t length);
+    Mapping map_locked(std::uint64_t offset, std::uint64_t max_length) const;  // state_mutex_ held
+    // Under allocation_mutex_: appends file space.
+    std::uint64_t allocate(std::uint64_t length);
+    // Under allocation_mutex_, without state_mutex_: gives the block's chunk a sector bitmap block if it has
+    // none, returning the new bitmap to publish (empty when the chunk already has one).
+    std::vector<std::byte> prepare_bitmap(std::uint64_t chunk, std::uint64_t& file_offset);
+    // Under state_mutex_ held exclusively.
     void set_entry_locked(std::uint64_t index, std::uint64_t entry);
     void set_bits_locked(std::uint64_t block, std::uint64_t first_sector, std::uint64_t count);
+    // Under state_mutex_ (either mode) or allocation_mutex_.
     bool bits_all_set_locked(std::uint64_t block, std::uint64_t first_sector, std::uint64_t count) const;
-    std::vector<std::byte>& bitmap_locked(std::uint64_t chunk);
 
     void write_in_block(std::uint64_t block, std::uint64_t in_block, std::span<const std::byte> data);
     void unmap_in_block(std::uint64_t block, std::uint64_t in_block, std::uint64_t length);
@@ -109,13 +123,14 @@ class VhdxFile final : public Layer {
     vhdx::CurrentHeader current_;
     std::atomic<bool> data_write_guid_changed_{false};
 
-    mutable std::shared_mutex state_mutex_;  // BAT, bitmaps, dirty sets, allocation
+    std::mutex allocation_mutex_;            // writers that change the BAT or bitmaps; next_free_
+    mutable std::shared_mutex state_mutex_;  // BAT, bitmaps, dirty sets, freed blocks
     std::vector<std::uint64_t> bat_;
     std::vector<std::vector<std::byte>> bitmaps_;  // per chunk; empty until present
     std::set<std::uint64_t> dirty_bat_pages_;      // 4 KiB page numbers within the BAT region
     std::set<std::uint64_t> dirty_bitmap_pages_;   // chunk * 256 + page within the bitmap block
     std::vector<std::uint64_t> freed_blocks_;      // file offsets to punch after the next commit
-    std::uint64_t next_free_ = 0;                  // where the next block is appended
+    std::atomic<std::uint64_t> next_free_{0};      // where the next block is appended
 
     std::mutex commit_mutex_;  // one commit at a time; owns the log position
     std::uint32_t log_head_ = 0;

@@ -54,22 +54,23 @@ iscsi::TargetNode CatalogTargets::describe_draft(std::string_view image_name) co
 
 std::shared_ptr<const iscsi::TargetNode> CatalogTargets::open_cached(iscsi::TargetNode target,
                                                                      const std::string& relative_path,
-                                                                     bool writable) const {
+                                                                     bool keep_open) const {
     // Held while opening: a disk must never be opened read-write twice at once.
     const std::lock_guard lock(mutex_);
     auto cached = open_.find(target.iqn);
-    if (cached != open_.end() && cached->second.path == relative_path) return cached->second.node;
+    if (cached != open_.end() && cached->second.path == relative_path)
+        if (auto node = cached->second.node.lock()) return node;
 
-    auto chain = store_.layers().open_chain(store_.absolute(relative_path).string(), writable);
+    auto chain = store_.layers().open_chain(store_.absolute(relative_path).string(), true);
     const std::uint64_t id = disk_id(relative_path);
     char serial[17];
     std::snprintf(serial, sizeof serial, "%016llx", static_cast<unsigned long long>(id));
     std::vector<scsi::LogicalUnitConfig> luns;
-    luns.push_back({.lun = 0, .backend = chain, .serial = serial, .naa_id = id, .read_only = !writable});
+    luns.push_back({.lun = 0, .backend = chain, .serial = serial, .naa_id = id, .read_only = false});
     target.device = scsi::make_target_device(std::move(luns));
     log::info("serving ", relative_path, " as ", target.iqn);
     auto node = std::make_shared<const iscsi::TargetNode>(std::move(target));
-    open_[node->iqn] = OpenTarget{relative_path, node};
+    open_[node->iqn] = OpenTarget{relative_path, node, keep_open ? node : nullptr};
     return node;
 }
 
@@ -102,7 +103,7 @@ std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_draft(std::string_
         }
     }
     if (!found) return nullptr;
-    return open_cached(describe_draft(found->first), found->second, true);
+    return open_cached(describe_draft(found->first), found->second, false);
 }
 
 std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find(std::string_view iqn) const {
@@ -135,10 +136,8 @@ std::vector<std::shared_ptr<const iscsi::TargetNode>> CatalogTargets::all() cons
     const std::lock_guard lock(mutex_);
     for (auto& target : described) {
         auto cached = open_.find(target.iqn);
-        if (cached != open_.end())
-            targets.push_back(cached->second.node);
-        else
-            targets.push_back(std::make_shared<const iscsi::TargetNode>(std::move(target)));
+        auto node = cached != open_.end() ? cached->second.node.lock() : nullptr;
+        targets.push_back(node ? node : std::make_shared<const iscsi::TargetNode>(std::move(target)));
     }
     return targets;
 }

@@ -12,6 +12,9 @@
 // nothing. Each open chain is kept and shared by all sessions to that target; when a node's disk path changes
 // in the catalog (reset, or a fresh disk at a new boot) the next login opens the new disk while sessions on
 // the old one keep it until they end. Parents come from the store's shared layer registry.
+//
+// A draft is kept open only while sessions use it: when the maintenance machine logs out, the draft is closed
+// (releasing its write lock), so `image commit` and `image discard` can proceed while the server runs.
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,14 +42,17 @@ class CatalogTargets final : public iscsi::TargetDirectory {
   private:
     struct OpenTarget {
         std::string path;
-        std::shared_ptr<const iscsi::TargetNode> node;
+        std::weak_ptr<const iscsi::TargetNode> node;
+        std::shared_ptr<const iscsi::TargetNode>
+            kept;  // node disks stay open between sessions; drafts do not
     };
     iscsi::TargetNode describe_node(const db::Node& node) const;
     iscsi::TargetNode describe_draft(std::string_view image_name) const;
-    // The cached node for `iqn` if it serves `relative_path`, else `target` with its disk opened and cached.
+    // The cached node for `iqn` if it serves `relative_path` and is open, else `target` with its disk opened
+    // read-write and cached (kept open between sessions only with keep_open).
     std::shared_ptr<const iscsi::TargetNode> open_cached(iscsi::TargetNode target,
                                                          const std::string& relative_path,
-                                                         bool writable) const;
+                                                         bool keep_open) const;
     std::shared_ptr<const iscsi::TargetNode> find_node(std::string_view iqn) const;
     std::shared_ptr<const iscsi::TargetNode> find_draft(std::string_view iqn) const;
 

@@ -11,6 +11,8 @@
 #include "db/error.hpp"
 #include "db/identifiers.hpp"
 #include "imagestore/image_error.hpp"
+#include "imagestore/image_file.hpp"
+#include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/store_lock.hpp"
 #include "imagestore/vhdx_file.hpp"
 
@@ -55,6 +57,20 @@ std::vector<db::Node> all_nodes(db::Catalog::Session& session) {
 void make_read_only(const fs::path& file) {
     fs::permissions(file, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read,
                     fs::perm_options::replace);
+}
+
+// Holds the draft's write lock (the one a read-write VhdxFile takes), so a running `bootherd serve` cannot
+// open the draft meanwhile; refuses when it has it open already. A missing file holds nothing.
+std::unique_ptr<ImageFile> lock_draft(const fs::path& file, std::string_view image, const char* action) {
+    if (!fs::exists(file)) return nullptr;
+    auto locked = std::make_unique<ImageFile>(file.string(), ImageFile::Access::read_write);
+    if (!locked->try_lock_exclusive())
+        throw StoreError(
+            "cannot " + std::string(action) + " the draft of image " + in_quotes(image) +
+            ": it is open for writing, by a running `bootherd serve` where a maintenance machine is "
+            "logged in to " +
+            draft_iqn(image) + " (log it out first), or by another command");
+    return locked;
 }
 
 }  // namespace
@@ -215,8 +231,12 @@ db::Version ImageStore::commit(std::string_view image_name) {
                          " has no draft to commit (run `image edit` first)");
     auto session = catalog_.session();
     const fs::path file = absolute(current->file_path);
+    lock_draft(file, image_name, "commit");  // refuses early, with a clear error; released for the open below
     // Opening read-write replays and clears any log left by a crashed writer, so the sealed file is final.
-    VhdxFile::open(file.string(), OpenMode::read_write)->close();
+    // The open file keeps the write lock until the row is sealed: a server cannot start writing to it
+    // meanwhile.
+    auto draft_file = VhdxFile::open(file.string(), OpenMode::read_write);
+    draft_file->close();
     auto sealed = session.versions().seal(current->id, static_cast<std::int64_t>(allocated_bytes(file)));
     make_read_only(file);
     return sealed;
@@ -226,6 +246,7 @@ void ImageStore::discard(std::string_view image_name) {
     auto current = draft(image_name);
     if (!current) throw StoreError("image " + in_quotes(image_name) + " has no draft to discard");
     StoreLock lock(lock_file(), StoreLock::Mode::shared);  // a sweep must not see the row before it goes
+    auto locked = lock_draft(absolute(current->file_path), image_name, "discard");
     catalog_.session().versions().remove(current->id);
     remove_file(current->file_path);
 }

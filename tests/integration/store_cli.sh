@@ -42,7 +42,7 @@ A_IQN=$(field pc1 target); A_INIT=$(field pc1 initiator); A_USER=$(field pc1 cha
 B_INIT=$(field pc2 initiator); B_USER=$(field pc2 chap_user); B_SECRET=$(field pc2 chap_secret)
 
 SERVE_LOG=$SCRATCH/serve.log
-"$BOOTHERD" serve --data "$DATA" --listen 127.0.0.1:0 --maintenance-chap maint:maintenance-secret >"$SERVE_LOG" 2>&1 &
+"$BOOTHERD" serve --data "$DATA" --no-http --listen 127.0.0.1:0 --maintenance-chap maint:maintenance-secret >"$SERVE_LOG" 2>&1 &
 SERVE_PID=$!
 PIDS+=("$SERVE_PID")
 PORT=
@@ -99,6 +99,39 @@ iscsi-inq -i iqn.2026-11.org.example:maint \
   "iscsi://maint%maintenance-secret@127.0.0.1:$PORT/iqn.2026-11.org.bootherd:draft.base/0" >/dev/null ||
   die "the draft target cannot be opened with the maintenance credentials"
 ok "the draft is served for maintenance"
+
+# While a maintenance machine is logged in to the draft, commit and discard are refused (the server holds the
+# draft's write lock); once it logs out the server closes the draft and commit goes through.
+DRAFT_URL="iscsi://maint%maintenance-secret@127.0.0.1:$PORT/iqn.2026-11.org.bootherd:draft.base/0"
+opened_before=$(grep -c 'serving images/base/v2.vhdx' "$SERVE_LOG" || true)
+iscsi-perf -i iqn.2026-11.org.example:maint -t 120 "$DRAFT_URL" >"$SCRATCH/maint.out" 2>&1 &
+MAINT_PID=$!
+PIDS+=("$MAINT_PID")
+for _ in $(seq 100); do
+  [ "$(grep -c 'serving images/base/v2.vhdx' "$SERVE_LOG" || true)" -gt "$opened_before" ] && break
+  sleep 0.1
+done
+[ "$(grep -c 'serving images/base/v2.vhdx' "$SERVE_LOG" || true)" -gt "$opened_before" ] ||
+  die "the maintenance session did not open the draft: $(cat "$SCRATCH/maint.out")"
+for action in commit discard; do
+  set +e
+  out=$(bh image "$action" base 2>&1); rc=$?
+  set -e
+  [ "$rc" -ne 0 ] && grep -q "open for writing" <<<"$out" && grep -q "draft.base" <<<"$out" ||
+    die "image $action of a draft in use was not refused: rc=$rc $out"
+done
+bh image versions base | grep -qE '^v2 +draft' || die "the refused commands changed the draft"
+ok "commit and discard refused while a maintenance machine is logged in: $out"
+kill -TERM "$MAINT_PID"
+wait "$MAINT_PID" 2>/dev/null || true
+committed=
+for _ in $(seq 50); do
+  if bh image commit base >/dev/null 2>&1; then committed=yes; break; fi
+  sleep 0.2
+done
+[ -n "$committed" ] || die "commit still refused after the maintenance machine logged out"
+bh image versions base | grep -qE '^v2 +sealed' || die "v2 is not sealed after commit"
+ok "after logout the draft is closed by the server and commit seals it"
 
 kill -TERM "$SERVE_PID"
 rc=0

@@ -8,6 +8,8 @@
 
 #include "block/flat_file.hpp"
 #include "common/log.hpp"
+#include "imagestore/image_chain.hpp"
+#include "imagestore/image_format.hpp"
 #include "target/iscsi/target_directory.hpp"
 #include "target/scsi/target_device.hpp"
 #include "tools/bootherd/commands.hpp"
@@ -60,10 +62,26 @@ std::uint64_t stable_id(const std::filesystem::path& file) {
     return h;
 }
 
+// Raw files and block devices are served as they are; VHD and VHDX images (with their parent chains) through
+// the image store's engine, which can write only to a VHDX.
+std::shared_ptr<block::BlockDevice> open_backend(const ShareOptions& o) {
+    const auto format = std::filesystem::is_regular_file(o.file) ? imagestore::detect_format(o.file)
+                                                                 : imagestore::ImageFormat::raw;
+    if (format == imagestore::ImageFormat::raw)
+        return block::FlatFile::open(o.file, o.read_only, o.block_size);
+    if (!o.read_only && format == imagestore::ImageFormat::vhd)
+        throw std::invalid_argument(o.file + " is a VHD image, which is served read-only: add --read-only");
+    auto chain = imagestore::open_image(o.file, o.read_only);
+    if (o.block_size != chain->geometry().logical_block_size)
+        log::warn("--block-size ", o.block_size, " ignored: ", o.file, " has ",
+                  chain->geometry().logical_block_size, "-byte sectors");
+    return chain;
+}
+
 int run_share(const ShareOptions& o) {
     ShutdownSignals signals;  // before any thread starts, so all of them inherit the blocked mask
 
-    auto backend = block::FlatFile::open(o.file, o.read_only, o.block_size);
+    auto backend = open_backend(o);
     auto id = stable_id(o.file);
     char serial[17];
     std::snprintf(serial, sizeof serial, "%016llx", static_cast<unsigned long long>(id));
@@ -99,8 +117,9 @@ int run_share(const ShareOptions& o) {
 
 void add_share_command(CLI::App& app, Action& action) {
     auto o = std::make_shared<ShareOptions>();
-    auto* cmd = app.add_subcommand(
-        "share", "Serve one disk file (raw image or block device) as LUN 0 of an iSCSI target");
+    auto* cmd = app.add_subcommand("share",
+                                   "Serve one disk (raw, VHD or VHDX image with its parents, or a block "
+                                   "device) as LUN 0 of an iSCSI target");
     cmd->add_option("FILE", o->file, "Disk image or block device")->required()->check(CLI::ExistingPath);
     cmd->add_option("--iqn", o->iqn, "Target name (default: derived from the file name)");
     cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on (repeatable)")->capture_default_str();
@@ -108,7 +127,8 @@ void add_share_command(CLI::App& app, Action& action) {
     cmd->add_option("--chap", o->chap, "Require CHAP from initiators: USER:SECRET");
     cmd->add_option("--mutual-chap", o->mutual_chap, "Target's credentials for mutual CHAP: USER:SECRET");
     cmd->add_option("--allow", o->allow, "Initiator IQN allowed to log in (repeatable; default: any)");
-    cmd->add_option("--block-size", o->block_size, "Logical block size")->check(CLI::IsMember({512, 4096}));
+    cmd->add_option("--block-size", o->block_size, "Logical block size of a raw file or block device")
+        ->check(CLI::IsMember({512, 4096}));
     cmd->add_option("--threads", o->threads, "Network threads (default: one per core)");
     cmd->callback([o, &action] { action = [o] { return run_share(*o); }; });
 }

@@ -65,3 +65,44 @@ TEST_CASE("catalog targets: one target per node, opened lazily, bases shared") {
     CHECK_FALSE(targets.find(nodes[2].iqn));
     CHECK(targets.all().size() == 3);
 }
+
+TEST_CASE("commit and discard are refused while a server has the draft open, allowed once it is closed") {
+    TempDir dir;
+    std::mt19937_64 rng(10);
+    ImageStore store(dir.path() / "data");
+    auto raw = dir.path() / "base.raw";
+    write_raw_image(raw, 8 * MiB, {{0, MiB}}, rng);
+    store.import_image("base", raw);
+    auto draft_version = store.edit("base");
+    CatalogTargets targets(store, {"maint", "maintenance-secret"});
+
+    auto session = targets.find(draft_iqn("base"));  // a maintenance machine logs in
+    REQUIRE(session);
+    for (auto action :
+         {+[](ImageStore& s) { s.commit("base"); }, +[](ImageStore& s) { s.discard("base"); }}) {
+        try {
+            action(store);
+            FAIL("a draft in use was sealed or dropped");
+        } catch (const StoreError& e) {
+            const std::string message = e.what();
+            CHECK(message.find("open for writing") != std::string::npos);
+            CHECK(message.find(draft_iqn("base")) != std::string::npos);
+        }
+    }
+    REQUIRE(store.draft("base"));  // untouched
+    CHECK(std::filesystem::exists(store.absolute(draft_version.file_path)));
+
+    session.reset();  // it logs out: the server closes the draft
+    auto v2 = store.commit("base");
+    CHECK(v2.state == db::VersionState::sealed);
+    CHECK_FALSE(targets.find(draft_iqn("base")));
+
+    // The same for discard: refused while open, done once closed.
+    store.edit("base");
+    session = targets.find(draft_iqn("base"));
+    REQUIRE(session);
+    CHECK_THROWS_AS(store.discard("base"), StoreError);
+    session.reset();
+    store.discard("base");
+    CHECK_FALSE(store.draft("base"));
+}
