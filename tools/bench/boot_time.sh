@@ -7,7 +7,7 @@
 #
 # Default disk: the BIOS counter disk (tests/boot/make_bios_disk.sh), or the UEFI GRUB disk with --mode uefi.
 # Every server boots its own fresh copy of the image. Environment: PEER_TRAPS, PEER_CHAIN_UNDIONLY (see
-# tests/boot/peer_lib.sh), BOOTHERD (the bootherd binary), BOOTHERD_SERVE_ARGS (see bench_bootherd).
+# tests/boot/peer_lib.sh), BOOTHERD (the bootherd binary), BOOTHERD_SERVE_ARGS (extra `bootherd serve` arguments).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/boot/lib.sh
@@ -35,7 +35,7 @@ case $mode in bios | uefi) ;; *) boot_die "--mode must be bios or uefi" ;; esac
 if [ -n "$disk" ] && [ -z "$marker" ]; then boot_die "--disk needs --marker REGEX (the whole marker line)"; fi
 [[ $runs =~ ^[1-9][0-9]*$ ]] || boot_die "--runs must be a positive number"
 
-boot_require ip qemu-system-x86_64 dnsmasq tgtd tgtadm
+boot_require ip qemu-system-x86_64 qemu-img dnsmasq tgtd tgtadm
 boot_setup $((RANDOM % 200 + 20))
 if [ -z "$disk" ]; then
   disk=$BOOT_SCRATCH/golden.img
@@ -81,33 +81,38 @@ bench_peer() {
 }
 
 # ---- bootherd half -------------------------------------------------------------------------------------------
-# Not wired up yet: `bootherd serve --dhcp full|proxy --interface IF` is being built. This checks whether the
-# binary has `serve`; the arguments that make it serve one disk as $iqn are not fixed yet, so they come from
-# BOOTHERD_SERVE_ARGS ({disk} and {iqn} are replaced), e.g.
-#   BOOTHERD_SERVE_ARGS='serve --dhcp full --interface br0 ...'
-# Once the serve CLI is settled, put its real arguments here instead.
+# `bootherd serve --dhcp full` alone (DHCP, TFTP, boot script, iSCSI) boots the same disk, converted to VHDX and
+# imported as an image, as a persistent node of the guest's MAC, so every run boots the same kind of disk as the
+# peer's (the counter goes up like on tgt's file). Extra serve arguments: BOOTHERD_SERVE_ARGS.
 bench_bootherd() {
   local bin=${BOOTHERD:-$root/build/release/tools/bootherd/bootherd}
-  if [ ! -x "$bin" ] || ! "$bin" serve --help >/dev/null 2>&1; then
-    echo "bootherd     bootherd serve not available yet ($bin)"
+  if [ ! -x "$bin" ]; then
+    echo "bootherd     not available ($bin; set BOOTHERD)"
     return 0
   fi
-  if [ -z "${BOOTHERD_SERVE_ARGS:-}" ]; then
-    echo "bootherd     $bin has 'serve', but this benchmark does not know its disk arguments yet:" \
-      "set BOOTHERD_SERVE_ARGS"
-    return 0
-  fi
-  cp --sparse=always "$disk" "$BOOT_SCRATCH/bootherd.img"
-  local serve_args=${BOOTHERD_SERVE_ARGS//\{disk\}/$BOOT_SCRATCH/bootherd.img}
-  serve_args=${serve_args//\{iqn\}/$iqn}
-  # The boot script is served by bootherd itself; the TFTP folder here is only used by the peer half.
+  # shellcheck source=tests/boot/bootherd_lib.sh
+  . "$root/tests/boot/bootherd_lib.sh"
+  local run log
+  bh_init "$bin" "$BOOT_SCRATCH/bootherd-data"
+  qemu-img convert -f raw -O vhdx "$disk" "$BOOT_SCRATCH/bootherd.vhdx"
+  bh_cli image import bench "$BOOT_SCRATCH/bootherd.vhdx" >/dev/null
+  local mac=52:54:00:be:00:01
+  bh_cli node add bench --mac "$mac" --image bench --persistent >/dev/null
   # shellcheck disable=SC2086 # BOOTHERD_SERVE_ARGS is a word list on purpose
-  boot_spawn "$BOOT_SCRATCH/bootherd.log" "$bin" $serve_args
-  local pid=$BOOT_LAST_PID
-  sleep 1
-  kill -0 "$pid" 2>/dev/null || { boot_show "$BOOT_SCRATCH/bootherd.log"; boot_die "bootherd serve exited"; }
-  measure bootherd
-  boot_kill "$pid"
+  bh_start_serve "$BOOT_SCRATCH/bootherd.log" --dhcp full \
+    --dhcp-range "$BOOT_SUBNET_PREFIX.100-$BOOT_SUBNET_PREFIX.199" ${BOOTHERD_SERVE_ARGS:-}
+  for run in $(seq "$runs"); do
+    log=$BOOT_SCRATCH/serial-bootherd-$run.log
+    if bh_boot "$mode" "$mac" "$marker" "$limit" "$log"; then
+      printf '%-12s run %d: %6.2f s  (%s)\n' bootherd "$run" "$BOOT_SECONDS" "$BOOT_MARKER_LINE"
+      RESULTS+=("bootherd $BOOT_SECONDS")
+    else
+      printf '%-12s run %d: no marker (got "%s")\n' bootherd "$run" "${BOOT_MARKER_LINE:-nothing}"
+      boot_show "$log" 20
+      RESULTS+=("bootherd failed")
+    fi
+  done
+  bh_stop_serve
 }
 # --------------------------------------------------------------------------------------------------------------
 

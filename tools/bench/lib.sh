@@ -178,3 +178,77 @@ raise_fd_limit() {
     [[ $hard == unlimited ]] || (( hard >= want )) || ulimit -Hn "$want" 2>/dev/null || want=$hard
     ulimit -Sn "$want" || true
 }
+
+# --- for bootstorm.sh ---
+
+default_bootstorm() {
+    newest_of "$repo_root/build/release/tools/bench/bootstorm" "$repo_root/build/tools/bench/bootstorm"
+}
+
+# Seconds (3 decimals) since $1, a value of $EPOCHREALTIME.
+elapsed_since() {
+    LC_NUMERIC=C awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
+}
+
+# Peak resident set size (VmHWM) of process $1, in KiB.
+hwm_kib() {
+    awk '/^VmHWM:/ {print $2}' "/proc/$1/status"
+}
+
+# A node CSV for `bootherd node import`: $1 machines named pc0000... with locally administered MACs, on image $2.
+make_nodes_csv() {
+    local count=$1 image=$2
+    echo "name,mac,image,group,persistent"
+    awk -v n="$count" -v img="$image" 'BEGIN {
+        for (i = 0; i < n; i++)
+            printf "pc%04d,02:42:00:%02x:%02x:%02x,%s,,\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256, img }'
+}
+
+# Starts `bootherd serve` with binary $1 on data directory $2 at 127.0.0.1:$3, logging to $4; sets server_pid.
+start_bootherd_serve() {
+    local binary=$1 data=$2 port=$3 log=$4
+    # shellcheck disable=SC2086  # BOOTHERD_ARGS is a word list on purpose
+    "$binary" serve --data "$data" --listen "127.0.0.1:$port" ${BOOTHERD_ARGS:-} >"$log" 2>&1 &
+    server_pid=$!
+    if ! wait_for_log "$log" "serving .* on 127\.0\.0\.1:$port" "$server_pid" 60; then
+        cat "$log" >&2
+        die "bootherd serve did not start serving on 127.0.0.1:$port"
+    fi
+}
+
+# Starts a private tgtd at 127.0.0.1:$1 with one target per line of clients file $2 ("IQN INITIATOR LUN USER
+# SECRET"): target line i (from 0) serves $3/node<i>.img as LUN 1 to that CHAP user. Logs to $4; sets server_pid
+# and tgt_control. Stop it with stop_tgt_targets.
+start_tgt_targets() {
+    local port=$1 list=$2 dir=$3 log=$4 tries tid=0 iqn initiator lun user secret
+    for ((tries = 0; tries < 100; tries++)); do
+        tgt_control=$((100 + RANDOM % 9000))
+        [[ -e /var/run/tgtd/socket.$tgt_control || -e /var/run/tgtd/socket.$tgt_control.lock ]] || break
+    done
+    tgtd -f -C "$tgt_control" --iscsi "portal=127.0.0.1:$port" >"$log" 2>&1 &
+    server_pid=$!
+    if ! wait_for_listen "$port" "$server_pid" 20; then
+        cat "$log" >&2
+        die "tgtd did not start listening on 127.0.0.1:$port"
+    fi
+    local adm=(tgtadm -C "$tgt_control" --lld iscsi)
+    while read -r iqn initiator lun user secret; do
+        [[ -n $iqn ]] || continue
+        tid=$((tid + 1))
+        if ! { "${adm[@]}" --op new --mode target --tid "$tid" -T "$iqn" &&
+            "${adm[@]}" --op new --mode logicalunit --tid "$tid" --lun "$lun" -b "$dir/node$((tid - 1)).img" &&
+            "${adm[@]}" --op new --mode account --user "$user" --password "$secret" &&
+            "${adm[@]}" --op bind --mode account --tid "$tid" --user "$user" &&
+            "${adm[@]}" --op bind --mode target --tid "$tid" -I ALL; }; then
+            die "tgtadm could not set up target $tid ($iqn, initiator $initiator)"
+        fi
+    done <"$list"
+}
+
+# Stops the tgtd of start_tgt_targets: it ignores SIGTERM while it has targets, so it ends with SIGKILL.
+stop_tgt_targets() {
+    [[ -n ${server_pid:-} ]] || return 0
+    stop_process "$server_pid" 1
+    rm -f "/var/run/tgtd/socket.$tgt_control" "/var/run/tgtd/socket.$tgt_control.lock"
+    server_pid=""
+}
