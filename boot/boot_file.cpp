@@ -32,8 +32,10 @@ BootFileDecision choose_boot_file(const DhcpPacket& request, const BootFiles& fi
     }
 }
 
-std::string default_script_url(Ipv4 host, std::uint16_t port, const MacAddress& mac) {
-    return "http://" + host.to_string() + ":" + std::to_string(port) + "/boot/" + mac.to_string() + ".ipxe";
+std::string default_script_url(Ipv4 host, std::optional<std::uint16_t> http_port, const MacAddress& mac) {
+    const std::string path = "/boot/" + mac.to_string() + ".ipxe";
+    if (!http_port) return "tftp://" + host.to_string() + path;
+    return "http://" + host.to_string() + ":" + std::to_string(*http_port) + path;
 }
 
 }  // namespace bootherd::boot

@@ -37,7 +37,7 @@ bool is_pxe_client(const DhcpPacket& request);
 BootFileDecision choose_boot_file(const DhcpPacket& request, const BootFiles& files,
                                   std::string_view script_url);
 
-// http://{host}:{port}/boot/{mac}.ipxe
-std::string default_script_url(Ipv4 host, std::uint16_t port, const MacAddress& mac);
+// http://{host}:{port}/boot/{mac}.ipxe, or tftp://{host}/boot/{mac}.ipxe without a web service.
+std::string default_script_url(Ipv4 host, std::optional<std::uint16_t> http_port, const MacAddress& mac);
 
 }  // namespace bootherd::boot

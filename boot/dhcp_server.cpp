@@ -24,10 +24,11 @@ namespace {
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 udp::socket open_socket(const asio::any_io_executor& executor, const std::string& interface,
-                        std::uint16_t port) {
+                        std::uint16_t port, bool share_port) {
     udp::socket socket(executor);
     socket.open(udp::v4());
     socket.set_option(asio::socket_base::reuse_address(true));
+    if (share_port) set_reuse_port(socket);
     socket.set_option(asio::socket_base::broadcast(true));
     bind_to_device(socket, interface);
     // The any address: broadcasts from clients without an address arrive only there.
@@ -37,18 +38,21 @@ udp::socket open_socket(const asio::any_io_executor& executor, const std::string
 
 }  // namespace
 
-DhcpServer::DhcpServer(asio::any_io_executor executor, DhcpServerConfig config, DhcpEngine& engine)
+DhcpServer::DhcpServer(asio::any_io_executor executor, DhcpServerConfig config, DhcpEngine& engine,
+                       BootCounters* counters)
     : executor_(std::move(executor)),
       config_(std::move(config)),
       engine_(engine),
+      counters_(counters),
       server_socket_(executor_) {}
 
 void DhcpServer::start() {
     if (config_.interface.empty())
         throw std::invalid_argument("the DHCP service needs an interface to bind to");
-    server_socket_ = open_socket(executor_, config_.interface, config_.server_port);
+    server_socket_ =
+        open_socket(executor_, config_.interface, config_.server_port, config_.share_server_port);
     if (config_.listen_pxe_port)
-        pxe_socket_.emplace(open_socket(executor_, config_.interface, config_.pxe_port));
+        pxe_socket_.emplace(open_socket(executor_, config_.interface, config_.pxe_port, false));
     asio::co_spawn(executor_, serve(server_socket_, DhcpPort::server), asio::detached);
     if (pxe_socket_) asio::co_spawn(executor_, serve(*pxe_socket_, DhcpPort::pxe_server), asio::detached);
     log::info("dhcp: serving on ", config_.interface, " port ", server_port(),
@@ -80,8 +84,10 @@ asio::awaitable<void> DhcpServer::serve(udp::socket& socket, DhcpPort port) {
         std::optional<DhcpReply> reply;
         try {
             const DhcpPacket request = parse_dhcp_packet(std::span<const std::uint8_t>(buffer.data(), size));
+            if (counters_) counters_->dhcp_requests.fetch_add(1, std::memory_order_relaxed);
             reply = engine_.handle(request, {port, source.address().to_v4()}, DhcpEngine::Clock::now());
         } catch (const MalformedPacket& e) {
+            if (counters_) counters_->dhcp_dropped.fetch_add(1, std::memory_order_relaxed);
             drop_log_.warn(
                 "dhcp: dropped malformed packet from " + source.address().to_string() + ": " + e.what(),
                 RateLimitedLog::Clock::now());
@@ -91,7 +97,10 @@ asio::awaitable<void> DhcpServer::serve(udp::socket& socket, DhcpPort port) {
             log::error("dhcp: request from ", source.address().to_string(), " failed: ", e.what());
             continue;
         }
-        if (!reply) continue;
+        if (!reply) {
+            if (counters_) counters_->dhcp_dropped.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
         const auto bytes = serialize_dhcp_packet(reply->packet);
         const auto destination = reply_endpoint(reply->destination, source);
         const auto [send_error, sent] =
@@ -99,6 +108,8 @@ asio::awaitable<void> DhcpServer::serve(udp::socket& socket, DhcpPort port) {
         if (send_error)
             log::warn("dhcp: sending reply to ", destination.address().to_string(),
                       " failed: ", send_error.message());
+        else if (counters_)
+            counters_->dhcp_replies.fetch_add(1, std::memory_order_relaxed);
     }
 }
 

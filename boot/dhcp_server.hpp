@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "boot/boot_counters.hpp"
 #include "boot/dhcp_engine.hpp"
 #include "boot/rate_limited_log.hpp"
 
@@ -20,12 +21,16 @@ struct DhcpServerConfig {
     std::uint16_t client_port = 68;
     std::uint16_t pxe_port = 4011;
     bool listen_pxe_port = true;  // ProxyDHCP needs it; harmless in full mode
+    // SO_REUSEPORT on port 67, so a ProxyDHCP service can share the port with the real DHCP server on the
+    // same host (dnsmasq with bind-interfaces sets it too). Broadcast requests reach both sockets.
+    bool share_server_port = false;
 };
 
 class DhcpServer {
   public:
-    // `engine` must outlive the server.
-    DhcpServer(boost::asio::any_io_executor executor, DhcpServerConfig config, DhcpEngine& engine);
+    // `engine` and `counters` (may be null) must outlive the server.
+    DhcpServer(boost::asio::any_io_executor executor, DhcpServerConfig config, DhcpEngine& engine,
+               BootCounters* counters = nullptr);
 
     // Binds the sockets (throws std::system_error, std::invalid_argument without an interface) and starts
     // serving.
@@ -44,6 +49,7 @@ class DhcpServer {
     boost::asio::any_io_executor executor_;
     DhcpServerConfig config_;
     DhcpEngine& engine_;
+    BootCounters* counters_;
     boost::asio::ip::udp::socket server_socket_;
     std::optional<boost::asio::ip::udp::socket> pxe_socket_;
     RateLimitedLog drop_log_{10, std::chrono::seconds(10)};

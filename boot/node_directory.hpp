@@ -14,7 +14,7 @@ struct NodeRecord {
     std::string name;
     std::optional<Ipv4> fixed_address;  // full DHCP mode: always hand out this address
     bool enabled = true;                // disabled nodes get no answer at all
-    std::string boot_script_url;        // empty: the default http://{advertise}:{port}/boot/{mac}.ipxe
+    std::string boot_script_url;        // empty: default_script_url()
 };
 
 struct DiscoveredClient {

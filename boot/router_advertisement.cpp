@@ -59,6 +59,10 @@ void RouterAdvertisementResponder::start() {
     // RFC 4861 §6.1.2: hosts drop router advertisements whose hop limit is not 255.
     socket_.set_option(asio::ip::unicast::hops(255));
     socket_.set_option(asio::ip::multicast::hops(255));
+    // Solicitations go to all-routers (ff02::2), which a host that does not forward has not joined: without
+    // joining it here the raw socket never sees them.
+    socket_.set_option(asio::ip::multicast::join_group(asio::ip::make_address_v6("ff02::2"),
+                                                       ::if_nametoindex(interface_.c_str())));
     asio::co_spawn(executor_, answer_solicitations(), asio::detached);
 }
 

@@ -75,7 +75,7 @@ std::optional<std::string> normalize_tftp_path(std::string_view requested) {
     return normalized;
 }
 
-TftpFileSource::TftpFileSource(const std::filesystem::path& root) {
+TftpFileSource::TftpFileSource(const std::filesystem::path& root, Symlinks symlinks) : symlinks_(symlinks) {
     std::error_code ec;
     root_ = std::filesystem::canonical(root, ec);
     if (ec || !std::filesystem::is_directory(root_))
@@ -100,7 +100,7 @@ TftpOpenResult TftpFileSource::open(std::string_view requested) const {
     std::error_code ec;
     const auto real = std::filesystem::canonical(root_ / *path, ec);
     if (ec) return {nullptr, TftpErrorCode::file_not_found, "file not found"};
-    if (!is_inside(root_, real))
+    if (symlinks_ == Symlinks::stay_inside_root && !is_inside(root_, real))
         return {nullptr, TftpErrorCode::access_violation, "path leaves the TFTP root"};
 
     const int fd = ::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

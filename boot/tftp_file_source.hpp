@@ -2,7 +2,8 @@
 // What the TFTP server serves: files under one root directory, plus generated content (per-node iPXE scripts
 // as a TFTP fallback) registered by path prefix. Path rules: '\' is read as '/', leading '/' are dropped so
 // absolute paths resolve inside the root, ".." components are refused, and a path whose real location
-// (after following symlinks) is outside the root is refused.
+// (after following symlinks) is outside the root is refused unless the source trusts the symlinks in its root
+// (Debian's /usr/lib/ipxe/ipxe.efi is a symlink to /boot/ipxe.efi).
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -32,8 +33,12 @@ std::optional<std::string> normalize_tftp_path(std::string_view requested);
 
 class TftpFileSource {
   public:
+    enum class Symlinks {
+        stay_inside_root,  // a symlink leading out of the root is refused
+        trusted,           // whoever can write the root decides: symlinks are followed anywhere
+    };
     // Throws std::invalid_argument when root is not an existing directory.
-    explicit TftpFileSource(const std::filesystem::path& root);
+    explicit TftpFileSource(const std::filesystem::path& root, Symlinks symlinks = Symlinks::stay_inside_root);
 
     void add_generator(std::string path_prefix, TftpGenerator generator);
     TftpOpenResult open(std::string_view requested) const;
@@ -42,6 +47,7 @@ class TftpFileSource {
 
   private:
     std::filesystem::path root_;  // canonical
+    Symlinks symlinks_;
     std::vector<std::pair<std::string, TftpGenerator>> generators_;
 };
 

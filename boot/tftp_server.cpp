@@ -42,12 +42,13 @@ std::string endpoint_text(const udp::endpoint& endpoint) {
 }  // namespace
 
 TftpServer::TftpServer(asio::any_io_executor executor, TftpServerConfig config, const TftpFileSource& source,
-                       BootEventSink* events, MacResolver resolve_mac)
+                       BootEventSink* events, MacResolver resolve_mac, BootCounters* counters)
     : executor_(std::move(executor)),
       config_(std::move(config)),
       source_(source),
       events_(events),
       resolve_mac_(std::move(resolve_mac)),
+      counters_(counters),
       socket_(executor_) {}
 
 void TftpServer::start() {
@@ -98,6 +99,7 @@ asio::awaitable<void> TftpServer::accept_requests() {
             refusal = TftpError{TftpErrorCode::not_defined, "server busy, try again"};
         }
         if (refusal) {
+            if (counters_) counters_->tftp_errors.fetch_add(1, std::memory_order_relaxed);
             // Per RFC 1350 errors about a request come from the listening port; they are not retransmitted.
             const auto reply = serialize_tftp_packet(*refusal);
             co_await socket_.async_send_to(asio::buffer(reply), client, nothrow);
@@ -124,6 +126,7 @@ asio::awaitable<void> TftpServer::run_transfer(udp::endpoint client, TftpRequest
     auto opened = source_.open(request.filename);
     if (!opened.content) {
         log::info("tftp: ", endpoint_text(client), " asked for ", request.filename, ": ", opened.message);
+        if (counters_) counters_->tftp_errors.fetch_add(1, std::memory_order_relaxed);
         const auto reply = serialize_tftp_packet(TftpError{opened.error, opened.message});
         co_await socket.async_send_to(asio::buffer(reply), client, nothrow);
         co_return;
@@ -178,6 +181,10 @@ asio::awaitable<void> TftpServer::run_transfer(udp::endpoint client, TftpRequest
             log::info("tftp: sent ", request.filename, " (", opened.content->size(), " bytes) to ",
                       endpoint_text(client));
             record(client, request.filename + " complete");
+            if (counters_) {
+                counters_->tftp_transfers.fetch_add(1, std::memory_order_relaxed);
+                counters_->tftp_bytes.fetch_add(opened.content->size(), std::memory_order_relaxed);
+            }
             break;
         case TftpTransfer::Status::aborted_by_client:
             // EDK2 asks for tsize, reads the OACK and aborts; its next request fetches the file.
@@ -188,6 +195,7 @@ asio::awaitable<void> TftpServer::run_transfer(udp::endpoint client, TftpRequest
             log::warn("tftp: transfer of ", request.filename, " to ", endpoint_text(client),
                       " failed: ", transfer.failure());
             record(client, request.filename + " failed: " + transfer.failure());
+            if (counters_) counters_->tftp_errors.fetch_add(1, std::memory_order_relaxed);
             break;
         case TftpTransfer::Status::running:
             break;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "boot/boot_counters.hpp"
 #include "boot/boot_event_sink.hpp"
 #include "boot/dhcp_packet.hpp"
 #include "boot/rate_limited_log.hpp"
@@ -32,9 +33,11 @@ struct TftpServerConfig {
 
 class TftpServer {
   public:
-    // `source`, `events` (may be null) and `resolve_mac` (may be empty) must outlive the server.
+    // `source`, `events` and `counters` (may be null) and `resolve_mac` (may be empty) must outlive the
+    // server.
     TftpServer(boost::asio::any_io_executor executor, TftpServerConfig config, const TftpFileSource& source,
-               BootEventSink* events = nullptr, MacResolver resolve_mac = {});
+               BootEventSink* events = nullptr, MacResolver resolve_mac = {},
+               BootCounters* counters = nullptr);
 
     // Binds the listening socket (throws std::system_error) and starts accepting requests.
     void start();
@@ -54,6 +57,7 @@ class TftpServer {
     const TftpFileSource& source_;
     BootEventSink* events_;
     MacResolver resolve_mac_;
+    BootCounters* counters_;
     boost::asio::ip::udp::socket socket_;
     std::size_t active_transfers_ = 0;
     // Requests being served, by client endpoint: a client that repeats its RRQ because our first DATA or OACK

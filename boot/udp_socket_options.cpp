@@ -15,4 +15,10 @@ void bind_to_device(boost::asio::ip::udp::socket& socket, std::string_view inter
         throw std::system_error(errno, std::system_category(), "SO_BINDTODEVICE " + name);
 }
 
+void set_reuse_port(boost::asio::ip::udp::socket& socket) {
+    const int on = 1;
+    if (::setsockopt(socket.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+        throw std::system_error(errno, std::system_category(), "SO_REUSEPORT");
+}
+
 }  // namespace bootherd::boot

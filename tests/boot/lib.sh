@@ -7,7 +7,8 @@
 #   boot_setup N         creates the namespace with 10.99.N.1/24 on br0; sets BOOT_NS, BOOT_SERVER_IP, BOOT_SCRATCH
 #   boot_spawn LOG CMD…  runs CMD in the namespace in the background (stdout+stderr to LOG); sets BOOT_LAST_PID
 #   boot_start_tgtd      tgtd on BOOT_SERVER_IP:3260;  boot_tgt_add TID IQN FILE  serves FILE as LUN 1 of IQN
-#   boot_start_qemu bios|uefi LOG  powers on a diskless guest that network-boots; sets BOOT_QEMU_PID, BOOT_QEMU_T0
+#   boot_start_qemu bios|uefi LOG [MAC]  powers on a diskless guest that network-boots (random MAC by default);
+#                        sets BOOT_QEMU_PID, BOOT_QEMU_T0
 #   boot_wait_marker LOG REGEX SECS   waits for a serial line matching REGEX; sets BOOT_MARKER_LINE, BOOT_SECONDS
 #   boot_stop_qemu       stops the guest (if it has not powered itself off);  boot_kill PID  stops one process
 set -euo pipefail
@@ -117,12 +118,11 @@ boot_tgt_add() {
   tgtadm -C "$BOOT_TGT_CTL" --lld iscsi --op bind --mode target --tid "$tid" -I ALL
 }
 
-# boot_start_qemu bios|uefi LOG: a diskless guest on tap0 that boots from the network; serial (COM1) goes to LOG.
+# boot_start_qemu bios|uefi LOG [MAC]: a diskless guest on tap0 that boots from the network; serial (COM1) goes to LOG.
 # BIOS: SeaBIOS + the iPXE PXE ROM of the e1000. UEFI: OVMF's native PXE on virtio-net.
 boot_start_qemu() {
-  local mode=$1 log=$2
-  local mac
-  mac=$(printf '52:54:00:99:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)))
+  local mode=$1 log=$2 mac=${3:-}
+  [ -n "$mac" ] || mac=$(printf '52:54:00:99:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)))
   # shellcheck disable=SC2054 # the commas belong to qemu option values
   local args=(qemu-system-x86_64 -accel "$BOOT_QEMU_ACCEL" -machine pc -m 256 -nographic -no-reboot
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -boot n)

@@ -6,8 +6,10 @@
 namespace bootherd::cli {
 namespace {
 
-iscsi::ServerOptions server_options(const std::vector<std::string>& listen, unsigned threads) {
+iscsi::ServerOptions server_options(const std::vector<std::string>& listen, unsigned threads,
+                                    std::function<void(const iscsi::SessionEvent&)> on_session_event) {
     iscsi::ServerOptions options;
+    options.on_session_event = std::move(on_session_event);
     for (const auto& text : listen)
         options.listen.push_back(parse_endpoint(text, 3260));
     options.network_threads = threads;
@@ -17,19 +19,21 @@ iscsi::ServerOptions server_options(const std::vector<std::string>& listen, unsi
 }  // namespace
 
 IscsiService::IscsiService(const std::vector<std::string>& listen, unsigned threads,
-                           std::shared_ptr<iscsi::TargetDirectory> targets, const std::string& what)
-    : server_(server_options(listen, threads), std::move(targets)) {
+                           std::shared_ptr<iscsi::TargetDirectory> targets, const std::string& what,
+                           std::function<void(const iscsi::SessionEvent&)> on_session_event)
+    : server_(server_options(listen, threads, std::move(on_session_event)), std::move(targets)) {
     server_.start();
     endpoints_ = server_.local_endpoints();
     for (const auto& ep : endpoints_)
         log::info("serving ", what, " on ", ep.address().to_string(), ":", ep.port());
 }
 
-IscsiService::~IscsiService() { stop(); }
+IscsiService::~IscsiService() {
+    stop();
+}
 
 void IscsiService::stop() {
-    if (stopped_)
-        return;
+    if (stopped_) return;
     stopped_ = true;
     log::info("iSCSI: finishing in-flight commands and flushing");
     server_.stop();

@@ -1,6 +1,7 @@
 #pragma once
 // The iSCSI server as `share` and `serve` run it: bound and logging on construction, stopped gracefully
 // (in-flight commands finish, devices are flushed) by stop() or the destructor.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,9 +14,11 @@ namespace bootherd::cli {
 class IscsiService {
   public:
     // Binds every `listen` ADDR:PORT and logs "serving <what> on ADDR:PORT" for each (tests read the port
-    // from that line). Throws std::system_error when a bind fails.
+    // from that line). `on_session_event` (may be empty) is called on network threads: it must not block.
+    // Throws std::system_error when a bind fails.
     IscsiService(const std::vector<std::string>& listen, unsigned threads,
-                 std::shared_ptr<iscsi::TargetDirectory> targets, const std::string& what);
+                 std::shared_ptr<iscsi::TargetDirectory> targets, const std::string& what,
+                 std::function<void(const iscsi::SessionEvent&)> on_session_event = {});
     ~IscsiService();
     IscsiService(const IscsiService&) = delete;
     IscsiService& operator=(const IscsiService&) = delete;

@@ -9,6 +9,7 @@
 #include "db/error.hpp"
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_store.hpp"
+#include "tools/bootherd/boot_node_commands.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/store_options.hpp"
 
@@ -154,6 +155,7 @@ remove->callback([o, &action] {
         return 0;
     };
 });
+add_node_boot_commands(*node, action);
 }
 
 void add_group_command(CLI::App& app, Action& action) {

@@ -219,6 +219,8 @@ TEST_CASE("boot file choice by architecture and iPXE detection") {
     CHECK(choose_boot_file(ipxe, files, url).is_ipxe_script);  // option 175 alone suffices
 
     CHECK(default_script_url(Ipv4({10, 0, 0, 1}), 8080, test_mac(1)) == url);
+    CHECK(default_script_url(Ipv4({10, 0, 0, 1}), std::nullopt, test_mac(1)) ==
+          "tftp://10.0.0.1/boot/" + test_mac(1).to_string() + ".ipxe");
 }
 
 TEST_CASE("mac address text form") {

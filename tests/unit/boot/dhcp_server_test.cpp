@@ -90,7 +90,7 @@ TEST_CASE("dhcp server: proxy answers on the server port and the PXE port, ignor
     REQUIRE(ack);
     CHECK(ack->xid == 78);
     CHECK(ack->message_type() == DhcpMessageType::ack);
-    CHECK(ack->file == "http://127.0.0.1:80/boot/52:54:00:12:34:01.ipxe");
+    CHECK(ack->file == "tftp://127.0.0.1/boot/52:54:00:12:34:01.ipxe");  // no web service: scripts over TFTP
 
     io.stop();
     thread.join();

@@ -59,6 +59,22 @@ TEST_CASE("tftp file source: serves files inside the root only") {
     CHECK(source.open("dir").error == TftpErrorCode::access_violation);
 }
 
+TEST_CASE("tftp file source: trusted symlinks may leave the root, requested names still may not") {
+    TempDirectory outside;
+    outside.write("ipxe.efi", "efi in /boot");
+    outside.write("secret", "top secret");
+    TempDirectory root;
+    std::filesystem::create_symlink(outside.path() / "ipxe.efi", root.path() / "ipxe.efi");
+    TftpFileSource source(root.path(), TftpFileSource::Symlinks::trusted);
+
+    auto linked = source.open("ipxe.efi");
+    REQUIRE(linked.content);
+    CHECK(read_all(*linked.content) == "efi in /boot");
+    CHECK(source.open("../" + outside.path().filename().string() + "/secret").error ==
+          TftpErrorCode::access_violation);
+    CHECK(source.open((outside.path() / "secret").string()).error == TftpErrorCode::file_not_found);
+}
+
 TEST_CASE("tftp file source: generated content by prefix, disk otherwise") {
     TempDirectory root;
     root.write("boot/static.ipxe", "from disk");

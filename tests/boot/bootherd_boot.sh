@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Real PXE boots with bootherd as the only boot server, inside a private network namespace (see lib.sh): qemu
+# (TCG) powers on diskless PCs that boot PXE -> DHCP -> TFTP -> iPXE -> boot/<mac>.ipxe -> sanboot over iSCSI,
+# all served by one `bootherd serve` process, from VHDX images imported with `bootherd image import`.
+#   full mode (one bootherd for all of these):
+#     persistent      a persistent node prints boot=1, then boot=2 (its disk keeps the counter)
+#     non-persistent  a non-persistent node prints boot=1 twice (its disk is reset at each boot)
+#     events          DHCP, TFTP, script and iSCSI (firmware login, first read) steps are in the catalog's events
+#     chap            a node's target refuses another node's credentials (iscsi-inq), accepts its own
+#     discovery       an unknown MAC waits, shows up in `node discovered`, is enrolled, boots on its next retry
+#     uefi            OVMF native PXE -> ipxe.efi over TFTP -> iPXE -> sanboot (skipped without the UEFI packages)
+#   proxy mode: dnsmasq hands out addresses only, bootherd --dhcp proxy the boot information; the persistent node
+#     boots a third time (boot=3).
+# Usage: bootherd_boot.sh BOOTHERD_BINARY. Run as root. Exits 77 if it cannot run here. BOOT_KEEP=1 keeps logs.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/boot/lib.sh
+. "$here/lib.sh"
+# shellcheck source=tests/boot/bootherd_lib.sh
+. "$here/bootherd_lib.sh"
+
+bootherd=$(realpath "${1:?usage: bootherd_boot.sh BOOTHERD_BINARY}")
+BIOS_LIMIT=${BIOS_LIMIT:-120}
+UEFI_LIMIT=${UEFI_LIMIT:-300}
+[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun" >&2; exit 77; }
+boot_require ip qemu-system-x86_64 qemu-img nasm dnsmasq iscsi-inq sqlite3
+for f in /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/qemu/pxe-e1000.rom; do
+  [ -r "$f" ] || { echo "SKIP: $f missing (packages ipxe, ipxe-qemu)" >&2; exit 77; }
+done
+
+passed=0
+failed=0
+pass() {
+  passed=$((passed + 1))
+  echo "ok: $*"
+}
+fail() {
+  failed=$((failed + 1))
+  echo "FAILED: $*"
+}
+# check NAME MODE MAC REGEX SECS: one boot that must print a marker matching REGEX.
+check_boot() {
+  local name=$1 mode=$2 mac=$3 regex=$4 limit=$5
+  if bh_boot "$mode" "$mac" "$regex" "$limit" "$BOOT_SCRATCH/serial-$name.log"; then
+    pass "$name: '$BOOT_MARKER_LINE' after $BOOT_SECONDS s"
+  else
+    fail "$name: got '${BOOT_MARKER_LINE:-no marker}', want '$regex'"
+    boot_show "$BOOT_SCRATCH/serial-$name.log" 30
+    boot_show "$BOOT_SCRATCH/serve-$serve_mode.log" 30
+  fi
+}
+
+boot_setup $((RANDOM % 200 + 20))
+bh_init "$bootherd" "$BOOT_SCRATCH/data"
+bh_import_bios bios >/dev/null
+mac_persistent=52:54:00:b0:00:01
+mac_volatile=52:54:00:b0:00:02
+mac_unknown=52:54:00:b0:00:03
+mac_uefi=52:54:00:b0:00:04
+bh_cli node add keeper --mac "$mac_persistent" --image bios --persistent >/dev/null
+bh_cli node add fresh --mac "$mac_volatile" --image bios >/dev/null
+
+# UEFI disk first (it needs no server), so the one bootherd below serves every full-mode case.
+uefi_rc=0
+[ -r "$BOOT_OVMF" ] || uefi_rc=77
+[ "$uefi_rc" -ne 0 ] || "$here/make_uefi_disk.sh" "$BOOT_SCRATCH/uefi.img" >/dev/null || uefi_rc=$?
+if [ "$uefi_rc" -eq 0 ]; then
+  qemu-img convert -f raw -O vhdx "$BOOT_SCRATCH/uefi.img" "$BOOT_SCRATCH/uefi.vhdx"
+  bh_cli image import uefi "$BOOT_SCRATCH/uefi.vhdx" >/dev/null
+  bh_cli node add efi --mac "$mac_uefi" --image uefi >/dev/null
+fi
+
+# ---- full DHCP mode
+serve_mode=full
+bh_start_serve "$BOOT_SCRATCH/serve-full.log" --dhcp full \
+  --dhcp-range "$BOOT_SUBNET_PREFIX.100-$BOOT_SUBNET_PREFIX.150" --discovery --retry-seconds 2
+echo "bootherd serve --dhcp full on br0 ($BOOT_SERVER_IP)"
+
+check_boot persistent-boot1 bios "$mac_persistent" 'BOOTHERD-MARKER boot=1' "$BIOS_LIMIT"
+check_boot persistent-boot2 bios "$mac_persistent" 'BOOTHERD-MARKER boot=2' "$BIOS_LIMIT"
+check_boot non-persistent-boot1 bios "$mac_volatile" 'BOOTHERD-MARKER boot=1' "$BIOS_LIMIT"
+check_boot non-persistent-boot2 bios "$mac_volatile" 'BOOTHERD-MARKER boot=1' "$BIOS_LIMIT"
+
+# Every step of the persistent node's boots is in the catalog (the event writer runs behind the boot: give it
+# a moment).
+sleep 0.5
+events=$(bh_events "$mac_persistent" | sort -u | tr '\n' ' ')
+absent=""
+for kind in dhcp.discover dhcp.offer dhcp.request dhcp.ack tftp.transfer script.fetched iscsi.login.firmware \
+  iscsi.first_read; do
+  [[ " $events" == *" $kind "* ]] || absent+=" $kind"
+done
+if [ -z "$absent" ]; then pass "events: $events"; else fail "events: missing$absent (have: $events)"; fi
+
+# CHAP: node keeper's target with keeper's identity works; with fresh's secret, or as fresh, it does not.
+show() { bh_cli node show "$1" | sed -n "s/^$2=//p"; }
+k_target=$(show keeper target)
+k_init=$(show keeper initiator)
+k_user=$(show keeper chap_user)
+k_secret=$(show keeper chap_secret)
+f_init=$(show fresh initiator)
+f_user=$(show fresh chap_user)
+f_secret=$(show fresh chap_secret)
+inq() { ip netns exec "$BOOT_NS" iscsi-inq -i "$1" "iscsi://$2%$3@$BOOT_SERVER_IP:3260/$k_target/0" >/dev/null 2>&1; }
+if ! inq "$k_init" "$k_user" "$k_secret"; then
+  fail "chap: the node's own credentials were refused"
+elif inq "$k_init" "$k_user" "$f_secret"; then
+  fail "chap: a wrong CHAP secret logged in to $k_target"
+elif inq "$f_init" "$f_user" "$f_secret"; then
+  fail "chap: node fresh logged in to node keeper's target"
+else
+  pass "chap: $k_target accepts its node's credentials, refuses a wrong secret and another node"
+fi
+
+# Discovery: an unknown machine waits and retries; once enrolled, its next retry boots.
+log=$BOOT_SCRATCH/serial-discovery.log
+boot_start_qemu bios "$log" "$mac_unknown"
+seen=""
+for _ in $(seq 120); do
+  if bh_cli node discovered | grep -q "^$mac_unknown "; then seen=yes; break; fi
+  kill -0 "$BOOT_QEMU_PID" 2>/dev/null || break
+  sleep 0.5
+done
+if [ -n "$seen" ]; then
+  bh_cli node add late --mac "$mac_unknown" --image bios >/dev/null
+  if boot_wait_marker "$log" 'BOOTHERD-MARKER [a-z0-9=-]+' "$BIOS_LIMIT" && [ "$BOOT_MARKER_LINE" = 'BOOTHERD-MARKER boot=1' ]; then
+    pass "discovery: $mac_unknown was discovered, enrolled while waiting, booted after $BOOT_SECONDS s"
+  else
+    fail "discovery: enrolled $mac_unknown did not boot (got '${BOOT_MARKER_LINE:-no marker}')"
+    boot_show "$log" 30
+  fi
+else
+  fail "discovery: $mac_unknown never showed up in 'bootherd node discovered'"
+  boot_show "$log" 30
+fi
+boot_stop_qemu
+
+if [ "$uefi_rc" -eq 0 ]; then
+  check_boot uefi uefi "$mac_uefi" 'BOOTHERD-MARKER uefi' "$UEFI_LIMIT"
+elif [ "$uefi_rc" -eq 77 ]; then
+  echo "skip: uefi (OVMF or the UEFI disk packages grub-efi-amd64-bin, gdisk, dosfstools, mtools are missing)"
+else
+  fail "uefi: make_uefi_disk.sh exited $uefi_rc"
+fi
+bh_stop_serve
+
+# ---- proxy mode: dnsmasq gives addresses only (no boot options, no TFTP), bootherd the PXE/iPXE answers.
+# Both listen on UDP 67 of br0: dnsmasq with bind-interfaces sets SO_REUSEPORT on its DHCP socket and bootherd
+# does in proxy mode, so both sockets bind and both receive the clients' broadcasts.
+serve_mode=proxy
+bh_start_serve "$BOOT_SCRATCH/serve-proxy.log" --dhcp proxy
+cat >"$BOOT_SCRATCH/dnsmasq-addresses.conf" <<EOC
+port=0
+interface=br0
+bind-interfaces
+user=root
+log-dhcp
+log-facility=-
+dhcp-range=$BOOT_SUBNET_PREFIX.160,$BOOT_SUBNET_PREFIX.199,255.255.255.0,10m
+dhcp-leasefile=$BOOT_SCRATCH/dnsmasq.leases
+EOC
+boot_spawn "$BOOT_SCRATCH/dnsmasq.log" dnsmasq --keep-in-foreground --conf-file="$BOOT_SCRATCH/dnsmasq-addresses.conf"
+for _ in $(seq 50); do
+  grep -q 'DHCP, IP range' "$BOOT_SCRATCH/dnsmasq.log" && break
+  sleep 0.1
+done
+check_boot proxy-boot3 bios "$mac_persistent" 'BOOTHERD-MARKER boot=3' "$BIOS_LIMIT"
+if grep -q "DHCPACK(br0) $BOOT_SUBNET_PREFIX.1[6-9][0-9] $mac_persistent" "$BOOT_SCRATCH/dnsmasq.log"; then
+  pass "proxy-address: the address came from dnsmasq"
+else
+  fail "proxy-address: dnsmasq did not hand $mac_persistent its address"
+  boot_show "$BOOT_SCRATCH/dnsmasq.log" 20
+fi
+bh_stop_serve
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,68 @@
+# shellcheck shell=bash disable=SC2034 # BH_* variables set here are outputs for the sourcing script
+# bootherd as the boot server (sourced after lib.sh, inside a namespace made by boot_setup).
+#
+#   bh_init BOOTHERD DATA      the binary and a fresh data directory; BH_BIN, BH_DATA
+#   bh_cli ARGS...             runs `bootherd ARGS... --data DATA` (the CLI next to a running server)
+#   bh_import_bios NAME        builds the BIOS counter disk (make_bios_disk.sh), converts it to VHDX with qemu-img
+#                              and imports it as image NAME
+#   bh_start_serve LOG ARGS... `bootherd serve` in the namespace on br0, iSCSI on BOOT_SERVER_IP:3260, no web UI;
+#                              waits until TFTP is up; sets BH_SERVE_PID
+#   bh_stop_serve              SIGTERM (graceful stop) and wait
+#   bh_boot MODE MAC REGEX SECS LOG   powers on a MODE guest with MAC, waits for its marker, checks it against REGEX
+#   bh_events MAC              the event kinds recorded for MAC, oldest first, one a line
+BH_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BH_BIN=""
+BH_DATA=""
+BH_SERVE_PID=""
+
+bh_init() {
+  BH_BIN=$1
+  BH_DATA=$2
+  [ -x "$BH_BIN" ] || boot_die "bootherd binary '$BH_BIN' not found"
+  mkdir -p "$BH_DATA"
+}
+
+bh_cli() { "$BH_BIN" "$@" --data "$BH_DATA"; }
+
+bh_import_bios() {
+  local name=$1
+  "$BH_TESTS_DIR/make_bios_disk.sh" "$BOOT_SCRATCH/$name.img"
+  qemu-img convert -f raw -O vhdx "$BOOT_SCRATCH/$name.img" "$BOOT_SCRATCH/$name.vhdx"
+  bh_cli image import "$name" "$BOOT_SCRATCH/$name.vhdx" >/dev/null
+}
+
+bh_start_serve() {
+  local log=$1
+  shift
+  boot_spawn "$log" "$BH_BIN" serve --data "$BH_DATA" --listen "$BOOT_SERVER_IP:3260" --no-http \
+    --interface br0 "$@"
+  BH_SERVE_PID=$BOOT_LAST_PID
+  local _
+  for _ in $(seq 100); do
+    grep -q 'tftp: serving' "$log" && return 0
+    kill -0 "$BH_SERVE_PID" 2>/dev/null || { boot_show "$log"; boot_die "bootherd serve exited"; }
+    sleep 0.1
+  done
+  boot_show "$log"
+  boot_die "bootherd serve did not start"
+}
+
+bh_stop_serve() {
+  [ -n "$BH_SERVE_PID" ] || return 0
+  boot_kill "$BH_SERVE_PID"
+  BH_SERVE_PID=""
+}
+
+bh_boot() {
+  local mode=$1 mac=$2 regex=$3 limit=$4 log=$5
+  boot_start_qemu "$mode" "$log" "$mac"
+  local rc=0
+  boot_wait_marker "$log" 'BOOTHERD-MARKER [a-z0-9=-]+' "$limit" || rc=1
+  boot_stop_qemu
+  [ "$rc" -eq 0 ] || return 1
+  [[ $BOOT_MARKER_LINE =~ ^$regex$ ]]
+}
+
+bh_events() {
+  sqlite3 "file:$BH_DATA/catalog.db?mode=ro" "SELECT kind FROM events WHERE mac = '$1' ORDER BY id"
+}

@@ -1,0 +1,157 @@
+#include "tools/bootherd/boot_event_log.hpp"
+
+#include <cstdio>
+
+#include "common/log.hpp"
+
+namespace bootherd::cli {
+
+// Past this many queued entries the catalog is not keeping up; dropping progress notes beats unbounded
+// memory.
+constexpr std::size_t max_queued_events = 100000;
+
+std::string event_kind(std::string_view step) {
+    std::string kind(step);
+    for (char& c : kind)
+        if (c == ' ') c = '.';
+    return kind;
+}
+
+std::string event_detail_json(std::string_view text) {
+    std::string json = "{\"detail\":\"";
+    for (const char c : text) {
+        switch (c) {
+            case '"':
+                json += "\\\"";
+                break;
+            case '\\':
+                json += "\\\\";
+                break;
+            case '\n':
+                json += "\\n";
+                break;
+            case '\r':
+                json += "\\r";
+                break;
+            case '\t':
+                json += "\\t";
+                break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char escaped[8];
+                    std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+                    json += escaped;
+                } else {
+                    json.push_back(c);
+                }
+        }
+    }
+    return json + "\"}";
+}
+
+namespace {
+
+// Node IQNs end in ":node.<name>" (lower-cased, '_' as '-'): search by that first, then among all nodes.
+std::optional<db::Node> find_node_by_iqn(db::Catalog::Session& session, const std::string& iqn) {
+    const auto at = iqn.rfind(":node.");
+    std::vector<std::string> searches;
+    if (at != std::string::npos) searches.push_back(iqn.substr(at + 6));
+    searches.emplace_back();
+    for (const auto& search : searches) {
+        db::NodeFilter filter{.search = search, .limit = 10000};
+        for (auto& candidate : session.nodes().list(filter).nodes)
+            if (candidate.iqn == iqn) return std::move(candidate);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+BootEventLog::BootEventLog(db::Catalog& catalog) : catalog_(catalog), writer_([this] { write_loop(); }) {}
+
+BootEventLog::~BootEventLog() {
+    stop();
+}
+
+void BootEventLog::record(const boot::MacAddress& mac, std::string_view step, std::string_view detail,
+                          std::chrono::system_clock::time_point when) {
+    enqueue(Entry{mac.to_string(),
+                  event_kind(step),
+                  event_detail_json(detail),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count(),
+                  {}});
+}
+
+void BootEventLog::record_session(const iscsi::SessionEvent& event) {
+    if (event.target_iqn.empty()) return;
+    const char* kind = event.kind == iscsi::SessionEvent::Kind::login    ? "iscsi.login"
+                       : event.kind == iscsi::SessionEvent::Kind::logout ? "iscsi.logout"
+                                                                         : "iscsi.first_read";
+    enqueue(Entry{{},
+                  kind,
+                  event_detail_json("initiator " + event.initiator_name + " from " + event.peer),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count(),
+                  event.target_iqn});
+}
+
+void BootEventLog::enqueue(Entry entry) {
+    {
+        const std::lock_guard lock(mutex_);
+        if (stopping_ || queue_.size() >= max_queued_events) return;
+        queue_.push_back(std::move(entry));
+    }
+    wake_.notify_one();
+}
+
+void BootEventLog::stop() {
+    {
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (writer_.joinable()) writer_.join();
+}
+
+void BootEventLog::write_loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and everything is written
+        std::deque<Entry> batch;
+        batch.swap(queue_);
+        lock.unlock();
+        for (Entry& entry : batch)
+            write(std::move(entry));
+        lock.lock();
+    }
+}
+
+void BootEventLog::write(Entry entry) {
+    try {
+        auto session = catalog_.session();
+        std::optional<db::Node> node;
+        if (!entry.target_iqn.empty()) {
+            // Only node targets are boot steps (drafts are maintenance sessions).
+            node = find_node_by_iqn(session, entry.target_iqn);
+            if (!node) return;
+            entry.mac = node->mac;
+            if (entry.kind == "iscsi.login")
+                entry.kind =
+                    logins_since_script_[node->id]++ == 0 ? "iscsi.login.firmware" : "iscsi.login.os";
+        } else {
+            node = session.nodes().find_by_mac(entry.mac);
+            if (node && entry.kind == "script.fetched") logins_since_script_[node->id] = 0;
+        }
+        session.events().append(db::NewEvent{.kind = entry.kind,
+                                             .node_id = node ? std::optional(node->id) : std::nullopt,
+                                             .mac = entry.mac,
+                                             .detail = entry.detail,
+                                             .at = entry.at_ms});
+    } catch (const std::exception& e) {
+        log::warn("boot: could not record event ", entry.kind, " of ", entry.mac, ": ", e.what());
+    }
+}
+
+}  // namespace bootherd::cli

@@ -1,0 +1,65 @@
+#pragma once
+// Boot progress into the catalog's event table, written by a thread of its own: the DHCP and TFTP threads
+// (and the iSCSI network threads) only queue an entry and go on serving. Kinds are the step names with dots
+// ("dhcp discover" -> "dhcp.discover"); the detail is {"detail": "..."}. The node is looked up by MAC when
+// the entry is written. iSCSI session events are matched to nodes by target IQN: a node's first login after
+// it fetched its boot script is the firmware's (iscsi.login.firmware), later ones are the OS's
+// (iscsi.login.os).
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <map>
+
+#include "boot/boot_event_sink.hpp"
+#include "db/catalog.hpp"
+#include "target/iscsi/server.hpp"
+
+namespace bootherd::cli {
+
+class BootEventLog final : public boot::BootEventSink {
+  public:
+    explicit BootEventLog(db::Catalog& catalog);
+    ~BootEventLog() override;
+    BootEventLog(const BootEventLog&) = delete;
+    BootEventLog& operator=(const BootEventLog&) = delete;
+
+    void record(const boot::MacAddress& mac, std::string_view step, std::string_view detail,
+                std::chrono::system_clock::time_point when) override;
+    // Non-blocking, for the iSCSI server's on_session_event.
+    void record_session(const iscsi::SessionEvent& event);
+    // Writes what is queued, then stops the writer thread. Later records are dropped.
+    void stop();
+
+  private:
+    struct Entry {
+        std::string mac;  // empty for iSCSI events
+        std::string kind;
+        std::string detail;
+        std::int64_t at_ms;
+        std::string target_iqn;  // iSCSI events: whose node this is
+    };
+    void enqueue(Entry entry);
+    void write_loop();
+    void write(Entry entry);
+
+    // Writer thread only: logins per node since its last boot script.
+    std::map<std::int64_t, unsigned> logins_since_script_;
+
+    db::Catalog& catalog_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Entry> queue_;
+    bool stopping_ = false;
+    std::thread writer_;
+};
+
+// "dhcp discover" -> "dhcp.discover"
+std::string event_kind(std::string_view step);
+// {"detail":"<text, JSON-escaped>"}
+std::string event_detail_json(std::string_view text);
+
+}  // namespace bootherd::cli

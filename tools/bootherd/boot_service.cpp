@@ -1,0 +1,262 @@
+#include "tools/bootherd/boot_service.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <system_error>
+#include <tuple>
+
+#include "boot/arp_table.hpp"
+#include "boot/dhcp_engine.hpp"
+#include "boot/dhcp_server.hpp"
+#include "boot/ipxe_script.hpp"
+#include "boot/network_interface.hpp"
+#include "boot/router_advertisement.hpp"
+#include "boot/tftp_file_source.hpp"
+#include "boot/tftp_server.hpp"
+#include "common/log.hpp"
+#include "imagestore/store/catalog_targets.hpp"
+#include "tools/bootherd/boot_catalog.hpp"
+#include "tools/bootherd/boot_event_log.hpp"
+#include "tools/bootherd/boot_session_events.hpp"
+
+namespace bootherd::cli {
+namespace {
+
+constexpr std::string_view script_prefix = "boot/";
+constexpr std::string_view script_suffix = ".ipxe";
+
+boot::Ipv4 parse_ipv4(const std::string& text, std::string_view option) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address_v4(text, ec);
+    if (ec) throw std::invalid_argument(std::string(option) + ": '" + text + "' is not an IPv4 address");
+    return address;
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+void add_boot_service_options(CLI::App& cmd, BootServiceOptions& o) {
+    cmd.add_option("--dhcp", o.dhcp, "DHCP service: off, proxy (PXE answers only) or full (addresses too)")
+        ->check(CLI::IsMember({"off", "proxy", "full"}))
+        ->capture_default_str();
+    cmd.add_option("--interface", o.interface,
+                   "Interface for DHCP, TFTP and IPv6 router advertisements (nothing is served elsewhere)");
+    cmd.add_option("--dhcp-range", o.dhcp_range, "Full DHCP: address pool START-END");
+    cmd.add_option("--advertise", o.advertise,
+                   "Address nodes reach this server at, in boot scripts (default: the interface's)");
+    cmd.add_option("--tftp-root", o.tftp_root, "TFTP root (undionly.kpxe, ipxe.efi)")->capture_default_str();
+    cmd.add_option("--router", o.router, "Full DHCP: default gateway handed out");
+    cmd.add_option("--dns", o.dns, "Full DHCP: DNS server handed out (repeatable)");
+    cmd.add_option("--domain", o.domain, "Full DHCP: domain name handed out");
+    cmd.add_option("--lease-time", o.lease_seconds, "Full DHCP: lease time in seconds")
+        ->capture_default_str();
+    cmd.add_flag("--discovery", o.discovery,
+                 "Record unknown PXE clients as discovered; they wait and retry until enrolled");
+    cmd.add_option("--auto-enrol", o.auto_enrol,
+                   "Enrol unknown PXE clients at once, named by PATTERN (node-{n:03})");
+    cmd.add_option("--default-group", o.default_group, "Group of auto-enrolled nodes");
+    cmd.add_option("--retry-seconds", o.retry_seconds,
+                   "How long a waiting machine sleeps between script fetches")
+        ->capture_default_str();
+}
+
+BootService::BootService(const BootServiceOptions& o, ServeContext& context,
+                         std::optional<std::uint16_t> http_port)
+    : context_(context),
+      http_port_(http_port),
+      interface_(o.interface),
+      discovery_(o.discovery || !o.auto_enrol.empty()),
+      retry_(std::max(1U, o.retry_seconds)) {
+    if (o.dhcp != "off" && o.interface.empty())
+        throw std::invalid_argument("--dhcp " + o.dhcp + " needs --interface");
+    if (!o.advertise.empty()) {
+        advertise_ = parse_ipv4(o.advertise, "--advertise");
+    } else if (!o.interface.empty()) {
+        const auto address = boot::interface_ipv4(o.interface);
+        if (!address) throw std::invalid_argument("interface " + o.interface + " has no IPv4 address");
+        advertise_ = address->address;
+    }
+    // The portal boot scripts name: the advertised address when iSCSI listens there (or everywhere).
+    for (const auto& portal : context_.iscsi_portals) {
+        const auto address = portal.address();
+        if (address.is_unspecified() || address == boost::asio::ip::address(advertise_)) {
+            iscsi_host_ = advertise_.is_unspecified() ? std::string() : advertise_.to_string();
+            iscsi_port_ = portal.port();
+            break;
+        }
+        if (iscsi_host_.empty() && address.is_v4()) {
+            iscsi_host_ = address.to_string();
+            iscsi_port_ = portal.port();
+        }
+    }
+    if (iscsi_host_.empty())
+        log::warn(
+            "boot: no address for boot scripts (give --advertise or --interface): nodes cannot be booted");
+
+    events_ = std::make_unique<BootEventLog>(context_.store.catalog());
+    std::optional<boot::NodeNamePattern> pattern;
+    if (!o.auto_enrol.empty()) pattern.emplace(o.auto_enrol);
+    enroller_ = std::make_unique<BootEnroller>(context_.store, std::move(pattern), o.default_group);
+    directory_ = std::make_unique<CatalogNodeDirectory>(context_.store, *enroller_);
+    leases_ = std::make_unique<CatalogLeaseStore>(context_.store.catalog());
+
+    if (o.dhcp != "off") start_dhcp(o);
+    if (!o.interface.empty()) start_tftp(o);
+}
+
+BootService::~BootService() {
+    stop();
+}
+
+void BootService::start_dhcp(const BootServiceOptions& o) {
+    const auto local = boot::interface_ipv4(o.interface);
+    if (!local) throw std::invalid_argument("interface " + o.interface + " has no IPv4 address");
+    boot::DhcpConfig config;
+    config.mode = o.dhcp == "full" ? boot::DhcpMode::full : boot::DhcpMode::proxy;
+    config.server_address = local->address;
+    config.advertise_address = advertise_;
+    config.http_port = http_port_;
+    config.discovery = discovery_;
+    if (config.mode == boot::DhcpMode::full) {
+        if (o.dhcp_range.empty()) throw std::invalid_argument("--dhcp full needs --dhcp-range START-END");
+        std::tie(config.pool_first, config.pool_last) = boot::parse_ipv4_range(o.dhcp_range);
+        config.subnet_mask = local->netmask;
+        if (!o.router.empty()) config.router = parse_ipv4(o.router, "--router");
+        for (const auto& dns : o.dns)
+            config.dns_servers.push_back(parse_ipv4(dns, "--dns"));
+        config.domain_name = o.domain;
+        config.lease_time = std::chrono::seconds(std::max(60U, o.lease_seconds));
+    }
+    dhcp_engine_ = std::make_unique<boot::DhcpEngine>(config, *directory_, *leases_, *events_);
+    boot::DhcpServerConfig server_config;
+    server_config.interface = o.interface;
+    server_config.share_server_port = config.mode == boot::DhcpMode::proxy;
+    dhcp_server_ =
+        std::make_unique<boot::DhcpServer>(dhcp_io_.get_executor(), server_config, *dhcp_engine_, &counters_);
+    dhcp_server_->start();
+    try {
+        ra_responder_ =
+            std::make_unique<boot::RouterAdvertisementResponder>(dhcp_io_.get_executor(), o.interface);
+        ra_responder_->start();
+    } catch (const std::exception& e) {  // Asio's boost::system::system_error is no std::system_error
+        log::warn("boot: no IPv6 router advertisements on ", o.interface, " (", e.what(),
+                  "): iPXE will wait ~13 s for them");
+        ra_responder_.reset();
+    }
+    log::info("dhcp: ", o.dhcp, " mode on ", o.interface, ", iPXE scripts from ",
+              http_port_ ? "the web service" : "TFTP");
+    dhcp_thread_ = std::thread([this] { dhcp_io_.run(); });
+}
+
+void BootService::start_tftp(const BootServiceOptions& o) {
+    // The requested names cannot leave the root (no ".."), but Debian's ipxe.efi there is a symlink to /boot.
+    tftp_source_ =
+        std::make_unique<boot::TftpFileSource>(o.tftp_root, boot::TftpFileSource::Symlinks::trusted);
+    tftp_source_->add_generator(std::string(script_prefix),
+                                [this](std::string_view path) { return tftp_script(path); });
+    boot::TftpServerConfig config;
+    config.interface = o.interface;
+    tftp_server_ = std::make_unique<boot::TftpServer>(
+        tftp_io_.get_executor(), config, *tftp_source_, events_.get(),
+        [](boot::Ipv4 address) { return boot::lookup_arp_table(address); }, &counters_);
+    tftp_server_->start();
+    log::info("tftp: serving ", tftp_source_->root().string(), " and boot/<mac>.ipxe on ", o.interface,
+              " port ", tftp_server_->local_port());
+    tftp_thread_ = std::thread([this] { tftp_io_.run(); });
+}
+
+void BootService::record_session_events(SessionEventRelay& relay) {
+    session_events_ = &relay;
+    relay.attach([log = events_.get()](const iscsi::SessionEvent& event) { log->record_session(event); });
+}
+
+void BootService::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    if (session_events_) session_events_->detach();
+    dhcp_io_.stop();
+    tftp_io_.stop();
+    if (dhcp_thread_.joinable()) dhcp_thread_.join();
+    if (tftp_thread_.joinable()) tftp_thread_.join();
+    if (dhcp_server_) dhcp_server_->stop();
+    if (ra_responder_) ra_responder_->stop();
+    if (tftp_server_) tftp_server_->stop();
+    events_->stop();
+}
+
+std::string BootService::script_url(const boot::MacAddress& mac) const {
+    return boot::default_script_url(advertise_, http_port_, mac);
+}
+
+std::optional<std::string> BootService::tftp_script(std::string_view path) {
+    if (!path.starts_with(script_prefix) || !path.ends_with(script_suffix)) return std::nullopt;
+    path.remove_prefix(script_prefix.size());
+    path.remove_suffix(script_suffix.size());
+    return boot_script(path, boost::asio::ip::address());
+}
+
+std::optional<std::string> BootService::boot_script(std::string_view mac_text,
+                                                    const boost::asio::ip::address& client) {
+    const auto mac = boot::MacAddress::parse(mac_text);
+    if (!mac) return std::nullopt;
+    const std::string from = client.is_unspecified() ? "TFTP" : client.to_string();
+    const auto now = std::chrono::system_clock::now();
+    try {
+        auto node = context_.store.catalog().session().nodes().find_by_mac(mac->to_string());
+        if (!node && enroller_->auto_enrols()) node = enroller_->enrol(*mac);
+        if (!node) {
+            if (!discovery_) {
+                log::info("boot: no script for unknown machine ", mac->to_string(), " (discovery is off)");
+                return std::nullopt;
+            }
+            enroller_->record_discovered(*mac, "", "");
+            events_->record(*mac, "script fetched", "not enrolled: waiting, from " + from, now);
+            counters_.boot_scripts.fetch_add(1, std::memory_order_relaxed);
+            return boot::render_wait_script("this machine (" + mac->to_string() + ") is not enrolled yet",
+                                            script_url(*mac), retry_);
+        }
+        counters_.boot_scripts.fetch_add(1, std::memory_order_relaxed);
+        if (!node->enabled) {
+            events_->record(*mac, "script fetched", "node disabled: local boot, from " + from, now);
+            return boot::render_local_boot_script();
+        }
+        return node_script(*mac, node->id, from);
+    } catch (const std::exception& e) {
+        log::error("boot: script for ", mac->to_string(), " failed: ", e.what());
+        return boot::render_wait_script("the server could not prepare this boot", script_url(*mac), retry_);
+    }
+}
+
+std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t node_id,
+                                     const std::string& from) {
+    // A new boot: a non-persistent node's disk is reset, a persistent one gets its disk if it has none.
+    db::Node node = [&] {
+        const std::lock_guard lock(begin_boot_mutex_);
+        return context_.store.begin_boot(node_id);
+    }();
+    const auto now = std::chrono::system_clock::now();
+    if (!node.disk_path) {
+        events_->record(mac, "script fetched", "node " + node.name + " has no image: waiting, from " + from,
+                        now);
+        return boot::render_wait_script("node " + node.name + " has no image to boot yet", script_url(mac),
+                                        retry_);
+    }
+    context_.store.catalog().session().nodes().record_boot(node.id, "booting", now_ms());
+    events_->record(mac, "script fetched",
+                    "node " + node.name + " disk " + *node.disk_path + ", from " + from, now);
+    log::info("boot: ", node.name, " (", mac.to_string(), ") boots ", *node.disk_path, " via ", from);
+    return boot::render_sanboot_script(
+        boot::SanbootScript{.server = iscsi_host_,
+                            .port = iscsi_port_,
+                            .target_iqn = node.iqn,
+                            .initiator_iqn = imagestore::store::node_initiator_iqn(node),
+                            .chap_user = node.chap_user,
+                            .chap_secret = node.chap_secret});
+}
+
+}  // namespace bootherd::cli

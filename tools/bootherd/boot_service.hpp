@@ -1,0 +1,118 @@
+#pragma once
+// The boot services of `bootherd serve`: DHCP (off, ProxyDHCP or full), TFTP (iPXE binaries, and each node's
+// boot script as boot/<mac>.ipxe), IPv6 router advertisements for iPXE, and the per-node iPXE script the web
+// service also serves as GET /boot/{mac}.ipxe. DHCP (with the RA responder) and TFTP each run on a thread of
+// their own, and boot events are written to the catalog by a third, so a slow catalog or disk creation never
+// holds up another client's packets for long.
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "boot/boot_counters.hpp"
+#include "boot/dhcp_packet.hpp"
+#include "tools/bootherd/serve_context.hpp"
+
+namespace bootherd::boot {
+class DhcpEngine;
+class DhcpServer;
+class RouterAdvertisementResponder;
+class TftpFileSource;
+class TftpServer;
+}  // namespace bootherd::boot
+
+namespace bootherd::cli {
+
+class BootEnroller;
+class BootEventLog;
+class CatalogLeaseStore;
+class CatalogNodeDirectory;
+class SessionEventRelay;
+
+struct BootServiceOptions {
+    std::string dhcp = "off";  // off | proxy | full
+    std::string interface;     // the only interface DHCP, TFTP and RA serve
+    std::string dhcp_range;    // full mode: START-END
+    std::string advertise;     // address nodes reach this server at (default: the interface's)
+    std::string tftp_root = "/usr/lib/ipxe";
+    std::string router;
+    std::vector<std::string> dns;
+    std::string domain;
+    unsigned lease_seconds = 3600;
+    bool discovery = false;
+    std::string auto_enrol;     // naming pattern, e.g. node-{n:03}; empty: off
+    std::string default_group;  // group of auto-enrolled nodes
+    unsigned retry_seconds = 10;
+};
+
+void add_boot_service_options(CLI::App& serve_cmd, BootServiceOptions& options);
+
+class BootService {
+  public:
+    // Starts what the options ask for (nothing but scripts with --dhcp off and no --interface). `http_port`:
+    // the web service's port, used in the script URLs DHCP hands out; nullopt: scripts go over TFTP.
+    // Throws std::invalid_argument for bad options, std::system_error when a socket cannot be bound.
+    BootService(const BootServiceOptions& options, ServeContext& context,
+                std::optional<std::uint16_t> http_port);
+    ~BootService();
+    BootService(const BootService&) = delete;
+    BootService& operator=(const BootService&) = delete;
+
+    void stop();
+    boot::BootCounters& counters() { return counters_; }
+    // Records the iSCSI server's session events (firmware/OS login, first read) as boot events until stop().
+    void record_session_events(SessionEventRelay& relay);
+
+    // The iPXE script for the machine with MAC `mac_text` (colons or dashes, any case), fetched from
+    // `client`: an enrolled node's sanboot script (its disk prepared for this boot: a non-persistent disk is
+    // reset), `exit` for a disabled node, the wait-and-retry script for a machine that is not enrolled (or
+    // has no image yet) when discovery or auto-enrolment is on. nullopt: not a MAC, or an unknown machine
+    // with discovery off. Thread-safe; blocks while the disk is prepared.
+    std::optional<std::string> boot_script(std::string_view mac_text, const boost::asio::ip::address& client);
+
+  private:
+    void start_dhcp(const BootServiceOptions& options);
+    void start_tftp(const BootServiceOptions& options);
+    std::optional<std::string> tftp_script(std::string_view path);
+    std::string script_url(const boot::MacAddress& mac) const;
+    std::string node_script(const boot::MacAddress& mac, std::int64_t node_id, const std::string& from);
+
+    ServeContext& context_;
+    std::optional<std::uint16_t> http_port_;
+    std::string interface_;
+    boot::Ipv4 advertise_;
+    std::uint16_t iscsi_port_ = 3260;
+    std::string iscsi_host_;
+    bool discovery_ = false;
+    std::chrono::seconds retry_;
+    boot::BootCounters counters_;
+
+    std::mutex begin_boot_mutex_;  // one disk preparation at a time (TFTP and web may ask together)
+    std::unique_ptr<BootEventLog> events_;
+    std::unique_ptr<BootEnroller> enroller_;
+    std::unique_ptr<CatalogNodeDirectory> directory_;
+    std::unique_ptr<CatalogLeaseStore> leases_;
+
+    boost::asio::io_context dhcp_io_;
+    std::unique_ptr<boot::DhcpEngine> dhcp_engine_;
+    std::unique_ptr<boot::DhcpServer> dhcp_server_;
+    std::unique_ptr<boot::RouterAdvertisementResponder> ra_responder_;
+    std::thread dhcp_thread_;
+
+    boost::asio::io_context tftp_io_;
+    std::unique_ptr<boot::TftpFileSource> tftp_source_;
+    std::unique_ptr<boot::TftpServer> tftp_server_;
+    std::thread tftp_thread_;
+    SessionEventRelay* session_events_ = nullptr;
+    bool stopped_ = false;
+};
+
+}  // namespace bootherd::cli
