@@ -129,7 +129,36 @@ CREATE TABLE audit (
 CREATE INDEX audit_at ON audit(at);
 )sql";
 
-constexpr std::array<std::string_view, 1> scripts{schema_v1};
+// Web access: operator accounts, browser sessions and API tokens. Session and API tokens are stored as SHA-256
+// hashes so a copy of the catalog does not hand out live credentials.
+constexpr std::string_view schema_v2 = R"sql(
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX web_sessions_expires ON web_sessions(expires_at);
+
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+) STRICT;
+)sql";
+
+constexpr std::array<std::string_view, 2> scripts{schema_v1, schema_v2};
 
 }  // namespace
 

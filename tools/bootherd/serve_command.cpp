@@ -7,11 +7,14 @@
 #include "db/credentials.hpp"
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_store.hpp"
+#include "tools/bootherd/boot_service.hpp"
+#include "tools/bootherd/boot_session_events.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/iscsi_service.hpp"
 #include "tools/bootherd/serve_context.hpp"
 #include "tools/bootherd/signals.hpp"
 #include "tools/bootherd/store_options.hpp"
+#include "tools/bootherd/web_service.hpp"
 
 namespace bootherd::cli {
 namespace {
@@ -21,6 +24,8 @@ struct ServeOptions {
     std::vector<std::string> listen{"0.0.0.0:3260"};
     std::string maintenance_chap;
     unsigned threads = 0;
+    WebServiceOptions web{};
+    BootServiceOptions boot{};
 };
 
 iscsi::Credentials maintenance_credentials(const std::string& text) {
@@ -45,11 +50,20 @@ int run_serve(const ServeOptions& o) {
 
     const std::string what =
         std::to_string(targets->all().size()) + " target(s) from " + store.data_dir().string();
-    IscsiService iscsi(o.listen, o.threads, targets, what);
+    SessionEventRelay session_events;  // iSCSI logins and first reads become boot events once boot runs
+    IscsiService iscsi(o.listen, o.threads, targets, what, session_events.callback());
     ServeContext context{store, iscsi.server(), iscsi.endpoints()};
+    BootService boot(o.boot, context, std::nullopt);
+    boot.record_session_events(session_events);
+    WebService web(
+        o.web, context,
+        [&boot](std::string_view mac, const boost::asio::ip::address& client) { return boot.boot_script(mac, client); },
+        &boot.counters());
 
     // Services start after what they depend on and stop before it.
     log::info("signal ", signals.wait(), ": stopping");
+    web.stop();
+    boot.stop();
     iscsi.stop();
     log::info("stopped");
     return 0;
@@ -65,6 +79,8 @@ void add_serve_command(CLI::App& app, Action& action) {
     cmd->add_option("--maintenance-chap", o->maintenance_chap,
                     "CHAP USER:SECRET for draft targets (default: generated and logged)");
     cmd->add_option("--threads", o->threads, "Network threads (default: one per core)");
+    add_web_service_options(*cmd, o->web);
+    add_boot_service_options(*cmd, o->boot);
     cmd->callback([o, &action] { action = [o] { return run_serve(*o); }; });
 }
 

@@ -1,0 +1,275 @@
+// The dashboard driven like an operator would, in Debian's headless Chromium through playwright-core:
+// log in, import 300 machines from a CSV with 3 bad rows (shown, fixed in the page, validated again), see the
+// 300 machines, bulk-assign a group, promote image v2 and roll it back through the confirmation dialogs, and
+// watch a live event arrive on a machine's boot timeline, and enroll a discovered machine with one click.
+// Screenshots of every step go to $ARTIFACTS.
+//
+// Environment: BASE_URL (the dashboard), PASSWORD (admin's), IMAGE (an image with sealed v1 promoted and v2 not),
+// GROUP (an existing group; "lab" must exist too), ARTIFACTS (screenshot folder), NODE_DIR (where `npm ci`
+// installed playwright-core), FETCH_BOOT_SCRIPT (a command run with a machine's name and MAC that fetches its
+// boot script as the machine would: an event for an enrolled machine, a discovered entry for an unknown one).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`set ${name}`);
+  return value;
+};
+const BASE_URL = env('BASE_URL');
+const PASSWORD = env('PASSWORD');
+const IMAGE = env('IMAGE');
+const GROUP = env('GROUP');
+const ARTIFACTS = env('ARTIFACTS');
+const FETCH_BOOT_SCRIPT = env('FETCH_BOOT_SCRIPT');
+const { chromium } = createRequire(path.join(env('NODE_DIR'), 'package.json'))('playwright-core');
+
+const TIMEOUT = 15000;
+const MACHINES = 300;
+let step = 0;
+
+const ok = (message) => console.log(`ok: ${message}`);
+
+async function shot(page, name) {
+  step += 1;
+  const file = path.join(ARTIFACTS, `${String(step).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+// Waits until the locator's text matches `pattern`; fails with the last text seen.
+async function waitForText(locator, pattern, timeout = TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  let text = '';
+  while (Date.now() < deadline) {
+    text = (await locator.count()) > 0 ? await locator.first().innerText() : '<absent>';
+    if (pattern.test(text)) return text;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`waited ${timeout} ms for ${pattern} in ${locator}; last text: ${text}`);
+}
+
+async function waitForCount(locator, count, timeout = TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  let seen = -1;
+  while (Date.now() < deadline) {
+    seen = await locator.count();
+    if (seen === count) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`waited ${timeout} ms for ${count} of ${locator}; saw ${seen}`);
+}
+
+const mac = (i) => `52:54:00:b0:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
+const name = (i) => `pc-${String(i).padStart(3, '0')}`;
+
+// 300 rows; rows 40, 150 and 260 are wrong in three different fields. Line numbers count the header as line 1.
+function machinesCsv() {
+  const rows = ['name,mac,image,group,persistent'];
+  for (let i = 1; i <= MACHINES; i += 1) rows.push(`${name(i)},${mac(i)},${IMAGE},,false`);
+  const broken = [
+    { line: 41, field: 'mac', text: `${name(40)},52:54:00:zz:00:28,${IMAGE},,false`, fix: mac(40) },
+    { line: 151, field: 'persistent', text: `${name(150)},${mac(150)},${IMAGE},,perhaps`, fix: 'true' },
+    { line: 261, field: 'image', text: `${name(260)},${mac(260)},no-such-image,,false`, fix: IMAGE },
+  ];
+  for (const b of broken) rows[b.line - 1] = b.text;
+  return { text: `${rows.join('\n')}\n`, broken };
+}
+
+async function login(page) {
+  await page.goto(BASE_URL);
+  await page.getByTestId('login-form').waitFor({ timeout: TIMEOUT });
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByTestId('login-submit').click();
+  await waitForText(page.getByTestId('login-error'), /wrong/i);
+  await shot(page, 'login-refused');
+  ok('a wrong password is refused with a message');
+
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await waitForText(page.getByTestId('user-name'), /^admin$/);
+  await waitForText(page.getByTestId('stat-total'), /^\d+$/);
+  await page.getByTestId('throughput-chart').locator('svg').waitFor({ timeout: TIMEOUT });
+  await shot(page, 'overview');
+  ok('logged in; the overview shows machine counts and the throughput chart');
+}
+
+async function importMachines(page) {
+  await page.getByTestId('nav-machines').click();
+  await waitForText(page.getByTestId('machines-total'), /^0 machine/);
+  await page.getByTestId('csv-open').click();
+  const csv = machinesCsv();
+  await page.getByTestId('csv-file').setInputFiles({
+    name: 'machines.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.text),
+  });
+  await waitForText(page.getByTestId('csv-summary'), /3 problem/);
+  const errors = page.getByTestId('csv-error');
+  await waitForCount(errors, 3);
+  for (const [i, b] of csv.broken.entries()) {
+    const cells = await errors.nth(i).locator('td').allInnerTexts();
+    assert.equal(cells[0], String(b.line), `error ${i} line`);
+    assert.equal(cells[1], b.field, `error ${i} field`);
+    assert.ok(cells[2].length > 0, `error ${i} has a message`);
+  }
+  assert.ok(await page.getByTestId('csv-import').isDisabled(), 'import is possible with errors');
+  await shot(page, 'csv-errors');
+  ok(`the 3 bad rows are shown with line and field: ${csv.broken.map((b) => `${b.line}/${b.field}`).join(', ')}`);
+
+  // Nothing was written by the validation.
+  const before = await page.request.get(`${BASE_URL}/api/v1/nodes?limit=1`);
+  assert.equal((await before.json()).total, 0, 'validation wrote machines');
+
+  for (const b of csv.broken) await page.getByTestId(`csv-cell-${b.line}-${b.field}`).fill(b.fix);
+  await shot(page, 'csv-fixed');
+  await page.getByTestId('csv-validate').click();
+  await waitForText(page.getByTestId('csv-summary'), new RegExp(`^${MACHINES} row\\(s\\) valid`));
+  await waitForCount(errors, 0);
+  await page.getByTestId('csv-import').click();
+  // Each machine gets its own differencing disk: allow for a slow, busy machine.
+  const importStart = Date.now();
+  await waitForText(page.getByTestId('csv-summary'), new RegExp(`Imported ${MACHINES} machine`), 240000);
+  ok(`import took ${((Date.now() - importStart) / 1000).toFixed(1)} s`);
+  await waitForText(page.getByTestId('machines-total'), new RegExp(`^${MACHINES} machine`));
+  await waitForText(page.getByTestId('machines-page'), new RegExp(`^1–50 of ${MACHINES}$`));
+  await shot(page, 'machines-imported');
+  ok(`fixed in the page, validated again, imported: ${MACHINES} machines listed`);
+
+  const fixed = await (await page.request.get(`${BASE_URL}/api/v1/nodes/${name(150)}`)).json();
+  assert.equal(fixed.persistent, true, 'the fixed persistent value was not imported');
+  const last = page.getByTestId('page-next');
+  for (let i = 0; i < 5; i += 1) await last.click();
+  await waitForText(page.getByTestId('machines-page'), new RegExp(`^251–${MACHINES} of ${MACHINES}$`));
+  await page.getByTestId(`machine-row-${name(MACHINES)}`).waitFor({ timeout: TIMEOUT });
+  ok('paging reaches the last machine');
+}
+
+async function bulkAssign(page) {
+  await page.getByTestId('machines-search').fill('pc-1');
+  await waitForText(page.getByTestId('machines-total'), /^100 machine/);
+  await page.getByTestId('select-matching').click();
+  await waitForText(page.getByTestId('selected-count'), /^100 selected$/);
+  await page.getByTestId('bulk-action').selectOption('assign-group');
+  await page.getByTestId('bulk-parameter').selectOption(GROUP);
+  await page.getByTestId('bulk-apply').click();
+  await waitForText(page.getByTestId('bulk-result'), /: 100 done\.$/);
+  await waitForText(page.getByTestId(`machine-row-${name(123)}`).getByTestId('cell-group'), new RegExp(`^${GROUP}$`));
+  await shot(page, 'bulk-assigned');
+
+  await page.getByTestId('machines-search').fill('');
+  await page.getByTestId('filter-group').selectOption(GROUP);
+  await waitForText(page.getByTestId('machines-total'), /^100 machine/);
+  const outside = await (await page.request.get(`${BASE_URL}/api/v1/nodes/${name(99)}`)).json();
+  assert.equal(outside.group, null, 'a machine outside the selection got the group');
+  ok(`bulk-assigned group ${GROUP} to the 100 selected machines, and to no other`);
+}
+
+async function promoteAndRollBack(page) {
+  await page.getByTestId('nav-images').click();
+  const badge = page.getByTestId(`promoted-${IMAGE}`);
+  await waitForText(badge, /promoted v1$/);
+  const dialog = page.getByTestId('confirm-dialog');
+
+  await page.getByTestId(`promote-${IMAGE}-2`).click();
+  await dialog.waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.getByTestId('confirm-cancel').click();
+  await dialog.waitFor({ state: 'hidden', timeout: TIMEOUT });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await waitForText(badge, /promoted v1$/, 1000);
+  ok('cancelling the confirmation promotes nothing');
+
+  await page.getByTestId(`promote-${IMAGE}-2`).click();
+  await dialog.waitFor({ state: 'visible', timeout: TIMEOUT });
+  await shot(page, 'promote-confirm');
+  await page.getByTestId('confirm-ok').click();
+  await waitForText(badge, /promoted v2$/);
+  await page.getByTestId(`version-${IMAGE}-2`).getByText('promoted').waitFor({ timeout: TIMEOUT });
+  await shot(page, 'promoted-v2');
+  ok(`${IMAGE} v2 promoted after confirmation`);
+
+  await page.getByTestId(`rollback-${IMAGE}`).click();
+  await dialog.waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.getByTestId('confirm-ok').click();
+  await waitForText(badge, /promoted v1$/);
+  await shot(page, 'rolled-back');
+  const versions = await (await page.request.get(`${BASE_URL}/api/v1/images/${IMAGE}/versions`)).json();
+  assert.deepEqual(versions.items.filter((v) => v.promoted).map((v) => v.number), [1]);
+  ok(`${IMAGE} rolled back to v1 after confirmation`);
+}
+
+async function liveEvent(page) {
+  const target = name(7);
+  await page.goto(`${BASE_URL}/#/machine/${target}`);
+  await waitForText(page.getByTestId('machine-name'), new RegExp(`^${target}$`));
+  await waitForText(page.getByTestId('stream-state'), /^live$/);
+  const events = page.getByTestId('timeline-event');
+  const before = await events.count();
+  const { stdout } = await promisify(execFile)(FETCH_BOOT_SCRIPT, [target, mac(7)], { timeout: TIMEOUT });
+  ok(`triggered an event for ${target}: ${stdout.trim().split('\n')[0] || '(no output)'}`);
+  await waitForCount(events, before + 1);
+  const newest = events.first();
+  const stepName = await newest.getAttribute('data-step');
+  assert.ok(stepName, 'the new event has no step');
+  await shot(page, 'live-event');
+  ok(`a live "${stepName}" event appeared on ${target}'s timeline without reloading`);
+}
+
+async function enrollDiscovered(page) {
+  const unknown = '52:54:00:c0:ff:ee';
+  const { stdout } = await promisify(execFile)(FETCH_BOOT_SCRIPT, ['unknown', unknown], { timeout: TIMEOUT });
+  ok(`an unknown machine asked for its boot script: ${stdout.trim().split('\n')[0] || '(no output)'}`);
+  await page.getByTestId('nav-discovered').click();
+  const row = page.getByTestId(`discovered-${unknown}`);
+  await row.waitFor({ timeout: TIMEOUT });
+  await page.getByTestId(`enroll-name-${unknown}`).fill('lab-new');
+  await row.getByLabel(`Group for ${unknown}`).selectOption('lab');
+  await shot(page, 'discovered');
+  await page.getByTestId(`enroll-${unknown}`).click();
+  await waitForText(page.getByTestId('toast-success').last(), /Enrolled 1 machine/);
+  await row.waitFor({ state: 'detached', timeout: TIMEOUT });
+  const enrolled = await (await page.request.get(`${BASE_URL}/api/v1/nodes/lab-new`)).json();
+  assert.equal(enrolled.mac, unknown);
+  assert.equal(enrolled.group, 'lab');
+  ok('the discovered machine was enrolled with one click, in group lab');
+}
+
+// A fresh profile each run (Playwright takes the profile folder as launchPersistentContext's first argument).
+const userDataDir = mkdtempSync(path.join(tmpdir(), 'bootherd-chromium-'));
+const context = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run'],
+  viewport: { width: 1360, height: 900 },
+  timeout: 60000,
+});
+const failures = [];
+let page;
+try {
+  page = context.pages()[0] || await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on('pageerror', (error) => failures.push(`uncaught error in the page: ${error.message}`));
+  page.on('request', (request) => {
+    if (!request.url().startsWith(BASE_URL) && !request.url().startsWith('data:')) {
+      failures.push(`the page fetched ${request.url()} from outside the server`);
+    }
+  });
+  await login(page);
+  await importMachines(page);
+  await bulkAssign(page);
+  await promoteAndRollBack(page);
+  await liveEvent(page);
+  await enrollDiscovered(page);
+} catch (error) {
+  failures.push(error.stack || String(error));
+  if (page) await shot(page, 'failure').catch(() => {});
+} finally {
+  await context.close();
+  rmSync(userDataDir, { recursive: true, force: true });
+}
+for (const failure of failures) console.log(`FAIL: ${failure}`);
+process.exit(failures.length === 0 ? 0 : 1);

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The dashboard in Debian's headless Chromium (playwright-core from npm): prepares a catalog with the real CLI
+# (an image with v1 promoted and a committed v2, two groups, the admin's password), starts `bootherd serve` on
+# ephemeral ports, and runs dashboard.test.mjs against it. Screenshots land in $ARTIFACTS.
+#
+# Environment: BOOTHERD (the binary), ARTIFACTS (screenshot folder), NODE_DIR (where `npm ci` installs
+# playwright-core; reused while package-lock.json is unchanged).
+set -euo pipefail
+: "${BOOTHERD:?set BOOTHERD to the bootherd binary}"
+: "${ARTIFACTS:?set ARTIFACTS to the screenshot folder}"
+: "${NODE_DIR:?set NODE_DIR to the folder npm installs into}"
+HERE=$(cd "$(dirname "$0")" && pwd)
+SCRATCH=$(mktemp -d /tmp/bootherd-browser.XXXXXX)
+SERVE_PID=
+
+cleanup() {
+  if [ -n "$SERVE_PID" ]; then
+    kill -TERM "$SERVE_PID" 2>/dev/null || true
+    wait "$SERVE_PID" 2>/dev/null || true
+  fi
+  rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+die() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+
+[ -x /usr/bin/chromium ] || die "/usr/bin/chromium is missing (tools/install-deps.sh installs it)"
+command -v npm >/dev/null || die "npm is missing (tools/install-deps.sh installs it)"
+
+# playwright-core, exactly as locked.
+mkdir -p "$NODE_DIR" "$ARTIFACTS"
+if ! cmp -s "$HERE/package-lock.json" "$NODE_DIR/package-lock.json" || [ ! -d "$NODE_DIR/node_modules/playwright-core" ]; then
+  cp "$HERE/package.json" "$HERE/package-lock.json" "$NODE_DIR/"
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+fi
+ok "playwright-core $(node -p "require('$NODE_DIR/node_modules/playwright-core/package.json').version")"
+rm -f "$ARTIFACTS"/*.png
+
+DATA=$SCRATCH/data
+bh() { "$BOOTHERD" "$@" --data "$DATA"; }
+
+# A small raw image; `image edit` + `image commit` seal v2 (not promoted) beside the promoted v1.
+IMAGE=win11
+truncate -s 8M "$SCRATCH/golden.raw"
+dd if=/dev/urandom of="$SCRATCH/golden.raw" bs=64K count=4 conv=notrunc status=none
+bh image import "$IMAGE" "$SCRATCH/golden.raw" >/dev/null || die "image import failed"
+bh image edit "$IMAGE" >/dev/null || die "image edit failed"
+bh image commit "$IMAGE" >/dev/null || die "image commit failed"
+bh image versions "$IMAGE" | grep -qE '^v2 ' || die "no v2 after edit + commit: $(bh image versions "$IMAGE")"
+GROUP=office
+bh group add lab --image "$IMAGE" >/dev/null || die "group add lab failed"
+bh group add "$GROUP" >/dev/null || die "group add $GROUP failed"
+PASSWORD="browser-$RANDOM-$RANDOM"
+echo "$PASSWORD" | bh admin set-password >/dev/null || die "admin set-password failed"
+ok "catalog: $IMAGE v1 promoted and v2 sealed, groups lab and $GROUP, admin's password set"
+
+LOG=$SCRATCH/serve.log
+"$BOOTHERD" serve --data "$DATA" --listen 127.0.0.1:0 --listen-http 127.0.0.1:0 --discovery >"$LOG" 2>&1 &
+SERVE_PID=$!
+HTTP_PORT=
+for _ in $(seq 100); do
+  HTTP_PORT=$(grep -oE 'web on 127\.0\.0\.1:[0-9]+' "$LOG" | head -n 1 | cut -d: -f2 || true)
+  [ -n "$HTTP_PORT" ] && break
+  kill -0 "$SERVE_PID" 2>/dev/null || { cat "$LOG"; die "bootherd serve exited"; }
+  sleep 0.1
+done
+[ -n "$HTTP_PORT" ] || { cat "$LOG"; die "bootherd serve did not report its web port"; }
+BASE_URL=http://127.0.0.1:$HTTP_PORT
+ok "serve: dashboard on $BASE_URL"
+
+# A machine fetching its iPXE boot script, as it does while booting: the live event, and the discovered machine.
+cat >"$SCRATCH/boot-script-fetch.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+curl -fsS "$BASE_URL/boot/\$2.ipxe" | head -n 1
+EOF
+chmod +x "$SCRATCH/boot-script-fetch.sh"
+
+rc=0
+BASE_URL=$BASE_URL PASSWORD=$PASSWORD IMAGE=$IMAGE GROUP=$GROUP ARTIFACTS=$ARTIFACTS NODE_DIR=$NODE_DIR \
+  FETCH_BOOT_SCRIPT=$SCRATCH/boot-script-fetch.sh node "$HERE/dashboard.test.mjs" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  echo "--- serve log (last 40 lines)"
+  tail -n 40 "$LOG"
+  die "the browser test failed (screenshots in $ARTIFACTS)"
+fi
+ok "browser test passed; screenshots: $(ls "$ARTIFACTS" | tr '\n' ' ')"

@@ -1,0 +1,56 @@
+#include <doctest/doctest.h>
+
+#include "web/metrics.hpp"
+#include "web/throughput_meter.hpp"
+
+using namespace bootherd;
+using namespace bootherd::web;
+
+TEST_CASE("metrics render counters and a cumulative latency histogram") {
+    MetricsSnapshot snapshot;
+    iscsi::ServerStats stats;
+    stats.sessions = 3;
+    stats.bytes_read = 4096;
+    stats.latency_buckets[0] = 2;
+    stats.latency_buckets[2] = 1;
+    stats.latency_buckets.back() = 1;
+    stats.latency_sum_us = 2000000;
+    snapshot.iscsi = stats;
+    boot::BootCounters counters;
+    counters.boot_scripts = 7;
+    snapshot.boot = &counters;
+    snapshot.nodes = {10, 2, 1, 7};
+    const auto text = render_metrics(snapshot);
+    CHECK(text.find("# TYPE bootherd_iscsi_sessions gauge\nbootherd_iscsi_sessions 3\n") !=
+          std::string::npos);
+    CHECK(text.find("bootherd_iscsi_read_bytes_total 4096\n") != std::string::npos);
+    CHECK(text.find("bootherd_iscsi_command_latency_seconds_bucket{le=\"5e-05\"} 2\n") != std::string::npos);
+    CHECK(text.find("bootherd_iscsi_command_latency_seconds_bucket{le=\"0.0001\"} 2\n") != std::string::npos);
+    CHECK(text.find("bootherd_iscsi_command_latency_seconds_bucket{le=\"0.00025\"} 3\n") !=
+          std::string::npos);
+    CHECK(text.find("bootherd_iscsi_command_latency_seconds_bucket{le=\"+Inf\"} 4\n") != std::string::npos);
+    CHECK(text.find("bootherd_iscsi_command_latency_seconds_count 4\n") != std::string::npos);
+    CHECK(text.find("bootherd_iscsi_command_latency_seconds_sum 2\n") != std::string::npos);
+    CHECK(text.find("bootherd_boots_total 7\n") != std::string::npos);
+    CHECK(text.find("bootherd_nodes{status=\"booting\"} 1\n") != std::string::npos);
+}
+
+TEST_CASE("metrics without iSCSI stats or boot counters") {
+    MetricsSnapshot snapshot;
+    snapshot.live_sessions = 2;
+    const auto text = render_metrics(snapshot);
+    CHECK(text.find("bootherd_iscsi_sessions 2\n") != std::string::npos);
+    CHECK(text.find("bootherd_boots_total") == std::string::npos);
+}
+
+TEST_CASE("throughput meter") {
+    ThroughputMeter meter;
+    const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+    CHECK(meter.sample(1000, 0, t0) == std::pair<double, double>{0, 0});
+    CHECK(meter.sample(3000, 500, t0 + std::chrono::seconds(2)) == std::pair<double, double>{1000, 250});
+    // Asked again within a second: the same rates.
+    CHECK(meter.sample(9000, 500, t0 + std::chrono::milliseconds(2500)) ==
+          std::pair<double, double>{1000, 250});
+    // A restart (smaller totals) reads as zero rather than a huge number.
+    CHECK(meter.sample(10, 10, t0 + std::chrono::seconds(4)).first == 0);
+}

@@ -1,0 +1,82 @@
+#include "tools/bootherd/web_service.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+#include <filesystem>
+
+#include "common/log.hpp"
+#include "tools/bootherd/endpoint.hpp"
+#include "web/web_app.hpp"
+
+namespace bootherd::cli {
+namespace {
+
+std::shared_ptr<boost::asio::ssl::context> tls_context(const WebServiceOptions& options) {
+    if (options.tls_cert.empty() && options.tls_key.empty()) return nullptr;
+    if (options.tls_cert.empty() || options.tls_key.empty())
+        throw std::invalid_argument("--tls-cert and --tls-key go together");
+    namespace ssl = boost::asio::ssl;
+    auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+    context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    context->use_certificate_chain_file(options.tls_cert);
+    context->use_private_key_file(options.tls_key, ssl::context::pem);
+    return context;
+}
+
+}  // namespace
+
+void add_web_service_options(CLI::App& command, WebServiceOptions& options) {
+    command.add_option("--listen-http", options.listen, "ADDR:PORT of the web dashboard and REST API")
+        ->capture_default_str();
+    command.add_flag("--no-http", options.disabled, "Do not serve the dashboard and REST API");
+    command.add_option("--tls-cert", options.tls_cert, "PEM certificate chain: serve HTTPS instead of HTTP");
+    command.add_option("--tls-key", options.tls_key, "PEM private key for --tls-cert");
+    command.add_option(
+        "--wake-interface", options.wake_interface,
+        "Interface Wake-on-LAN packets leave through (default: broadcast on the default route)");
+}
+
+WebService::WebService(const WebServiceOptions& options, ServeContext& context, BootScriptHandler boot_script,
+                       const boot::BootCounters* boot_counters)
+    : auth_(context.store.catalog()),
+      api_{.store = context.store,
+           .auth = auth_,
+           .jobs = jobs_,
+           .live = {.sessions = [&server = context.iscsi] { return server.sessions(); },
+                    .stats = [&server = context.iscsi] { return std::optional(server.stats()); }},
+           .boot_script = std::move(boot_script),
+           .boot_counters = boot_counters,
+           .iscsi_portals = context.iscsi_portals,
+           .wake_interface = options.wake_interface} {
+    if (options.disabled) return;
+    if (auto password = auth_.ensure_admin()) {
+        log::warn("web: created user '", web::kAdminUser, "' with password ", *password,
+                  " (shown once; change it with `bootherd admin set-password`)");
+    }
+    web::HttpServerOptions server_options;
+    server_options.endpoint = parse_endpoint(options.listen, 8080);
+    server_options.tls = tls_context(options);
+    server_options.upload_dir = context.store.data_dir() / "tmp";
+    std::filesystem::create_directories(server_options.upload_dir);
+    const bool secure = server_options.tls != nullptr;
+    server_ =
+        std::make_unique<web::HttpServer>(std::move(server_options), web::make_router(api_),
+                                          [this](web::Request& request) { auth_.authenticate(request); });
+    const auto endpoint = server_->local_endpoint();
+    log::info("web on ", endpoint.address().to_string(), ":", endpoint.port(),
+              secure ? " (https)" : " (http)");
+}
+
+WebService::~WebService() {
+    stop();
+}
+
+void WebService::stop() {
+    if (server_) server_->stop();
+}
+
+std::uint16_t WebService::port() const {
+    return server_ ? server_->local_endpoint().port() : 0;
+}
+
+}  // namespace bootherd::cli

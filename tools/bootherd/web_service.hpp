@@ -1,0 +1,51 @@
+#pragma once
+// The web service of `bootherd serve`: REST API, dashboard and boot scripts over HTTP(S), on the serve
+// context's store and iSCSI server. Creates the admin account at first start (its password is logged once).
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "boot/boot_counters.hpp"
+#include "tools/bootherd/serve_context.hpp"
+#include "web/api/api_context.hpp"
+#include "web/auth.hpp"
+#include "web/http_server.hpp"
+#include "web/job_registry.hpp"
+
+namespace bootherd::cli {
+
+using BootScriptHandler = web::BootScriptHandler;
+
+struct WebServiceOptions {
+    std::string listen = "0.0.0.0:8080";
+    bool disabled = false;
+    std::string tls_cert{};
+    std::string tls_key{};
+    std::string wake_interface{};
+};
+
+// --listen-http, --no-http, --tls-cert, --tls-key, --wake-interface
+void add_web_service_options(CLI::App& command, WebServiceOptions& options);
+
+class WebService {
+  public:
+    // Binds and logs "web on ADDR:PORT" (tests read the port from it); does nothing with --no-http.
+    // `boot_script` may be empty and `boot_counters` null while the boot services are not running.
+    WebService(const WebServiceOptions& options, ServeContext& context, BootScriptHandler boot_script,
+               const boot::BootCounters* boot_counters);
+    ~WebService();
+    WebService(const WebService&) = delete;
+    WebService& operator=(const WebService&) = delete;
+
+    void stop();
+    std::uint16_t port() const;  // 0 when disabled
+
+  private:
+    web::Authenticator auth_;
+    web::JobRegistry jobs_;
+    web::ApiContext api_;
+    std::unique_ptr<web::HttpServer> server_;
+};
+
+}  // namespace bootherd::cli

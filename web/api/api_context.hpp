@@ -1,0 +1,58 @@
+#pragma once
+// What the API route handlers share: the image store and catalog, live iSCSI state, the boot services'
+// counters and script handler, authentication and the job registry.
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/json/object.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "boot/boot_counters.hpp"
+#include "imagestore/store/image_store.hpp"
+#include "target/iscsi/server.hpp"
+#include "target/iscsi/server_stats.hpp"
+#include "web/auth.hpp"
+#include "web/job_registry.hpp"
+#include "web/router.hpp"
+#include "web/throughput_meter.hpp"
+
+namespace bootherd::web {
+
+// GET /boot/{mac}.ipxe: the iPXE script for the MAC as the client asked, nullopt when there is none.
+using BootScriptHandler = std::function<std::optional<std::string>(std::string_view mac_text,
+                                                                   const boost::asio::ip::address& client)>;
+
+struct LiveSources {
+    std::function<std::vector<iscsi::SessionInfo>()> sessions{};
+    std::function<std::optional<iscsi::ServerStats>()> stats{};  // nullopt when the server keeps none
+};
+
+struct ApiContext {
+    imagestore::store::ImageStore& store;
+    Authenticator& auth;
+    JobRegistry& jobs;
+    LiveSources live{};
+    BootScriptHandler boot_script{};
+    const boot::BootCounters* boot_counters = nullptr;
+    std::vector<boost::asio::ip::tcp::endpoint> iscsi_portals{};
+    std::string
+        wake_interface{};  // where Wake-on-LAN packets leave; empty: the default route, 255.255.255.255
+    ThroughputMeter throughput{};
+};
+
+// Writes an audit entry (actor = the request's user) and the matching "audit.<action>" event, so the live
+// timeline shows operator actions next to boots.
+void audit(ApiContext& context, const Request& request, std::string_view action, std::string_view target,
+           const boost::json::object& detail = {}, std::optional<std::int64_t> node_id = std::nullopt);
+
+// Registration of each group of routes of the contract.
+void add_auth_routes(Router& router, ApiContext& context);
+void add_node_routes(Router& router, ApiContext& context);
+void add_group_routes(Router& router, ApiContext& context);
+void add_image_routes(Router& router, ApiContext& context);
+void add_live_routes(Router& router, ApiContext& context);
+
+}  // namespace bootherd::web

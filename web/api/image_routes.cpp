@@ -1,0 +1,204 @@
+// /api/v1/images (import, upload, versions, promote, rollback, edit, commit, discard, flatten), /api/v1/jobs.
+#include <boost/json.hpp>
+
+#include "db/credentials.hpp"
+#include "db/identifiers.hpp"
+#include "imagestore/store/catalog_targets.hpp"
+#include "web/api/api_context.hpp"
+#include "web/api/lookup.hpp"
+#include "web/api/render.hpp"
+#include "web/api_error.hpp"
+#include "web/json_input.hpp"
+
+namespace bootherd::web {
+namespace {
+
+constexpr std::size_t kUploadLimit = std::size_t{256} * 1024 * 1024 * 1024;
+
+boost::json::object render_version(ApiContext& context, const db::Version& version) {
+    auto session = context.store.catalog().session();
+    Renderer renderer(session, context.store.data_dir(), {});
+    return renderer.version(session.versions().get(version.id));
+}
+
+std::int64_t start_import(ApiContext& context, const std::string& name, std::filesystem::path file,
+                          bool remove_after) {
+    return context.jobs.start("import " + name, [&context, name, file, remove_after](const auto& report) {
+        imagestore::store::ImportOptions options;
+        options.progress = [&report](std::uint64_t done, std::uint64_t total) {
+            if (total > 0) report(static_cast<double>(done) / static_cast<double>(total));
+        };
+        struct RemoveAfter {
+            std::filesystem::path file;
+            ~RemoveAfter() {
+                std::error_code ignored;
+                if (!file.empty()) std::filesystem::remove(file, ignored);
+            }
+        } cleanup{remove_after ? file : std::filesystem::path{}};
+        context.store.import_image(name, file, options);
+    });
+}
+
+// The image named in the path must exist (404), checked before any store call.
+std::string existing_image(ApiContext& context, const Request& request) {
+    auto session = context.store.catalog().session();
+    return image_named(session, request.params.at("name")).name;
+}
+
+void require_new_image_name(ApiContext& context, const std::string& name) {
+    db::require_valid_name("name", name);
+    auto session = context.store.catalog().session();
+    if (session.images().find_by_name(name))
+        throw ApiError(http::status::conflict, "an image named '" + name + "' exists", "name");
+}
+
+}  // namespace
+
+void add_image_routes(Router& router, ApiContext& context) {
+    router.add(http::verb::get, "/api/v1/images", [&context](Request&) {
+        auto session = context.store.catalog().session();
+        boost::json::array items;
+        for (const auto& image : session.images().list()) {
+            const auto versions = session.versions().list(image.id);
+            std::optional<std::int64_t> promoted;
+            std::int64_t size = 0, file_bytes = 0;
+            bool draft = false;
+            for (const auto& version : versions) {
+                file_bytes += version.file_bytes;
+                if (version.state == db::VersionState::draft) draft = true;
+                if (version.promoted) {
+                    promoted = version.number;
+                    size = version.size_bytes;
+                }
+            }
+            items.push_back({{"name", image.name},
+                             {"description", image.description},
+                             {"created", image.created_at},
+                             {"promoted_version", promoted ? boost::json::value(*promoted) : nullptr},
+                             {"versions", versions.size()},
+                             {"draft", draft},
+                             {"size_bytes", size},
+                             {"file_bytes", file_bytes}});
+        }
+        return json_response(boost::json::object{{"items", std::move(items)}});
+    });
+
+    router.add(http::verb::post, "/api/v1/images", [&context](Request& request) {
+        const auto body = parse_object(request.body);
+        const auto name = required_string(body, "name");
+        const std::filesystem::path path = required_string(body, "path");
+        require_new_image_name(context, name);
+        std::error_code ec;
+        if (!path.is_absolute() || !std::filesystem::is_regular_file(path, ec))
+            throw ApiError(http::status::bad_request, "path must be an absolute path to a file on the server",
+                           "path");
+        const auto job = start_import(context, name, path, false);
+        audit(context, request, "image.import", "image:" + name, {{"path", path.string()}, {"job", job}});
+        return json_response(boost::json::object{{"job", job}}, http::status::accepted);
+    });
+
+    router.add(
+        http::verb::put, "/api/v1/images/{name}/upload",
+        [&context](Request& request) {
+            const auto& name = request.params.at("name");
+            require_new_image_name(context, name);
+            // The server deletes the body file after this handler: the job takes it over under a new name.
+            auto owned = request.body_file;
+            owned += ".import";
+            std::filesystem::rename(request.body_file, owned);
+            const auto job = start_import(context, name, owned, true);
+            audit(context, request, "image.upload", "image:" + name, {{"job", job}});
+            return json_response(boost::json::object{{"job", job}}, http::status::accepted);
+        },
+        RouteOptions{.body_limit = kUploadLimit, .body_to_file = true});
+
+    router.add(http::verb::get, "/api/v1/jobs/{id}", [&context](Request& request) {
+        std::optional<JobStatus> job;
+        try {
+            job = context.jobs.find(std::stoll(request.params.at("id")));
+        } catch (const std::exception&) {
+        }
+        if (!job) throw ApiError(http::status::not_found, "no such job");
+        boost::json::object out{{"id", job->id},
+                                {"description", job->description},
+                                {"state", std::string(to_string(job->state))},
+                                {"progress", job->progress}};
+        if (!job->error.empty()) out["error"] = job->error;
+        return json_response(out);
+    });
+
+    router.add(http::verb::get, "/api/v1/images/{name}/versions", [&context](Request& request) {
+        auto session = context.store.catalog().session();
+        const auto image = image_named(session, request.params.at("name"));
+        Renderer renderer(session, context.store.data_dir(), {});
+        boost::json::array items;
+        boost::json::value draft = nullptr;
+        for (const auto& version : session.versions().list(image.id)) {
+            auto rendered = renderer.version(version);
+            if (version.state == db::VersionState::draft) {
+                rendered["target"] = imagestore::store::draft_iqn(image.name);
+                draft = rendered;
+            } else {
+                items.push_back(std::move(rendered));
+            }
+        }
+        return json_response(boost::json::object{{"items", std::move(items)}, {"draft", std::move(draft)}});
+    });
+
+    router.add(http::verb::post, "/api/v1/images/{name}/promote", [&context](Request& request) {
+        const auto body = parse_object(request.body);
+        const auto number = required_int(body, "version");
+        const auto name = existing_image(context, request);
+        const auto version = context.store.promote(name, number);
+        audit(context, request, "image.promote", "image:" + name, {{"version", number}});
+        return json_response(render_version(context, version));
+    });
+
+    router.add(http::verb::post, "/api/v1/images/{name}/rollback", [&context](Request& request) {
+        const auto name = existing_image(context, request);
+        const auto version = context.store.rollback(name);
+        audit(context, request, "image.rollback", "image:" + name, {{"version", version.number}});
+        return json_response(render_version(context, version));
+    });
+
+    router.add(http::verb::post, "/api/v1/images/{name}/edit", [&context](Request& request) {
+        const auto name = existing_image(context, request);
+        const auto version = context.store.edit(name);
+        audit(context, request, "image.edit", "image:" + name, {{"version", version.number}});
+        auto out = render_version(context, version);
+        out["target"] = imagestore::store::draft_iqn(name);
+        boost::json::array portals;
+        for (const auto& portal : context.iscsi_portals)
+            portals.push_back(
+                boost::json::string(portal.address().to_string() + ":" + std::to_string(portal.port())));
+        out["portals"] = std::move(portals);
+        out["chap"] = "the maintenance CHAP credentials of `bootherd serve` (--maintenance-chap)";
+        return json_response(out, http::status::created);
+    });
+
+    router.add(http::verb::post, "/api/v1/images/{name}/commit", [&context](Request& request) {
+        const auto name = existing_image(context, request);
+        const auto version = context.store.commit(name);
+        audit(context, request, "image.commit", "image:" + name, {{"version", version.number}});
+        return json_response(render_version(context, version));
+    });
+
+    router.add(http::verb::post, "/api/v1/images/{name}/discard", [&context](Request& request) {
+        const auto name = existing_image(context, request);
+        context.store.discard(name);
+        audit(context, request, "image.discard", "image:" + name);
+        return no_content();
+    });
+
+    router.add(http::verb::post, "/api/v1/images/{name}/flatten", [&context](Request& request) {
+        const auto body = parse_object(request.body);
+        const auto number = required_int(body, "version");
+        const auto name = existing_image(context, request);
+        const auto version = context.store.flatten(name, number);
+        audit(context, request, "image.flatten", "image:" + name,
+              {{"from", number}, {"version", version.number}});
+        return json_response(render_version(context, version), http::status::created);
+    });
+}
+
+}  // namespace bootherd::web

@@ -1,0 +1,168 @@
+#include "web/api/render.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include "db/clock.hpp"
+#include "imagestore/store/image_store.hpp"
+
+namespace bootherd::web {
+namespace {
+
+constexpr std::int64_t kBootingWindowMs = 5 * 60 * 1000;
+
+boost::json::value optional_json(const std::optional<std::string>& value) {
+    if (!value) return nullptr;
+    return boost::json::string(*value);
+}
+
+boost::json::value optional_json(const std::optional<std::int64_t>& value) {
+    if (!value) return nullptr;
+    return *value;
+}
+
+}  // namespace
+
+std::string node_status(const db::Node& node, const std::set<std::string, std::less<>>& targets_in_session,
+                        std::int64_t now_ms) {
+    if (targets_in_session.contains(node.iqn)) return "booted";
+    if (node.last_boot_at && now_ms - *node.last_boot_at < kBootingWindowMs) return "booting";
+    return "off";
+}
+
+Renderer::Renderer(db::Catalog::Session& session, std::filesystem::path data_dir,
+                   const std::vector<iscsi::SessionInfo>& sessions)
+    : session_(session), data_dir_(std::move(data_dir)), now_(db::now_ms()) {
+    for (const auto& info : sessions)
+        targets_in_session_.insert(info.target_iqn);
+    for (auto& image : session_.images().list())
+        images_.emplace(image.id, std::move(image));
+    for (auto& group : session_.groups().list())
+        groups_.emplace(group.id, std::move(group.name));
+}
+
+std::optional<std::string> Renderer::image_name(std::optional<std::int64_t> id) {
+    if (!id) return std::nullopt;
+    auto it = images_.find(*id);
+    if (it == images_.end()) return std::nullopt;
+    return it->second.name;
+}
+
+std::optional<std::string> Renderer::group_name(std::optional<std::int64_t> id) {
+    if (!id) return std::nullopt;
+    auto it = groups_.find(*id);
+    if (it == groups_.end()) return std::nullopt;
+    return it->second;
+}
+
+const db::Version* Renderer::find_version(std::int64_t id) {
+    auto it = versions_.find(id);
+    if (it == versions_.end()) {
+        auto version = session_.versions().find(id);
+        if (!version) return nullptr;
+        it = versions_.emplace(id, std::move(*version)).first;
+    }
+    return &it->second;
+}
+
+std::string Renderer::status(const db::Node& node) const {
+    return node_status(node, targets_in_session_, now_);
+}
+
+boost::json::object Renderer::node(const db::Node& node) {
+    std::optional<std::int64_t> disk_version;
+    bool outdated = false;
+    if (node.disk_version_id) {
+        if (const auto* version = find_version(*node.disk_version_id)) {
+            disk_version = version->number;
+            if (node.effective_image_id) {
+                auto image = images_.find(*node.effective_image_id);
+                outdated = image != images_.end() && image->second.promoted_version_id &&
+                           *image->second.promoted_version_id != version->id;
+            }
+        }
+    }
+    std::int64_t disk_bytes = 0;
+    if (node.disk_path) {
+        try {
+            disk_bytes =
+                static_cast<std::int64_t>(imagestore::store::allocated_bytes(data_dir_ / *node.disk_path));
+        } catch (const std::exception&) {
+            disk_bytes = 0;  // the disk is being replaced right now
+        }
+    }
+    auto latest = session_.events().list_for_node(node.id, 1);
+    std::optional<std::string> last_event;
+    std::optional<std::int64_t> last_seen = node.last_boot_at;
+    if (!latest.empty()) {
+        last_event = latest.front().kind;
+        last_seen = std::max(latest.front().at, node.last_boot_at.value_or(0));
+    }
+    return boost::json::object{
+        {"id", node.id},
+        {"name", node.name},
+        {"mac", node.mac},
+        {"image", optional_json(image_name(node.effective_image_id))},
+        {"group", optional_json(group_name(node.group_id))},
+        {"persistent", node.effective_persistent},
+        {"enabled", node.enabled},
+        {"disk_version", optional_json(disk_version)},
+        {"disk_bytes", disk_bytes},
+        {"outdated", outdated},
+        {"status", status(node)},
+        {"last_event", optional_json(last_event)},
+        {"last_seen", optional_json(last_seen)},
+        {"iqn", node.iqn},
+    };
+}
+
+boost::json::object Renderer::event(const db::Event& event) {
+    std::optional<std::string> node_name;
+    if (event.node_id) {
+        auto it = node_names_.find(*event.node_id);
+        if (it == node_names_.end()) {
+            auto node = session_.nodes().find(*event.node_id);
+            it = node_names_.emplace(*event.node_id, node ? node->name : std::string()).first;
+        }
+        if (!it->second.empty()) node_name = it->second;
+    }
+    boost::json::error_code ec;
+    boost::json::value detail = boost::json::parse(event.detail, ec);
+    if (ec) detail = boost::json::string(event.detail);
+    return boost::json::object{{"id", event.id},
+                               {"time", event.at},
+                               {"node", optional_json(node_name)},
+                               {"mac", optional_json(event.mac)},
+                               {"step", event.kind},
+                               {"detail", std::move(detail)}};
+}
+
+boost::json::object Renderer::version(const db::Version& version) {
+    std::optional<std::int64_t> parent;
+    if (version.parent_version_id) {
+        if (const auto* found = find_version(*version.parent_version_id)) parent = found->number;
+    }
+    return boost::json::object{{"number", version.number},
+                               {"parent", optional_json(parent)},
+                               {"state", std::string(db::to_string(version.state))},
+                               {"size_bytes", version.size_bytes},
+                               {"file_bytes", version.file_bytes},
+                               {"created", version.created_at},
+                               {"sealed", optional_json(version.sealed_at)},
+                               {"promoted", version.promoted},
+                               {"note", version.note}};
+}
+
+boost::json::object Renderer::group(const db::Group& group) {
+    db::NodeFilter filter;
+    filter.group_id = group.id;
+    filter.limit = 1;
+    const auto members = session_.nodes().list(filter).total;
+    return boost::json::object{{"id", group.id},
+                               {"name", group.name},
+                               {"image", optional_json(image_name(group.image_id))},
+                               {"persistent", group.persistent},
+                               {"description", group.description},
+                               {"nodes", members}};
+}
+
+}  // namespace bootherd::web

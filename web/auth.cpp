@@ -1,0 +1,130 @@
+#include "web/auth.hpp"
+
+#include <openssl/crypto.h>
+
+#include "db/clock.hpp"
+#include "db/error.hpp"
+#include "db/users_repo.hpp"
+#include "db/web_sessions_repo.hpp"
+#include "web/api_error.hpp"
+#include "web/http_parsing.hpp"
+#include "web/password_hash.hpp"
+
+namespace bootherd::web {
+namespace {
+
+constexpr std::int64_t kSessionLifetimeMs = 12LL * 3600 * 1000;
+
+bool changes_state(http::verb method) {
+    return method != http::verb::get && method != http::verb::head && method != http::verb::options;
+}
+
+bool same_secret(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+std::optional<std::string> Authenticator::ensure_admin() {
+    auto session = catalog_.session();
+    db::UsersRepo users(session.database());
+    if (!users.list().empty()) return std::nullopt;
+    std::string password = random_token(12);
+    users.create(kAdminUser, hash_password(password));
+    return password;
+}
+
+void Authenticator::set_password(std::string_view username, std::string_view password) {
+    if (password.size() < 8) throw db::InvalidArgument("password", "must be at least 8 characters");
+    const std::string hash = hash_password(password);  // slow: outside the catalog lock
+    auto session = catalog_.session();
+    db::sqlite::Transaction tx(session.database());
+    db::UsersRepo users(session.database());
+    if (auto user = users.find_by_name(username)) {
+        users.set_password_hash(user->id, hash);
+        db::WebSessionsRepo(session.database()).remove_for_user(user->id);
+    } else {
+        users.create(username, hash);
+    }
+    tx.commit();
+}
+
+std::optional<LoginSession> Authenticator::login(std::string_view username, std::string_view password) {
+    std::optional<db::User> user;
+    {
+        auto session = catalog_.session();
+        user = db::UsersRepo(session.database()).find_by_name(username);
+    }
+    // Verify against a dummy hash for unknown users, so timing does not reveal which names exist.
+    static const std::string dummy = hash_password("not a password");
+    const bool ok = verify_password(password, user ? user->password_hash : dummy);
+    if (!user || !ok) return std::nullopt;
+    LoginSession result{user->name, random_token(), random_token()};
+    auto session = catalog_.session();
+    db::WebSessionsRepo sessions(session.database());
+    const auto now = db::now_ms();
+    sessions.prune_expired(now);
+    sessions.create(sha256_hex(result.session_token), user->id, result.csrf_token, now + kSessionLifetimeMs);
+    return result;
+}
+
+void Authenticator::logout(std::string_view session_token) {
+    auto session = catalog_.session();
+    db::WebSessionsRepo(session.database()).remove(sha256_hex(session_token));
+}
+
+std::optional<LoginSession> Authenticator::session(std::string_view session_token) {
+    auto session = catalog_.session();
+    auto found = db::WebSessionsRepo(session.database()).find_live(sha256_hex(session_token), db::now_ms());
+    if (!found) return std::nullopt;
+    return LoginSession{found->user_name, std::string(session_token), found->csrf_token};
+}
+
+void Authenticator::authenticate(Request& request) {
+    if (auto header = request.headers.find(http::field::authorization); header != request.headers.end()) {
+        auto token = bearer_token(header->value());
+        if (!token) throw ApiError(http::status::unauthorized, "unsupported Authorization scheme");
+        const std::string hash = sha256_hex(*token);
+        auto session = catalog_.session();
+        db::ApiTokensRepo tokens(session.database());
+        auto found = tokens.find_by_hash(hash);
+        if (!found) throw ApiError(http::status::unauthorized, "invalid API token");
+        tokens.touch(found->id, db::now_ms());
+        request.principal = Principal{found->user_id, found->user_name, true};
+        return;
+    }
+    std::optional<std::string> cookie;
+    if (auto header = request.headers.find(http::field::cookie); header != request.headers.end())
+        cookie = cookie_value(header->value(), kSessionCookie);
+    if (!cookie) throw ApiError(http::status::unauthorized, "authentication required");
+    std::optional<db::WebSession> found;
+    {
+        auto session = catalog_.session();
+        found = db::WebSessionsRepo(session.database()).find_live(sha256_hex(*cookie), db::now_ms());
+    }
+    if (!found) throw ApiError(http::status::unauthorized, "session expired or unknown; log in again");
+    if (changes_state(request.method)) {
+        auto header = request.headers.find(kCsrfHeader);
+        if (header == request.headers.end() || !same_secret(header->value(), found->csrf_token))
+            throw ApiError(http::status::forbidden, "CSRF token missing or wrong");
+    }
+    request.principal = Principal{found->user_id, found->user_name, false};
+}
+
+std::pair<db::ApiToken, std::string> Authenticator::create_token(std::int64_t user_id,
+                                                                 std::string_view name) {
+    std::string secret = random_token();
+    auto session = catalog_.session();
+    auto token = db::ApiTokensRepo(session.database()).create(user_id, name, sha256_hex(secret));
+    return {std::move(token), std::move(secret)};
+}
+
+std::string session_cookie(std::string_view token, bool secure) {
+    std::string cookie =
+        std::string(kSessionCookie) + "=" + std::string(token) + "; HttpOnly; SameSite=Strict; Path=/";
+    if (token.empty()) cookie += "; Max-Age=0";
+    if (secure) cookie += "; Secure";
+    return cookie;
+}
+
+}  // namespace bootherd::web

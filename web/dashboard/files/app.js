@@ -1,0 +1,89 @@
+// The dashboard's entry point: the session (login form, CSRF token), and a hash router mounting one view at a time.
+import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
+import * as overview from './overview.js';
+import * as machines from './machines.js';
+import * as discovered from './discovered.js';
+import * as images from './images.js';
+import * as machine from './machine.js';
+
+const view = document.getElementById('view');
+const loginSection = document.getElementById('login');
+const loginForm = document.getElementById('login-form');
+const loginError = document.getElementById('login-error');
+let unmount = () => {};
+
+const routes = [
+  [/^#\/overview$/, () => overview.mount(view)],
+  [/^#\/machines$/, () => machines.mount(view)],
+  [/^#\/discovered$/, () => discovered.mount(view)],
+  [/^#\/images$/, () => images.mount(view)],
+  [/^#\/machine\/(.+)$/, (m) => machine.mount(view, decodeURIComponent(m[1]))],
+];
+
+function route() {
+  unmount();
+  unmount = () => {};
+  const hash = window.location.hash || '#/overview';
+  for (const [pattern, mountView] of routes) {
+    const match = hash.match(pattern);
+    if (!match) continue;
+    for (const link of document.querySelectorAll('#nav a')) {
+      if (hash.startsWith(link.getAttribute('href'))) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
+    unmount = mountView(match) || unmount;
+    view.focus({ preventScroll: true });
+    return;
+  }
+  window.location.hash = '#/overview';
+}
+
+function signedIn(session) {
+  setCsrfToken(session.csrf_token);
+  document.getElementById('user-name').textContent = session.username;
+  loginSection.hidden = true;
+  view.hidden = false;
+  document.getElementById('nav').hidden = false;
+  document.getElementById('user').hidden = false;
+  route();
+}
+
+function signedOut(message = '') {
+  unmount();
+  unmount = () => {};
+  setCsrfToken('');
+  view.hidden = true;
+  view.replaceChildren();
+  document.getElementById('nav').hidden = true;
+  document.getElementById('user').hidden = true;
+  loginSection.hidden = false;
+  loginError.textContent = message;
+  document.getElementById('login-password').focus();
+}
+
+loginForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  loginError.textContent = '';
+  const data = new FormData(loginForm);
+  try {
+    signedIn(await api.login(data.get('username'), data.get('password')));
+    loginForm.reset();
+  } catch (error) {
+    loginError.textContent = error.status === 401 ? 'Wrong user name or password.' : error.message;
+  }
+});
+
+document.getElementById('logout').addEventListener('click', async () => {
+  try {
+    await api.logout();
+  } finally {
+    signedOut();
+  }
+});
+
+setUnauthorizedHandler(() => signedOut('Your session has ended: sign in again.'));
+window.addEventListener('hashchange', () => {
+  if (loginSection.hidden) route();
+});
+
+api.me().then(signedIn, () => signedOut());

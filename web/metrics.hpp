@@ -1,0 +1,26 @@
+#pragma once
+// /metrics in the Prometheus text exposition format (version 0.0.4).
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "boot/boot_counters.hpp"
+#include "target/iscsi/server_stats.hpp"
+
+namespace bootherd::web {
+
+struct NodeCounts {
+    std::int64_t total = 0, booted = 0, booting = 0, off = 0;
+};
+
+struct MetricsSnapshot {
+    std::optional<iscsi::ServerStats> iscsi{};
+    std::uint64_t live_sessions = 0;  // from the session list, when the server keeps no stats
+    const boot::BootCounters* boot = nullptr;
+    NodeCounts nodes{};
+    std::int64_t images = 0;
+};
+
+std::string render_metrics(const MetricsSnapshot& snapshot);
+
+}  // namespace bootherd::web
