@@ -20,4 +20,4 @@ fi
 "$bootherd" node list --data "$data"
 echo "Serving from $data on 127.0.0.1:3260 (Ctrl-C stops). A machine's target, initiator name and CHAP:"
 "$bootherd" node show demo-pc --data "$data"
-exec "$bootherd" serve --data "$data" --listen 127.0.0.1:3260
+exec "$bootherd" serve --data "$data" --listen 127.0.0.1:3260 --listen-http 127.0.0.1:8080

@@ -8,8 +8,8 @@ namespace bootherd::iscsi {
 
 struct ServerStats {
     // Upper bounds (microseconds) of the latency histogram buckets; a last, implicit bucket is +Inf.
-    static constexpr std::array<std::uint64_t, 12> kLatencyBoundsUs{50,   100,   250,   500,    1000,   2500,
-                                                                    5000, 10000, 25000, 100000, 250000, 1000000};
+    static constexpr std::array<std::uint64_t, 12> kLatencyBoundsUs{
+        50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 250000, 1000000};
 
     std::uint64_t sessions = 0;        // open now (normal sessions, not discovery)
     std::uint64_t logins = 0;          // successful normal logins

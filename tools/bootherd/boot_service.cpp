@@ -66,12 +66,13 @@ void add_boot_service_options(CLI::App& cmd, BootServiceOptions& o) {
 }
 
 BootService::BootService(const BootServiceOptions& o, ServeContext& context,
-                         std::optional<std::uint16_t> http_port)
+                         std::optional<std::uint16_t> http_port, boot::BootCounters& counters)
     : context_(context),
       http_port_(http_port),
       interface_(o.interface),
       discovery_(o.discovery || !o.auto_enrol.empty()),
-      retry_(std::max(1U, o.retry_seconds)) {
+      retry_(std::max(1U, o.retry_seconds)),
+      counters_(counters) {
     if (o.dhcp != "off" && o.interface.empty())
         throw std::invalid_argument("--dhcp " + o.dhcp + " needs --interface");
     if (!o.advertise.empty()) {

@@ -59,9 +59,10 @@ class BootService {
   public:
     // Starts what the options ask for (nothing but scripts with --dhcp off and no --interface). `http_port`:
     // the web service's port, used in the script URLs DHCP hands out; nullopt: scripts go over TFTP.
+    // `counters` (read by the web service's /metrics) must outlive the service.
     // Throws std::invalid_argument for bad options, std::system_error when a socket cannot be bound.
     BootService(const BootServiceOptions& options, ServeContext& context,
-                std::optional<std::uint16_t> http_port);
+                std::optional<std::uint16_t> http_port, boot::BootCounters& counters);
     ~BootService();
     BootService(const BootService&) = delete;
     BootService& operator=(const BootService&) = delete;
@@ -93,7 +94,7 @@ class BootService {
     std::string iscsi_host_;
     bool discovery_ = false;
     std::chrono::seconds retry_;
-    boot::BootCounters counters_;
+    boot::BootCounters& counters_;
 
     std::mutex begin_boot_mutex_;  // one disk preparation at a time (TFTP and web may ask together)
     std::unique_ptr<BootEventLog> events_;

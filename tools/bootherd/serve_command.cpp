@@ -1,5 +1,7 @@
 // `bootherd serve`: every node's disk and every image draft as iSCSI targets, from the catalog.
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,16 +55,29 @@ int run_serve(const ServeOptions& o) {
     SessionEventRelay session_events;  // iSCSI logins and first reads become boot events once boot runs
     IscsiService iscsi(o.listen, o.threads, targets, what, session_events.callback());
     ServeContext context{store, iscsi.server(), iscsi.endpoints()};
-    BootService boot(o.boot, context, std::nullopt);
-    boot.record_session_events(session_events);
+
+    // The web service serves the boot scripts and DHCP hands out the web service's port, so the web service
+    // starts first, answering /boot/ once the boot services run.
+    boot::BootCounters boot_counters;
+    std::atomic<BootService*> boot_scripts{nullptr};
     WebService web(
         o.web, context,
-        [&boot](std::string_view mac, const boost::asio::ip::address& client) { return boot.boot_script(mac, client); },
-        &boot.counters());
+        [&boot_scripts](std::string_view mac,
+                        const boost::asio::ip::address& client) -> std::optional<std::string> {
+            auto* boot = boot_scripts.load();
+            return boot ? boot->boot_script(mac, client) : std::nullopt;
+        },
+        &boot_counters);
+    std::optional<std::uint16_t> http_port;
+    if (web.port() != 0) http_port = web.port();
+    BootService boot(o.boot, context, http_port, boot_counters);
+    boot.record_session_events(session_events);
+    boot_scripts.store(&boot);
 
     // Services start after what they depend on and stop before it.
     log::info("signal ", signals.wait(), ": stopping");
     web.stop();
+    boot_scripts.store(nullptr);
     boot.stop();
     iscsi.stop();
     log::info("stopped");
