@@ -21,7 +21,7 @@ struct DhcpConfig {
     Ipv4 server_address;     // this host on the served interface: server identifier and TFTP server (siaddr)
     Ipv4 advertise_address;  // host used in iPXE script URLs (usually server_address)
     std::optional<std::uint16_t> http_port;  // web service port for scripts; nullopt: scripts over TFTP
-    bool discovery = false;  // serve (and report) PXE clients that are not enrolled
+    bool discovery = false;                  // serve (and report) PXE clients that are not enrolled
     BootFiles boot_files;
 
     // Full mode only.

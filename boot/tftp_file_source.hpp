@@ -38,7 +38,8 @@ class TftpFileSource {
         trusted,           // whoever can write the root decides: symlinks are followed anywhere
     };
     // Throws std::invalid_argument when root is not an existing directory.
-    explicit TftpFileSource(const std::filesystem::path& root, Symlinks symlinks = Symlinks::stay_inside_root);
+    explicit TftpFileSource(const std::filesystem::path& root,
+                            Symlinks symlinks = Symlinks::stay_inside_root);
 
     void add_generator(std::string path_prefix, TftpGenerator generator);
     TftpOpenResult open(std::string_view requested) const;

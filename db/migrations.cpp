@@ -129,8 +129,8 @@ CREATE TABLE audit (
 CREATE INDEX audit_at ON audit(at);
 )sql";
 
-// Web access: operator accounts, browser sessions and API tokens. Session and API tokens are stored as SHA-256
-// hashes so a copy of the catalog does not hand out live credentials.
+// Web access: operator accounts, browser sessions and API tokens. Session and API tokens are stored as
+// SHA-256 hashes so a copy of the catalog does not hand out live credentials.
 constexpr std::string_view schema_v2 = R"sql(
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
