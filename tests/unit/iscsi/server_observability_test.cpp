@@ -157,6 +157,12 @@ TEST_CASE("stats count logins, failures, bytes, commands and their latency") {
     send_command(c, 0x28, 0, 1);
     CHECK(receive_status(c).bhs[3] == 0);
 
+    // Data-In bytes and completions are counted when their send completes, which may be just after the
+    // client has read the status.
+    CHECK(eventually([&] {
+        const ServerStats t = h.server->stats();
+        return t.bytes_read == block.size() + test::FakeDevice::kBlock && t.commands == 3;
+    }));
     const ServerStats s = h.server->stats();
     CHECK(s.logins == 1);
     CHECK(s.login_failures == 1);
