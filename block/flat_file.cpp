@@ -49,7 +49,11 @@ std::shared_ptr<FlatFile> FlatFile::open(const std::filesystem::path& path, bool
     }
     Geometry g;
     g.logical_block_size = logical_block_size;
-    g.physical_block_size = std::max<std::uint32_t>(logical_block_size, 4096);
+    // A file has no physical sector of its own: report one logical block per physical block (initiators align
+    // to it, and libiscsi's GET LBA STATUS tests assume it). Hole punching works on file-system pages, which
+    // the unmap granularity in VPD B0 tells the initiator instead.
+    g.physical_block_size = logical_block_size;
+    g.unmap_granularity_blocks = is_block ? 0 : std::max<std::uint32_t>(1, 4096 / logical_block_size);
     g.size_bytes = size - size % logical_block_size;  // a trailing partial block is not addressable
     g.thin = !is_block;
     g.read_only = read_only;

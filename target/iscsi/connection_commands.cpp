@@ -123,7 +123,15 @@ awaitable<bool> Connection::on_data_out(const DataOut& data, std::uint32_t lengt
     if (slot->state != TaskSlot::State::receiving) co_return true;  // aborted while we were reading
     if (slot->write.complete()) {
         slot->task.data_out_length = slot->write.received();
-        execute(*slot);
+        if (slot->write.data_sn_error()) {
+            log::warn("iSCSI initiator ", initiator_name_, " (", peer_,
+                      ") sent Data-Out out of DataSN order; the command ends in CHECK CONDITION");
+            slot->state = TaskSlot::State::executing;
+            session_->device().fail_delivery(slot->task);
+            on_executed(*slot);
+        } else {
+            execute(*slot);
+        }
     } else if (data.final_bit) {
         send_r2ts(*slot);
     }

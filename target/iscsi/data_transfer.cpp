@@ -37,6 +37,7 @@ void WriteTransfer::start(std::uint32_t total, std::uint32_t immediate, bool fin
     max_burst_ = std::max<std::uint32_t>(params.max_burst_length, 512);
     max_outstanding_ = std::clamp<std::uint32_t>(params.max_outstanding_r2t, 1, kMaxOutstanding);
     active_ = 0;
+    data_sn_error_ = false;
     outstanding_.fill({});
 }
 
@@ -57,9 +58,9 @@ WriteTransfer::Result WriteTransfer::accept(std::uint32_t slot, std::uint32_t of
                                             bool final_bit, std::uint32_t data_sn) {
     if (slot == kUnsolicited) {
         // DataPDUInOrder=Yes: each PDU continues exactly where the previous one ended.
-        if (offset != unsolicited_next_ || length > unsolicited_end_ - unsolicited_next_ ||
-            data_sn != unsolicited_data_sn_++)
+        if (offset != unsolicited_next_ || length > unsolicited_end_ - unsolicited_next_)
             return Result::protocol_error;
+        if (data_sn != unsolicited_data_sn_++) data_sn_error_ = true;
         unsolicited_next_ += length;
         received_ += length;
         const bool ends = unsolicited_next_ == unsolicited_end_;
@@ -68,8 +69,8 @@ WriteTransfer::Result WriteTransfer::accept(std::uint32_t slot, std::uint32_t of
     }
     if (slot >= max_outstanding_ || !outstanding_[slot].active) return Result::protocol_error;
     Outstanding& o = outstanding_[slot];
-    if (offset != o.offset + o.received || length > o.length - o.received || data_sn != o.next_data_sn++)
-        return Result::protocol_error;
+    if (offset != o.offset + o.received || length > o.length - o.received) return Result::protocol_error;
+    if (data_sn != o.next_data_sn++) data_sn_error_ = true;
     o.received += length;
     received_ += length;
     const bool ends = o.received == o.length;

@@ -60,12 +60,17 @@ class WriteTransfer {
 
     bool complete() const { return received_ == total_; }
     std::uint32_t received() const { return received_; }
+    // A Data-Out arrived with an unexpected DataSN. RFC 7143 §7.1.4 makes that an implied digest error on an
+    // earlier PDU: at ErrorRecoveryLevel 0 the command ends in CHECK CONDITION once all its data is in, and
+    // the connection lives on.
+    bool data_sn_error() const { return data_sn_error_; }
 
     // The next R2T to send now, if the window allows one.
     std::optional<R2tRequest> next_r2t();
 
     // Validates one Data-Out PDU (slot from its TTT, or kUnsolicited) and records it. DataSN starts at 0 in
-    // every sequence and increases by one per PDU.
+    // every sequence and increases by one per PDU; a wrong DataSN is recorded (data_sn_error), not refused.
+    // Offsets, lengths and F bits that do not fit the transfer are protocol errors.
     Result accept(std::uint32_t slot, std::uint32_t offset, std::uint32_t length, bool final_bit,
                   std::uint32_t data_sn);
 
@@ -88,6 +93,7 @@ class WriteTransfer {
     std::uint32_t max_burst_ = 0;
     std::uint32_t max_outstanding_ = 1;
     std::uint32_t active_ = 0;
+    bool data_sn_error_ = false;
     std::array<Outstanding, kMaxOutstanding> outstanding_{};
 };
 

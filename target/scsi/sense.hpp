@@ -59,6 +59,7 @@ inline constexpr Asc commands_cleared_by_another_initiator{0x2f, 0x00};
 inline constexpr Asc saving_parameters_not_supported{0x39, 0x00};
 inline constexpr Asc medium_not_present{0x3a, 0x00};
 inline constexpr Asc internal_target_failure{0x44, 0x00};
+inline constexpr Asc protocol_service_crc_error{0x47, 0x05};
 }  // namespace asc
 
 // Sense-key specific field pointer (SPC-4 4.5.2.4.2): which byte (and bit) of the CDB or parameter list was

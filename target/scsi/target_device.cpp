@@ -59,6 +59,16 @@ class ScsiTargetDevice final : public TargetDevice {
         return run(task, true);
     }
 
+    void fail_delivery(Task& task) override {
+        LogicalUnit* unit = find_unit(task.lun);
+        task.data_in_length = 0;
+        SenseData sense;
+        sense.key = SenseKey::aborted_command;
+        sense.asc = asc::protocol_service_crc_error;
+        set_check_condition(task, sense,
+                            unit != nullptr ? unit->mode_pages().sense_format() : SenseFormat::fixed);
+    }
+
     void reset(ResetKind kind, std::uint64_t lun, const Nexus& by) override {
         (void)by;  // SAM-5: every I_T nexus, the requester's included, sees the reset
         switch (kind) {

@@ -42,6 +42,10 @@ class TargetDevice {
     // on a disk thread instead.
     virtual bool try_execute_nowait(Task& task) = 0;
 
+    // Ends a command whose Data-Out the transport could not take intact, without running it: CHECK CONDITION,
+    // ABORTED COMMAND / PROTOCOL SERVICE CRC ERROR (RFC 7143 §11.4.7.2), in the unit's sense format.
+    virtual void fail_delivery(Task& task) = 0;
+
     // Task management effects that belong to the SCSI layer (the transport aborts the tasks themselves).
     virtual void reset(ResetKind kind, std::uint64_t lun, const Nexus& by) = 0;
     // Another nexus's tasks were cleared by CLEAR TASK SET / ABORT TASK SET from `by` (SAM: UA 2Fh/00h).

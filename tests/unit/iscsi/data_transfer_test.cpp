@@ -109,10 +109,32 @@ TEST_CASE("bad Data-Out is a protocol error") {
     REQUIRE(r);
     CHECK(w.accept(WriteTransfer::kUnsolicited, 0, 512, false, 0) == WriteTransfer::Result::protocol_error);
     CHECK(w.accept(r->slot + 1, 0, 512, false, 0) == WriteTransfer::Result::protocol_error);
-    CHECK(w.accept(r->slot, 0, 8192, true, 0) == WriteTransfer::Result::protocol_error);   // beyond the R2T
-    CHECK(w.accept(r->slot, 0, 512, false, 27) == WriteTransfer::Result::protocol_error);  // DataSN skips
+    CHECK(w.accept(r->slot, 0, 8192, true, 0) == WriteTransfer::Result::protocol_error);  // beyond the R2T
+    CHECK_FALSE(w.data_sn_error());
     w.start(4096, 0, true, WriteParams{true, 65536, 262144, 1});
     const auto again = w.next_r2t();
     REQUIRE(again);
     CHECK(w.accept(again->slot, 0, 4096, false, 0) == WriteTransfer::Result::protocol_error);  // F missing
+}
+
+TEST_CASE("a wrong DataSN is recorded, and the transfer still runs to its end") {
+    WriteTransfer w;
+    SUBCASE("solicited Data-Out in reverse DataSN order") {
+        w.start(1024, 0, true, WriteParams{true, 65536, 262144, 1});
+        const auto r = w.next_r2t();
+        REQUIRE(r);
+        CHECK(w.accept(r->slot, 0, 512, false, 1) == WriteTransfer::Result::accepted);
+        CHECK(w.data_sn_error());
+        CHECK(w.accept(r->slot, 512, 512, true, 0) == WriteTransfer::Result::accepted);
+    }
+    SUBCASE("unsolicited Data-Out with a DataSN that skips") {
+        w.start(1024, 0, false, WriteParams{false, 65536, 262144, 1});
+        CHECK(w.accept(WriteTransfer::kUnsolicited, 0, 512, false, 0) == WriteTransfer::Result::accepted);
+        CHECK_FALSE(w.data_sn_error());
+        CHECK(w.accept(WriteTransfer::kUnsolicited, 512, 512, true, 27) == WriteTransfer::Result::accepted);
+        CHECK(w.data_sn_error());
+    }
+    CHECK(w.complete());
+    w.start(512, 0, true, WriteParams{true, 65536, 262144, 1});
+    CHECK_FALSE(w.data_sn_error());  // a new command starts clean
 }

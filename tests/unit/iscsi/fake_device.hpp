@@ -75,6 +75,11 @@ class FakeDevice final : public scsi::TargetDevice {
         }
     }
 
+    void fail_delivery(scsi::Task& task) override {
+        ++delivery_failures;
+        fail(task, 0x0b, 0x47, 0x05);  // ABORTED COMMAND / PROTOCOL SERVICE CRC ERROR
+    }
+
     void reset(scsi::ResetKind kind, std::uint64_t lun, const scsi::Nexus&) override {
         const std::lock_guard lock(mutex_);
         resets.push_back({kind, lun});
@@ -101,7 +106,7 @@ class FakeDevice final : public scsi::TargetDevice {
     std::uint64_t blocks() const { return data_.size() / kBlock; }
     std::vector<std::byte>& data() { return data_; }
 
-    std::atomic<int> attached{0}, detached{0}, executed{0}, cleared{0}, flushes{0};
+    std::atomic<int> attached{0}, detached{0}, executed{0}, cleared{0}, flushes{0}, delivery_failures{0};
     struct Reset {
         scsi::ResetKind kind;
         std::uint64_t lun;
@@ -109,13 +114,14 @@ class FakeDevice final : public scsi::TargetDevice {
     std::vector<Reset> resets;
 
   private:
-    static void fail(scsi::Task& task, std::uint8_t key, std::uint8_t asc) {
+    static void fail(scsi::Task& task, std::uint8_t key, std::uint8_t asc, std::uint8_t ascq = 0) {
         task.status = scsi::Status::check_condition;
         task.sense.fill(0);
         task.sense[0] = 0x70;
         task.sense[2] = key;
         task.sense[7] = 10;
         task.sense[12] = asc;
+        task.sense[13] = ascq;
         task.sense_length = 18;
     }
 

@@ -97,7 +97,10 @@ Pdu nop(Client& c, const std::string& payload = {}) {
 }
 
 // Writes `data` at `lba` the way iPXE does: wait for each R2T and answer with 512-byte Data-Out PDUs.
-Pdu write_blocks(Client& c, std::uint32_t lba, const std::vector<std::uint8_t>& data) {
+// `data_sn_of` can corrupt the DataSN the n-th PDU of a sequence carries.
+Pdu write_blocks(
+    Client& c, std::uint32_t lba, const std::vector<std::uint8_t>& data,
+    std::uint32_t (*data_sn_of)(std::uint32_t) = [](std::uint32_t n) { return n; }) {
     const Bhs cmd = command(c, 0x2a, lba, static_cast<std::uint16_t>(data.size() / 512),
                             static_cast<std::uint32_t>(data.size()));
     const std::uint32_t itt = load_be<std::uint32_t>(cmd.data() + 16);
@@ -112,7 +115,7 @@ Pdu write_blocks(Client& c, std::uint32_t lba, const std::vector<std::uint8_t>& 
             DataOut d;
             d.initiator_task_tag = itt;
             d.target_transfer_tag = ttt;
-            d.data_sn = sn;
+            d.data_sn = data_sn_of(sn);
             d.buffer_offset = offset + done;
             d.final_bit = done + 512 == length;
             Bhs bhs;
@@ -215,6 +218,23 @@ TEST_CASE("iPXE-style session: read capacity, R2T writes, split reads, residuals
     CHECK(load_be<std::uint16_t>(status.data.data()) == 18);
     CHECK(status.data[2 + 12] == 0x21);
 
+    // Data-Out PDUs out of DataSN order (an implied digest error, RFC 7143 §7.1.4): the command ends in CHECK
+    // CONDITION, ABORTED COMMAND / PROTOCOL SERVICE CRC ERROR, without touching the disk; the session goes
+    // on.
+    const int executed_before = h.device->executed.load();
+    const std::vector<std::uint8_t> stray(1024, 0xee);
+    const Pdu refused = write_blocks(c, 100, stray, [](std::uint32_t n) { return 1 - n; });
+    REQUIRE(refused.opcode() == Opcode::scsi_response);
+    CHECK(refused.bhs[3] == 0x02);
+    REQUIRE(refused.data.size() >= 2 + 18);
+    CHECK((refused.data[2 + 2] & 0x0f) == 0x0b);
+    CHECK(refused.data[2 + 12] == 0x47);
+    CHECK(refused.data[2 + 13] == 0x05);
+    CHECK(h.device->executed.load() == executed_before);
+    CHECK(h.device->delivery_failures.load() == 1);
+    c.send(command(c, 0x28, 100, 2, 1024));
+    CHECK(read_data(c, status) == std::vector<std::uint8_t>(pattern.begin(), pattern.begin() + 1024));
+
     // StatSN and the CmdSN window advance.
     const Pdu pong = nop(c, "ping!");
     REQUIRE(pong.opcode() == Opcode::nop_in);
@@ -226,7 +246,7 @@ TEST_CASE("iPXE-style session: read capacity, R2T writes, split reads, residuals
     const auto sessions = h.server->sessions();
     REQUIRE(sessions.size() == 1);
     CHECK(sessions[0].initiator_name == kInitiator);
-    CHECK(sessions[0].bytes_written == 65536);
+    CHECK(sessions[0].bytes_written == 65536 + 1024);  // bytes received, the refused write included
     CHECK(sessions[0].commands >= 6);
 }
 
