@@ -72,8 +72,15 @@ fi
 
 # ---- full DHCP mode
 serve_mode=full
-bh_start_serve "$BOOT_SCRATCH/serve-full.log" --dhcp full \
-  --dhcp-range "$BOOT_SUBNET_PREFIX.100-$BOOT_SUBNET_PREFIX.150" --discovery --retry-seconds 2
+# The DHCP keys come from a config file here (the proxy case below uses options), so both ways are booted.
+cat >"$BOOT_SCRATCH/bootherd.toml" <<EOC
+[serve]
+dhcp = "full"
+dhcp-range = "$BOOT_SUBNET_PREFIX.100-$BOOT_SUBNET_PREFIX.150"
+discovery = true
+retry-seconds = 2
+EOC
+bh_start_serve "$BOOT_SCRATCH/serve-full.log" --config "$BOOT_SCRATCH/bootherd.toml"
 echo "bootherd serve --dhcp full on br0 ($BOOT_SERVER_IP)"
 
 check_boot persistent-boot1 bios "$mac_persistent" 'BOOTHERD-MARKER boot=1' "$BIOS_LIMIT"

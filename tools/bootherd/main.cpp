@@ -24,6 +24,13 @@ int main(int argc, char** argv) {
     using namespace bootherd;
     CLI::App app{"bootherd: diskless network-boot provisioning (iSCSI target, image store, PXE boot)"};
     app.require_subcommand(1);
+    // Every option can also come from a TOML (or INI) file, one section per subcommand: `[serve]` holds
+    // `dhcp = "full"`, `interface = "eth1"` and so on. The command line wins over the file; a key the
+    // subcommand does not know is an error rather than a silently ignored typo. fallthrough() lets --config
+    // follow the subcommand name, where users put it.
+    app.fallthrough();
+    app.set_config("--config", "", "Read options from a TOML file, in a section named after the subcommand");
+    app.allow_config_extras(CLI::config_extras_mode::error);
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "Log debug detail");
 
@@ -44,6 +51,9 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
+    } catch (const CLI::ConfigError& e) {
+        std::cerr << "bootherd: in the config file: " << e.what() << " (not an option of that subcommand)\n";
+        return e.get_exit_code();
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }

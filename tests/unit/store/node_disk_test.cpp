@@ -97,13 +97,18 @@ TEST_CASE("non-persistent nodes get a fresh disk at each boot, persistent ones k
     CHECK_FALSE(f.store->status(reset).outdated);
 }
 
-TEST_CASE("CSV import creates every node's disk, or nothing") {
+TEST_CASE("CSV import enrols every node or none; each disk is made at the node's first boot") {
     Fixture f;
     auto report =
         f.store->import_nodes("name,mac,image\npc1,52:54:00:00:00:01,base\npc2,52:54:00:00:00:02,base\n");
     REQUIRE(report.ok());
-    for (const auto& s : f.store->list_nodes())
-        CHECK(s.node.disk_path);
+    for (const auto& s : f.store->list_nodes()) {
+        CHECK_FALSE(s.node.disk_path);
+        const db::Node booted = f.store->begin_boot(s.node.id);
+        REQUIRE(booted.disk_path);
+        CHECK(std::filesystem::exists(f.store->absolute(*booted.disk_path)));
+        CHECK(f.store->ensure_disk(s.node.id).disk_path == booted.disk_path);
+    }
     auto bad = f.store->import_nodes("name,mac,image\npc3,52:54:00:00:00:03,base\npc4,zz,base\n");
     CHECK_FALSE(bad.ok());
     CHECK(bad.problems.at(0).line == 3);
