@@ -191,8 +191,10 @@ void VhdxFile::load() {
         for (std::uint64_t c = 0; c < geo_.chunks; ++c) {
             std::uint64_t e = bat_[geo_.bitmap_index(c)];
             if (vhdx::bat_state(e) != vhdx::kBitmapPresent) continue;
-            bitmaps_[c].resize(kMiB);
-            file_->read_exact(vhdx::bat_offset(e), bitmaps_[c]);
+            std::vector<std::byte> block(
+                SectorBitmap::kBytes);  // only while loading: pages of zeros are dropped
+            file_->read_exact(vhdx::bat_offset(e), block);
+            bitmaps_[c].load(block);
         }
     }
     std::uint64_t end = file_->size();
@@ -331,16 +333,16 @@ Mapping VhdxFile::map_locked(std::uint64_t offset, std::uint64_t max_length) con
             return {Mapping::Source::zero, 0, length};
     }
     // A run of sectors with the same bitmap bit.
-    const std::vector<std::byte>& bitmap = bitmaps_[block / geo_.chunk_ratio];
+    const SectorBitmap& bitmap = bitmaps_[block / geo_.chunk_ratio];
     const std::uint64_t ls = meta_.logical_sector;
     std::uint64_t first = (block % geo_.chunk_ratio) * geo_.sectors_per_block + in_block / ls;
     std::uint64_t limit = first + length / ls;
-    auto bit = [&](std::uint64_t i) { return (std::to_integer<unsigned>(bitmap[i / 8]) >> (i % 8)) & 1u; };
+    auto bit = [&](std::uint64_t i) { return bitmap.test(i) ? 1u : 0u; };
     const unsigned value = bit(first);
     std::uint64_t i = first + 1;
     const std::byte uniform = value ? std::byte{0xff} : std::byte{0};
     while (i < limit) {
-        if (i % 8 == 0 && i + 8 <= limit && bitmap[i / 8] == uniform) {
+        if (i % 8 == 0 && i + 8 <= limit && bitmap.byte_at(i / 8) == uniform) {
             i += 8;
         } else if (bit(i) == value) {
             ++i;
@@ -386,18 +388,17 @@ void VhdxFile::set_entry_locked(std::uint64_t index, std::uint64_t entry) {
     dirty_bat_pages_.insert(index / kBatEntriesPerPage);
 }
 
-std::vector<std::byte> VhdxFile::prepare_bitmap(std::uint64_t chunk, std::uint64_t& file_offset) {
-    if (!bitmaps_[chunk].empty()) return {};
-    file_offset = allocate(kMiB);
-    return std::vector<std::byte>(kMiB);
+std::optional<std::uint64_t> VhdxFile::prepare_bitmap(std::uint64_t chunk) {
+    if (bitmaps_[chunk].present()) return std::nullopt;
+    return allocate(kMiB);
 }
 
 void VhdxFile::set_bits_locked(std::uint64_t block, std::uint64_t first_sector, std::uint64_t count) {
     std::uint64_t chunk = block / geo_.chunk_ratio;
-    std::vector<std::byte>& bitmap = bitmaps_[chunk];
+    SectorBitmap& bitmap = bitmaps_[chunk];
     std::uint64_t first = (block % geo_.chunk_ratio) * geo_.sectors_per_block + first_sector;
     for (std::uint64_t i = first; i < first + count; ++i)
-        bitmap[i / 8] |= static_cast<std::byte>(1u << (i % 8));
+        bitmap.set(i);
     std::uint64_t bits_per_page = vhdx::kLogSector * 8;
     for (std::uint64_t page = first / bits_per_page; page <= (first + count - 1) / bits_per_page; ++page)
         dirty_bitmap_pages_.insert(chunk * kBitmapPagesPerBlock + page);
@@ -405,11 +406,11 @@ void VhdxFile::set_bits_locked(std::uint64_t block, std::uint64_t first_sector, 
 
 bool VhdxFile::bits_all_set_locked(std::uint64_t block, std::uint64_t first_sector,
                                    std::uint64_t count) const {
-    const std::vector<std::byte>& bitmap = bitmaps_[block / geo_.chunk_ratio];
-    if (bitmap.empty()) return false;
+    const SectorBitmap& bitmap = bitmaps_[block / geo_.chunk_ratio];
+    if (!bitmap.present()) return false;
     std::uint64_t first = (block % geo_.chunk_ratio) * geo_.sectors_per_block + first_sector;
     for (std::uint64_t i = first; i < first + count; ++i)
-        if (((std::to_integer<unsigned>(bitmap[i / 8]) >> (i % 8)) & 1u) == 0) return false;
+        if (!bitmap.test(i)) return false;
     return true;
 }
 
@@ -477,12 +478,12 @@ void VhdxFile::write_in_block(std::uint64_t block, std::uint64_t in_block, std::
     const std::uint64_t at = allocate(meta_.block_size);
     file_->write_all(at + in_block, data);
     if (shows_parent && !whole) {
-        std::uint64_t bitmap_at = 0;
-        std::vector<std::byte> new_bitmap = prepare_bitmap(chunk, bitmap_at);
+        const std::optional<std::uint64_t> bitmap_at = prepare_bitmap(chunk);
         std::unique_lock lk(state_mutex_);
-        if (!new_bitmap.empty()) {
-            bitmaps_[chunk] = std::move(new_bitmap);
-            set_entry_locked(geo_.bitmap_index(chunk), vhdx::make_bat_entry(vhdx::kBitmapPresent, bitmap_at));
+        if (bitmap_at) {
+            bitmaps_[chunk].make_present();
+            set_entry_locked(geo_.bitmap_index(chunk),
+                             vhdx::make_bat_entry(vhdx::kBitmapPresent, *bitmap_at));
         }
         set_bits_locked(block, first_sector, sectors);
         set_entry_locked(
@@ -580,7 +581,7 @@ void VhdxFile::commit() {
             std::uint64_t chunk = key / kBitmapPagesPerBlock, page = key % kBitmapPagesPerBlock;
             vhdx::LogPage p;
             p.file_offset = vhdx::bat_offset(bat_[geo_.bitmap_index(chunk)]) + page * vhdx::kLogSector;
-            std::memcpy(p.data.data(), bitmaps_[chunk].data() + page * vhdx::kLogSector, vhdx::kLogSector);
+            bitmaps_[chunk].copy_page(page, p.data);
             pages.push_back(p);
         }
         for (std::uint64_t page : bat_keys) {

@@ -30,6 +30,7 @@
 
 #include "imagestore/image_file.hpp"
 #include "imagestore/layer.hpp"
+#include "imagestore/sector_bitmap.hpp"
 #include "imagestore/vhdx_format.hpp"
 
 namespace bootherd::imagestore {
@@ -99,9 +100,9 @@ class VhdxFile final : public Layer {
     Mapping map_locked(std::uint64_t offset, std::uint64_t max_length) const;  // state_mutex_ held
     // Under allocation_mutex_: appends file space.
     std::uint64_t allocate(std::uint64_t length);
-    // Under allocation_mutex_, without state_mutex_: gives the block's chunk a sector bitmap block if it has
-    // none, returning the new bitmap to publish (empty when the chunk already has one).
-    std::vector<std::byte> prepare_bitmap(std::uint64_t chunk, std::uint64_t& file_offset);
+    // Under allocation_mutex_, without state_mutex_: file space for the chunk's sector bitmap block if it has
+    // none yet (nullopt when it has one).
+    std::optional<std::uint64_t> prepare_bitmap(std::uint64_t chunk);
     // Under state_mutex_ held exclusively.
     void set_entry_locked(std::uint64_t index, std::uint64_t entry);
     void set_bits_locked(std::uint64_t block, std::uint64_t first_sector, std::uint64_t count);
@@ -126,11 +127,11 @@ class VhdxFile final : public Layer {
     std::mutex allocation_mutex_;            // writers that change the BAT or bitmaps; next_free_
     mutable std::shared_mutex state_mutex_;  // BAT, bitmaps, dirty sets, freed blocks
     std::vector<std::uint64_t> bat_;
-    std::vector<std::vector<std::byte>> bitmaps_;  // per chunk; empty until present
-    std::set<std::uint64_t> dirty_bat_pages_;      // 4 KiB page numbers within the BAT region
-    std::set<std::uint64_t> dirty_bitmap_pages_;   // chunk * 256 + page within the bitmap block
-    std::vector<std::uint64_t> freed_blocks_;      // file offsets to punch after the next commit
-    std::atomic<std::uint64_t> next_free_{0};      // where the next block is appended
+    std::vector<SectorBitmap> bitmaps_;           // per chunk
+    std::set<std::uint64_t> dirty_bat_pages_;     // 4 KiB page numbers within the BAT region
+    std::set<std::uint64_t> dirty_bitmap_pages_;  // chunk * 256 + page within the bitmap block
+    std::vector<std::uint64_t> freed_blocks_;     // file offsets to punch after the next commit
+    std::atomic<std::uint64_t> next_free_{0};     // where the next block is appended
 
     std::mutex commit_mutex_;  // one commit at a time; owns the log position
     std::uint32_t log_head_ = 0;

@@ -7,6 +7,7 @@
 #     non-persistent  a non-persistent node prints boot=1 twice (its disk is reset at each boot)
 #     events          DHCP, TFTP, script and iSCSI (firmware login, first read) steps are in the catalog's events
 #     chap            a node's target refuses another node's credentials (iscsi-inq), accepts its own
+#     os-login        that accepted login, the boot's second, is recorded as the OS's (iscsi.login.os)
 #     discovery       an unknown MAC waits, shows up in `node discovered`, is enrolled, boots on its next retry
 #     uefi            OVMF native PXE -> ipxe.efi over TFTP -> iPXE -> sanboot (skipped without the UEFI packages)
 #   proxy mode: dnsmasq hands out addresses only, bootherd --dhcp proxy the boot information; the persistent node
@@ -117,6 +118,16 @@ elif inq "$f_init" "$f_user" "$f_secret"; then
   fail "chap: node fresh logged in to node keeper's target"
 else
   pass "chap: $k_target accepts its node's credentials, refuses a wrong secret and another node"
+fi
+
+# The login above came after the firmware's, within the same boot: the catalog records it as the OS's login
+# (what Windows' or Linux's initiator does once iPXE hands over).
+sleep 0.5
+last_login=$(bh_events "$mac_persistent" | grep '^iscsi\.login' | tail -n 1)
+if [ "$last_login" = iscsi.login.os ]; then
+  pass "os-login: a second login in the same boot is recorded as iscsi.login.os"
+else
+  fail "os-login: the second login of a boot was recorded as '$last_login'"
 fi
 
 # Discovery: an unknown machine waits and retries; once enrolled, its next retry boots.
