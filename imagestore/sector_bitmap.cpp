@@ -7,7 +7,7 @@ namespace bootherd::imagestore {
 
 void SectorBitmap::load(std::span<const std::byte> block) {
     if (block.size() != kBytes) throw std::invalid_argument("a sector bitmap block is 1 MiB");
-    present_ = true;
+    make_present();
     for (std::size_t p = 0; p < kPages; ++p) {
         const auto bytes = block.subspan(p * kPageBytes, kPageBytes);
         if (std::all_of(bytes.begin(), bytes.end(), [](std::byte b) { return b == std::byte{0}; })) {
@@ -26,7 +26,7 @@ void SectorBitmap::set(std::uint64_t bit) {
 }
 
 void SectorBitmap::copy_page(std::uint64_t page, std::span<std::byte, kPageBytes> out) const {
-    if (pages_[page])
+    if (!pages_.empty() && pages_[page])
         std::copy(pages_[page]->begin(), pages_[page]->end(), out.begin());
     else
         std::fill(out.begin(), out.end(), std::byte{0});

@@ -18,20 +18,21 @@ class SectorBitmap {
     static constexpr std::size_t kBytes = kPageBytes * kPages;
 
     // Not present: the chunk has no bitmap block yet; every bit reads 0.
-    bool present() const { return present_; }
-    void make_present() { present_ = true; }
+    bool present() const { return !pages_.empty(); }
+    void make_present() { pages_.resize(kPages); }
 
-    // Takes the on-disk bitmap block (kBytes); all-zero pages take no memory.
+    // Takes the on-disk bitmap block (kBytes); all-zero pages take no memory.  Makes the bitmap present.
     void load(std::span<const std::byte> block);
 
     bool test(std::uint64_t bit) const {
         return (std::to_integer<unsigned>(byte_at(bit / 8)) >> (bit % 8)) & 1u;
     }
     std::byte byte_at(std::uint64_t index) const {
+        if (pages_.empty()) return std::byte{0};
         const auto& page = pages_[index / kPageBytes];
         return page ? (*page)[index % kPageBytes] : std::byte{0};
     }
-    void set(std::uint64_t bit);
+    void set(std::uint64_t bit);  // on a present bitmap
 
     // The page's bytes as they go to disk.
     void copy_page(std::uint64_t page, std::span<std::byte, kPageBytes> out) const;
@@ -41,8 +42,7 @@ class SectorBitmap {
 
   private:
     using Page = std::array<std::byte, kPageBytes>;
-    bool present_ = false;
-    std::vector<std::unique_ptr<Page>> pages_ = std::vector<std::unique_ptr<Page>>(kPages);
+    std::vector<std::unique_ptr<Page>> pages_;  // kPages entries once present; none for an absent bitmap
 };
 
 }  // namespace bootherd::imagestore
