@@ -152,9 +152,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::chrono::steady_clock::time_point accepted_at_;
     std::chrono::steady_clock::time_point last_activity_;
     std::chrono::steady_clock::time_point last_ping_;
-    std::uint32_t ping_tag_ = 0;        // Target Transfer Tag of the last NOP-In ping
-    bool ping_outstanding_ = false;     // sent and not answered yet
-    bool ping_silence_logged_ = false;  // an unanswered ping is logged once per connection
+    std::uint32_t ping_tag_ = 0;         // Target Transfer Tag of the last NOP-In ping
+    bool ping_outstanding_ = false;      // sent and not answered yet
+    bool ping_silence_logged_ = false;   // an unanswered ping is logged once per connection
+    bool data_sn_error_logged_ = false;  // likewise a DataSN error: a hostile initiator must not fill the log
 
     Phase phase_ = Phase::login;
     std::string end_reason_;

@@ -124,8 +124,11 @@ awaitable<bool> Connection::on_data_out(const DataOut& data, std::uint32_t lengt
     if (slot->write.complete()) {
         slot->task.data_out_length = slot->write.received();
         if (slot->write.data_sn_error()) {
-            log::warn("iSCSI initiator ", initiator_name_, " (", peer_,
-                      ") sent Data-Out out of DataSN order; the command ends in CHECK CONDITION");
+            if (!data_sn_error_logged_)
+                log::warn("iSCSI initiator ", initiator_name_, " (", peer_,
+                          ") sent Data-Out out of DataSN order; such commands end in CHECK CONDITION"
+                          " (logged once per connection)");
+            data_sn_error_logged_ = true;
             slot->state = TaskSlot::State::executing;
             session_->device().fail_delivery(slot->task);
             on_executed(*slot);

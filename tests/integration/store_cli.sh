@@ -37,6 +37,20 @@ set -e
 [ "$rc" -ne 0 ] || die "duplicate node name accepted"
 ok "errors are one line with a non-zero exit: $out"
 
+# Config file errors name the problem: an unknown key, a missing file.
+CONF=$SCRATCH/bad.toml
+printf '[node]\nlist-colour = "red"\n' >"$CONF"
+set +e
+out=$(bh node list --config "$CONF" 2>&1); rc=$?
+set -e
+[ "$rc" -ne 0 ] && grep -q 'unknown key node.list-colour (not an option of that subcommand)' <<<"$out" ||
+  die "unknown config key: rc=$rc output: $out"
+set +e
+out=$(bh node list --config "$SCRATCH/missing.toml" 2>&1); rc=$?
+set -e
+[ "$rc" -ne 0 ] && grep -q 'missing.toml' <<<"$out" || die "missing config file: rc=$rc output: $out"
+ok "config file: unknown key and missing file refused with the name"
+
 field() { bh node show "$1" | sed -n "s/^$2=//p"; }
 A_IQN=$(field pc1 target); A_INIT=$(field pc1 initiator); A_USER=$(field pc1 chap_user); A_SECRET=$(field pc1 chap_secret)
 B_INIT=$(field pc2 initiator); B_USER=$(field pc2 chap_user); B_SECRET=$(field pc2 chap_secret)

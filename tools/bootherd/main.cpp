@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <string_view>
 
 #include "common/crc32c.hpp"
 #include "common/log.hpp"
@@ -52,7 +53,14 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ConfigError& e) {
-        std::cerr << "bootherd: in the config file: " << e.what() << " (not an option of that subcommand)\n";
+        // CLI11 words an unknown key as "INI was not able to parse <key>"; say what it means.
+        const std::string_view message = e.what();
+        constexpr std::string_view unknown_key = "INI was not able to parse ";
+        if (message.starts_with(unknown_key))
+            std::cerr << "bootherd: in the config file: unknown key " << message.substr(unknown_key.size())
+                      << " (not an option of that subcommand)\n";
+        else
+            std::cerr << "bootherd: in the config file: " << message << "\n";
         return e.get_exit_code();
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
