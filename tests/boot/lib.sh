@@ -154,8 +154,8 @@ boot_wait_marker() {
       if [[ $line =~ ($regex) ]]; then break 2; fi
       line=""
     done
+    # A partial line is kept, not matched: "BOOTHERD-MARKER boot=" may be there before its number.
     line+=$chunk
-    if [[ $line =~ ($regex) ]]; then break; fi
     now=$EPOCHREALTIME
     if ! kill -0 "$BOOT_QEMU_PID" 2>/dev/null; then
       # The guest may have written the marker just before powering off: read to the end once more.

@@ -125,7 +125,12 @@ run_case() {
         "bytes=$bytes cpu_s_per_gib=$cpu_per_gib"
 }
 
-warm_cache() { cat "$disk" >/dev/null; }
+# Each server starts from the same state: the whole file cached and clean. Without the sync, the previous
+# server's writes would still be going to disk (writeback) while this server runs, slowing its writes.
+warm_cache() {
+    sync -- "$disk"
+    cat "$disk" >/dev/null
+}
 
 # Serves the scratch file with server $1 and runs every case against it.
 bench_server() {
