@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "common/page_aligned.hpp"
+
 namespace bootherd::scsi {
 
 enum class Status : std::uint8_t {
@@ -107,7 +109,8 @@ class Task {
         if (buffer_.size() < n) buffer_.resize(n);
         return {buffer_.data(), n};
     }
-    std::vector<std::byte> buffer_;
+    // Page-aligned: a flat file written with O_DIRECT takes Data-Out straight from here.
+    std::vector<std::byte, PageAlignedAllocator<std::byte>> buffer_;
 };
 
 }  // namespace bootherd::scsi

@@ -136,10 +136,10 @@ stop_bootherd() {
 }
 
 # Starts a private tgtd (its own control socket number, so a tgtd already running is left alone) serving file
-# $1 at 127.0.0.1:$2 as IQN $3, logging to $4; sets server_pid and tgt_control. tgt's disk is LUN 1 (LUN 0 is
-# its controller).
+# $1 at 127.0.0.1:$2 as IQN $3, logging to $4, with backing-store open flags $5 if given (e.g. "direct"); sets
+# server_pid and tgt_control. tgt's disk is LUN 1 (LUN 0 is its controller).
 start_tgt() {
-    local file=$1 port=$2 iqn=$3 log=$4 tries
+    local file=$1 port=$2 iqn=$3 log=$4 bsoflags=${5:-} tries
     for ((tries = 0; tries < 100; tries++)); do
         tgt_control=$((100 + RANDOM % 9000))
         [[ -e /var/run/tgtd/socket.$tgt_control || -e /var/run/tgtd/socket.$tgt_control.lock ]] || break
@@ -152,7 +152,7 @@ start_tgt() {
     fi
     local adm=(tgtadm -C "$tgt_control" --lld iscsi)
     if ! { "${adm[@]}" --op new --mode target --tid 1 -T "$iqn" &&
-        "${adm[@]}" --op new --mode logicalunit --tid 1 --lun 1 -b "$file" &&
+        "${adm[@]}" --op new --mode logicalunit --tid 1 --lun 1 -b "$file" ${bsoflags:+--bsoflags "$bsoflags"} &&
         "${adm[@]}" --op bind --mode target --tid 1 -I ALL; }; then
         die "tgtadm could not set up the target"
     fi

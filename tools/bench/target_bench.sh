@@ -4,6 +4,7 @@
 #   128 KiB sequential read, QD 16  (iscsi-perf)
 #   4 KiB random write, QD 32       (iscsi_load: Debian's iscsi-perf has no write mode)
 # and prints IOPS, MiB/s and server CPU seconds per GiB moved for both, with the bootherd/tgt ratios.
+# --write-path direct compares the servers writing with O_DIRECT instead of through the page cache.
 # Loopback only; every process and file it creates is removed on exit. Run as root (tgtd needs it).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,6 +19,9 @@ usage: $0 [options]            (each option also has an environment variable)
   --bootherd PATH    BOOTHERD        bootherd binary (default: newest of build/release and build)
   --iscsi-load PATH  ISCSI_LOAD      iscsi_load binary (default: newest of build/release and build)
   --servers LIST     BENCH_SERVERS   "bootherd tgt" (default), or just one of them
+  --write-path P     BENCH_WRITE_PATH  page-cache (default: both servers as they come) or direct: bootherd
+                                     --direct-writes against tgt with bsoflags=direct, write case only (tgt's
+                                     direct mode takes reads past the page cache too, so reads would not compare)
                      BOOTHERD_ARGS   extra arguments for \`bootherd share\`
 EOF
     exit 2
@@ -30,6 +34,7 @@ parent_dir=${BENCH_DIR:-${TMPDIR:-/var/tmp}}
 bootherd=${BOOTHERD:-}
 iscsi_load=${ISCSI_LOAD:-}
 servers=${BENCH_SERVERS:-bootherd tgt}
+write_path=${BENCH_WRITE_PATH:-page-cache}
 while (($#)); do
     case $1 in
         --seconds) seconds=$2; shift 2 ;;
@@ -39,12 +44,14 @@ while (($#)); do
         --bootherd) bootherd=$2; shift 2 ;;
         --iscsi-load) iscsi_load=$2; shift 2 ;;
         --servers) servers=$2; shift 2 ;;
+        --write-path) write_path=$2; shift 2 ;;
         *) usage ;;
     esac
 done
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || die "--seconds wants a whole number of seconds (iscsi-perf takes no fractions)"
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive whole number"
 for s in $servers; do [[ $s == bootherd || $s == tgt ]] || die "unknown server '$s'"; done
+[[ $write_path == page-cache || $write_path == direct ]] || die "--write-path is page-cache or direct"
 
 [[ $(id -u) -eq 0 ]] || die "run as root: tgtd needs it"
 for tool in iscsi-perf iscsi-readcapacity16 tgtd tgtadm timeout; do
@@ -86,6 +93,12 @@ cases=(
     "128k-seqread-qd16|iscsi-perf|read|seq|131072|16"
     "4k-randwrite-qd32|iscsi_load|write|random|4096|32"
 )
+tgt_bsoflags=""
+if [[ $write_path == direct ]]; then
+    cases=("${cases[2]}")
+    BOOTHERD_ARGS="${BOOTHERD_ARGS:-} --direct-writes"
+    tgt_bsoflags=direct
+fi
 declare -A result  # "<server>,<case>,iops|mibps|cpu" -> the figures of every round, space-separated
 
 # Runs one case ($3) against the server (pid $server_pid, LUN block size $block_size) at URL $1; records its
@@ -145,7 +158,7 @@ bench_server() {
     else
         note "round $round: tgtd on 127.0.0.1:$port"
         stop_server=stop_tgt
-        start_tgt "$disk" "$port" "$iqn" "$work/tgtd.log"
+        start_tgt "$disk" "$port" "$iqn" "$work/tgtd.log" "$tgt_bsoflags"
         url=iscsi://127.0.0.1:$port/$iqn/1
     fi
     # iscsi-perf counts its transfer size in blocks.
@@ -183,6 +196,7 @@ echo
 echo "4 KiB random write uses iscsi_load (libiscsi): Debian's iscsi-perf has no write mode."
 echo "MiB/s = IOPS x bytes per command / 2^20; CPU s/GiB = server user+system CPU seconds per GiB moved."
 (( rounds == 1 )) || echo "Each figure is the median of $rounds rounds."
+[[ $write_path == page-cache ]] || echo "Write path: direct (bootherd --direct-writes, tgt bsoflags=direct)."
 goal=()
 printf '%-18s | %13s %8s %9s | %9s %8s %9s | %10s %12s\n' case "bootherd IOPS" MiB/s "CPU s/GiB" \
     "tgt IOPS" MiB/s "CPU s/GiB" "IOPS ratio" "CPU/GiB ratio"

@@ -28,6 +28,7 @@ struct ShareOptions {
     std::string mutual_chap;
     std::vector<std::string> allow;
     std::uint32_t block_size = 512;
+    bool direct_writes = false;
     unsigned threads = 0;
 };
 
@@ -68,7 +69,11 @@ std::shared_ptr<block::BlockDevice> open_backend(const ShareOptions& o) {
     const auto format = std::filesystem::is_regular_file(o.file) ? imagestore::detect_format(o.file)
                                                                  : imagestore::ImageFormat::raw;
     if (format == imagestore::ImageFormat::raw)
-        return block::FlatFile::open(o.file, o.read_only, o.block_size);
+        return block::FlatFile::open(
+            o.file, o.read_only, o.block_size,
+            o.direct_writes ? block::WritePath::direct : block::WritePath::page_cache);
+    if (o.direct_writes)
+        throw std::invalid_argument("--direct-writes applies to raw files and block devices only");
     if (!o.read_only && format == imagestore::ImageFormat::vhd)
         throw std::invalid_argument(o.file + " is a VHD image, which is served read-only: add --read-only");
     auto chain = imagestore::open_image(o.file, o.read_only);
@@ -129,6 +134,9 @@ void add_share_command(CLI::App& app, Action& action) {
     cmd->add_option("--allow", o->allow, "Initiator IQN allowed to log in (repeatable; default: any)");
     cmd->add_option("--block-size", o->block_size, "Logical block size of a raw file or block device")
         ->check(CLI::IsMember({512, 4096}));
+    cmd->add_flag("--direct-writes", o->direct_writes,
+                  "Raw file or block device: write with O_DIRECT, past the page cache (fast random writes on "
+                  "fast storage; slow on a disk without a write cache)");
     cmd->add_option("--threads", o->threads, "Network threads (default: one per core)");
     cmd->callback([o, &action] { action = [o] { return run_share(*o); }; });
 }

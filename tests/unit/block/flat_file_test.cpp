@@ -1,14 +1,18 @@
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "block/flat_file.hpp"
+#include "common/page_aligned.hpp"
 
 namespace fs = std::filesystem;
 using namespace bootherd::block;
@@ -32,6 +36,33 @@ std::vector<std::byte> pattern(std::size_t n, unsigned seed) {
     for (auto& b : v)
         b = static_cast<std::byte>(rng());
     return v;
+}
+
+// Whether the page holding `offset` of `path` is in the page cache.
+bool page_cached(const fs::path& path, std::uint64_t offset) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    void* map = ::mmap(nullptr, page, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(offset - offset % page));
+    ::close(fd);
+    REQUIRE(map != MAP_FAILED);
+    unsigned char resident = 0;
+    REQUIRE(::mincore(map, page, &resident) == 0);
+    ::munmap(map, page);
+    return (resident & 1) != 0;
+}
+
+// Opens `path` for direct writes, or returns null (with a message) where the file system has no O_DIRECT.
+std::shared_ptr<FlatFile> open_direct(const fs::path& path) {
+    try {
+        return FlatFile::open(path, false, 512, WritePath::direct);
+    } catch (const std::system_error& e) {
+        const std::string what = e.what();
+        CHECK(what.find(path.string()) != std::string::npos);
+        CHECK(what.find("O_DIRECT") != std::string::npos);
+        MESSAGE("no O_DIRECT on this file system, direct-write checks skipped: " << what);
+        return nullptr;
+    }
 }
 
 }  // namespace
@@ -122,4 +153,56 @@ TEST_CASE("opening a missing or unsuitable path throws an error naming it") {
     TempFile tiny(100);
     CHECK_THROWS_WITH_AS(FlatFile::open(tiny.path, true), doctest::Contains("smaller than one block"),
                          std::system_error);
+}
+
+TEST_CASE("direct writes bypass the page cache and stay coherent with cached reads") {
+    TempFile f(4 << 20);
+    auto dev = open_direct(f.path);
+    if (!dev) return;
+    CHECK(dev->describe().find("direct writes") != std::string::npos);
+    auto before = pattern(1 << 20, 5);
+    REQUIRE_FALSE(
+        dev->write(0, before, false));  // a std::vector: not page-aligned, so through the bounce buffer
+    std::vector<std::byte> back(before.size());
+    REQUIRE_FALSE(dev->read(0, back));  // now cached
+    CHECK(back == before);
+    REQUIRE(page_cached(f.path, 64 * 1024));
+
+    // A page-aligned buffer, as task buffers are, is written as it is; the kernel drops the cached page.
+    const auto bytes = pattern(8192, 6);
+    std::vector<std::byte, bootherd::PageAlignedAllocator<std::byte>> aligned(bytes.begin(), bytes.end());
+    REQUIRE_FALSE(dev->write(64 * 1024, aligned, false));
+    CHECK_FALSE(page_cached(f.path, 64 * 1024));
+    REQUIRE_FALSE(dev->read(0, back));
+    std::copy(bytes.begin(), bytes.end(), before.begin() + 64 * 1024);
+    CHECK(back == before);
+
+    // FUA, an odd sector, and write same (its staging buffer is not aligned either).
+    const auto sector = pattern(512, 7);
+    REQUIRE_FALSE(dev->write(3 * 512, sector, true));
+    const auto block = pattern(512, 8);
+    REQUIRE_FALSE(dev->write_same(2 << 20, 1536 * 1024, block, false));
+    std::vector<std::byte> one(512);
+    REQUIRE_FALSE(dev->read(3 * 512, one));
+    CHECK(one == sector);
+    std::vector<std::byte> same(1536 * 1024);
+    REQUIRE_FALSE(dev->read(2 << 20, same));
+    for (std::size_t i = 0; i < same.size(); i += 512)
+        REQUIRE(std::equal(block.begin(), block.end(), &same[i]));
+    CHECK_FALSE(dev->flush());
+}
+
+TEST_CASE("without direct writes, a write leaves its page in the page cache") {
+    TempFile f(1 << 20);
+    auto dev = FlatFile::open(f.path, false);
+    std::vector<std::byte, bootherd::PageAlignedAllocator<std::byte>> aligned(4096, std::byte{1});
+    REQUIRE_FALSE(dev->write(8192, aligned, false));
+    CHECK(page_cached(f.path, 8192));
+    CHECK(dev->describe().find("direct") == std::string::npos);
+}
+
+TEST_CASE("a read-only flat file ignores the direct write path") {
+    TempFile f(1 << 20);
+    auto dev = FlatFile::open(f.path, true, 512, WritePath::direct);
+    CHECK(dev->describe().find("direct") == std::string::npos);
 }

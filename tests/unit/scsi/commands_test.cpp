@@ -422,3 +422,11 @@ TEST_CASE("the CDB's Data-Out length is reported for residuals") {
     CHECK(h.run(Bytes{0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0}, filled(24, 0)).cdb_data_out_length == 24u);
     CHECK_FALSE(h.run(rw10(0x28, 0, 1)).cdb_data_out_length.has_value());
 }
+
+TEST_CASE("task buffers are page-aligned as they grow, so direct writes need no bounce copy") {
+    bootherd::scsi::Task task;
+    for (std::size_t size : {512u, 4096u, 65536u, 1048576u}) {
+        const auto buffer = task.data_out_buffer(size);
+        CHECK(reinterpret_cast<std::uintptr_t>(buffer.data()) % 4096 == 0);
+    }
+}
