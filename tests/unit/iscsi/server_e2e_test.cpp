@@ -5,14 +5,14 @@
 #include <thread>
 
 #include "fake_device.hpp"
-#include "target/iscsi/server.hpp"
-#include "test_client.hpp"
+#include "loopback_server.hpp"
 
 using namespace bootherd;
 using namespace bootherd::iscsi;
 using namespace std::chrono_literals;
 using test::Client;
 using test::Pdu;
+using test::scsi_command;
 
 namespace {
 
@@ -20,46 +20,31 @@ constexpr const char* kOpen = "iqn.2026-01.test:disk";
 constexpr const char* kPrivate = "iqn.2026-01.test:private";
 constexpr const char* kInitiator = "iqn.2026-01.test:initiator";
 
-struct Harness {
-    explicit Harness(std::chrono::seconds login_timeout = 15s, unsigned disk_threads = 2) {
-        device = std::make_shared<test::FakeDevice>(2048);
-        auto directory = std::make_shared<StaticTargetDirectory>();
-        directory->add(TargetNode{kOpen, device, {}, {}, {}});
-        directory->add(
-            TargetNode{kPrivate, std::make_shared<test::FakeDevice>(8), {"iqn.2026-01.test:other"}, {}, {}});
-        ServerOptions options;
-        options.listen.emplace_back(boost::asio::ip::make_address("127.0.0.1"), 0);
-        options.network_threads = 2;
-        options.disk_threads = disk_threads;
-        options.login_timeout = login_timeout;
-        options.queue_depth = 16;
-        server = std::make_unique<Server>(options, directory);
-        server->start();
-        endpoint = server->local_endpoints().at(0);
-    }
+// An open target with a 2048-block disk, and a private one only another initiator may reach.
+std::shared_ptr<StaticTargetDirectory> targets(const std::shared_ptr<test::FakeDevice>& device) {
+    auto directory = std::make_shared<StaticTargetDirectory>();
+    directory->add(TargetNode{kOpen, device, {}, {}, {}});
+    directory->add(
+        TargetNode{kPrivate, std::make_shared<test::FakeDevice>(8), {"iqn.2026-01.test:other"}, {}, {}});
+    return directory;
+}
 
-    std::shared_ptr<test::FakeDevice> device;
-    std::unique_ptr<Server> server;
-    boost::asio::ip::tcp::endpoint endpoint;
+ServerOptions options_with(std::chrono::seconds login_timeout, unsigned disk_threads) {
+    ServerOptions options = test::loopback_options();
+    options.login_timeout = login_timeout;
+    options.disk_threads = disk_threads;
+    return options;
+}
+
+// A base of its own so that the disk exists before the server that serves it (bases are built in order).
+struct OpenDisk {
+    std::shared_ptr<test::FakeDevice> device = std::make_shared<test::FakeDevice>(2048);
 };
 
-Bhs command(Client& c, std::uint8_t opcode, std::uint32_t lba, std::uint16_t blocks, std::uint32_t edtl,
-            bool immediate = false) {
-    ScsiCommand cmd;
-    cmd.read = opcode == 0x28 || opcode == 0x25;
-    cmd.write = opcode == 0x2a;
-    cmd.attribute = 1;
-    cmd.initiator_task_tag = c.next_itt++;
-    cmd.expected_data_transfer_length = edtl;
-    cmd.immediate = immediate;
-    cmd.cmd_sn = immediate ? c.cmd_sn : c.cmd_sn++;
-    cmd.cdb[0] = opcode;
-    store_be(cmd.cdb.data() + 2, lba);
-    store_be(cmd.cdb.data() + 7, blocks);
-    Bhs bhs;
-    build(bhs, cmd, 0);
-    return bhs;
-}
+struct Harness : OpenDisk, test::LoopbackServer {
+    explicit Harness(std::chrono::seconds login_timeout = 15s, unsigned disk_threads = 2)
+        : LoopbackServer(options_with(login_timeout, disk_threads), targets(device)) {}
+};
 
 // Reads Data-In until the status; returns the data and the PDU carrying the status.
 std::vector<std::uint8_t> read_data(Client& c, Pdu& status, std::uint32_t* pdus = nullptr) {
@@ -101,8 +86,8 @@ Pdu nop(Client& c, const std::string& payload = {}) {
 Pdu write_blocks(
     Client& c, std::uint32_t lba, const std::vector<std::uint8_t>& data,
     std::uint32_t (*data_sn_of)(std::uint32_t) = [](std::uint32_t n) { return n; }) {
-    const Bhs cmd = command(c, 0x2a, lba, static_cast<std::uint16_t>(data.size() / 512),
-                            static_cast<std::uint32_t>(data.size()));
+    const Bhs cmd = scsi_command(c, 0x2a, lba, static_cast<std::uint16_t>(data.size() / 512),
+                                 static_cast<std::uint32_t>(data.size()));
     const std::uint32_t itt = load_be<std::uint32_t>(cmd.data() + 16);
     c.send(cmd);
     for (;;) {
@@ -151,7 +136,7 @@ TEST_CASE("discovery lists only the targets this initiator may reach, at the arr
           std::string::npos);
 
     // A SCSI command has no place in a discovery session.
-    c.send(command(c, 0x00, 0, 0, 0, true));
+    c.send(scsi_command(c, 0x00, 0, 0, 0, true));
     CHECK(c.receive().opcode() == Opcode::reject);
 }
 
@@ -174,7 +159,7 @@ TEST_CASE("iPXE-style session: read capacity, R2T writes, split reads, residuals
         CHECK_MESSAGE(v != "Reject", k);
 
     // READ CAPACITY(10): one Data-In with the status in it.
-    c.send(command(c, 0x25, 0, 0, 8));
+    c.send(scsi_command(c, 0x25, 0, 0, 8));
     Pdu status;
     auto capacity = read_data(c, status);
     REQUIRE(capacity.size() == 8);
@@ -188,29 +173,29 @@ TEST_CASE("iPXE-style session: read capacity, R2T writes, split reads, residuals
     REQUIRE(written.opcode() == Opcode::scsi_response);
     CHECK(written.bhs[3] == 0);
     std::uint32_t pdus = 0;
-    c.send(command(c, 0x28, 100, 128, 65536));
+    c.send(scsi_command(c, 0x28, 100, 128, 65536));
     CHECK(read_data(c, status, &pdus) == pattern);
     CHECK(pdus == 8);
     CHECK(status.bhs[3] == 0);
 
     // A big read (1 MiB, above MaxBurstLength) is split into sequences.
-    c.send(command(c, 0x28, 0, 2048, 2048 * 512));
+    c.send(scsi_command(c, 0x28, 0, 2048, 2048 * 512));
     CHECK(read_data(c, status, &pdus).size() == 2048 * 512);
     CHECK(pdus == 128);
 
     // The initiator expects more than the command produces: underflow with a residual.
-    c.send(command(c, 0x28, 100, 1, 1024));
+    c.send(scsi_command(c, 0x28, 100, 1, 1024));
     CHECK(read_data(c, status).size() == 512);
     CHECK((status.flags() & 0x02) != 0);
     CHECK(status.u32(44) == 512);
     // ... and less: overflow.
-    c.send(command(c, 0x28, 100, 2, 512));
+    c.send(scsi_command(c, 0x28, 100, 2, 512));
     CHECK(read_data(c, status).size() == 512);
     CHECK((status.flags() & 0x04) != 0);
     CHECK(status.u32(44) == 512);
 
     // Beyond the capacity: CHECK CONDITION with sense in a SCSI Response.
-    c.send(command(c, 0x28, 5000, 1, 512));
+    c.send(scsi_command(c, 0x28, 5000, 1, 512));
     read_data(c, status);
     REQUIRE(status.opcode() == Opcode::scsi_response);
     CHECK(status.bhs[3] == 0x02);
@@ -232,7 +217,7 @@ TEST_CASE("iPXE-style session: read capacity, R2T writes, split reads, residuals
     CHECK(refused.data[2 + 13] == 0x05);
     CHECK(h.device->executed.load() == executed_before);
     CHECK(h.device->delivery_failures.load() == 1);
-    c.send(command(c, 0x28, 100, 2, 1024));
+    c.send(scsi_command(c, 0x28, 100, 2, 1024));
     CHECK(read_data(c, status) == std::vector<std::uint8_t>(pattern.begin(), pattern.begin() + 1024));
 
     // StatSN and the CmdSN window advance.
@@ -309,7 +294,7 @@ TEST_CASE("immediate and unsolicited data with digests negotiated") {
     CHECK(std::equal(data.begin(), data.end(),
                      reinterpret_cast<const std::uint8_t*>(h.device->data().data()) + 10 * 512));
 
-    c.send(command(c, 0x28, 10, 64, 32768));
+    c.send(scsi_command(c, 0x28, 10, 64, 32768));
     Pdu status;
     std::uint32_t pdus = 0;
     CHECK(read_data(c, status, &pdus) == data);
@@ -338,7 +323,7 @@ TEST_CASE("malformed PDUs: Reject, and the session or the server goes on") {
     CHECK(c.receive().opcode() == Opcode::reject);
 
     // Outside the CmdSN window: silently ignored.
-    Bhs ahead = command(c, 0x00, 0, 0, 0);
+    Bhs ahead = scsi_command(c, 0x00, 0, 0, 0);
     store_be(ahead.data() + 24, c.cmd_sn + 1000);
     c.send(ahead);
     CHECK(nop(c).opcode() == Opcode::nop_in);
@@ -400,7 +385,7 @@ TEST_CASE("login failures: unknown target, forbidden target, text without '=', n
     }
     {
         Client c(h.endpoint);
-        c.send(command(c, 0x00, 0, 0, 0));
+        c.send(scsi_command(c, 0x00, 0, 0, 0));
         CHECK(c.closed_by_peer());
     }
     {
@@ -463,10 +448,10 @@ TEST_CASE("task management: an aborted command never completes after the TMF res
     REQUIRE(bystander.login(kInitiator, kOpen, 0x400000000007ull).bhs[36] == 0);
 
     h.device->hold();
-    const Bhs running = command(c, 0x28, 0, 8, 4096);
+    const Bhs running = scsi_command(c, 0x28, 0, 8, 4096);
     c.send(running);
     h.device->wait_until_waiting(1);
-    const Bhs queued = command(c, 0x28, 8, 8, 4096);
+    const Bhs queued = scsi_command(c, 0x28, 8, 8, 4096);
     c.send(queued);
     const int executed_before = h.device->executed;
 
@@ -533,7 +518,7 @@ TEST_CASE("stop finishes in-flight commands and flushes the device") {
     Client c(h.endpoint);
     REQUIRE(c.login(kInitiator, kOpen).bhs[36] == 0);
     h.device->hold();
-    c.send(command(c, 0x28, 0, 1, 512));
+    c.send(scsi_command(c, 0x28, 0, 1, 512));
     h.device->wait_until_waiting(1);
     std::thread stopper([&] { h.server->stop(); });
     std::this_thread::sleep_for(100ms);

@@ -10,13 +10,13 @@
 #include <thread>
 
 #include "fake_device.hpp"
-#include "target/iscsi/server.hpp"
-#include "test_client.hpp"
+#include "loopback_server.hpp"
 
 using namespace bootherd;
 using namespace bootherd::iscsi;
 using namespace std::chrono_literals;
 using test::Client;
+using test::loopback_options;
 using test::Pdu;
 
 namespace {
@@ -25,50 +25,30 @@ constexpr const char* kDisk = "iqn.2026-01.test:disk";
 constexpr const char* kOther = "iqn.2026-01.test:other";
 constexpr const char* kInitiator = "iqn.2026-01.test:initiator";
 
-ServerOptions loopback_options() {
-    ServerOptions options;
-    options.listen.emplace_back(boost::asio::ip::make_address("127.0.0.1"), 0);
-    options.network_threads = 2;
-    options.disk_threads = 2;
-    options.queue_depth = 16;
-    return options;
-}
-
-struct Harness {
-    explicit Harness(ServerOptions options, std::shared_ptr<TargetDirectory> dir = nullptr) {
-        if (!dir) {
-            auto directory = std::make_shared<StaticTargetDirectory>();
-            directory->add(TargetNode{kDisk, disk, {}, {}, {}});
-            directory->add(TargetNode{kOther, other, {}, {}, {}});
-            dir = directory;
-        }
-        server = std::make_unique<Server>(std::move(options), std::move(dir));
-        server->start();
-        endpoint = server->local_endpoints().at(0);
-    }
-
+// Two 64-block disks; the directory holding them unless the test brings its own.
+struct Disks {
     std::shared_ptr<test::FakeDevice> disk = std::make_shared<test::FakeDevice>(64);
     std::shared_ptr<test::FakeDevice> other = std::make_shared<test::FakeDevice>(64);
-    std::unique_ptr<Server> server;
-    boost::asio::ip::tcp::endpoint endpoint;
+
+    std::shared_ptr<TargetDirectory> directory() const {
+        auto directory = std::make_shared<StaticTargetDirectory>();
+        directory->add(TargetNode{kDisk, disk, {}, {}, {}});
+        directory->add(TargetNode{kOther, other, {}, {}, {}});
+        return directory;
+    }
+};
+
+// Disks is the first base so that the disks exist before the server (bases are built in order).
+struct Harness : Disks, test::LoopbackServer {
+    explicit Harness(ServerOptions options, std::shared_ptr<TargetDirectory> dir = nullptr)
+        : LoopbackServer(std::move(options), dir ? std::move(dir) : directory()) {}
 };
 
 void send_command(Client& c, std::uint8_t opcode, std::uint32_t lba, std::uint16_t blocks,
                   std::span<const std::uint8_t> immediate_data = {}) {
-    ScsiCommand cmd;
-    cmd.read = opcode == 0x28;
-    cmd.write = opcode == 0x2a;
-    cmd.final_bit = true;
-    cmd.attribute = 1;
-    cmd.initiator_task_tag = c.next_itt++;
-    cmd.expected_data_transfer_length = std::uint32_t{blocks} * test::FakeDevice::kBlock;
-    cmd.cmd_sn = c.cmd_sn++;
-    cmd.cdb[0] = opcode;
-    store_be(cmd.cdb.data() + 2, lba);
-    store_be(cmd.cdb.data() + 7, blocks);
-    Bhs bhs;
-    build(bhs, cmd, static_cast<std::uint32_t>(immediate_data.size()));
-    c.send(bhs, immediate_data);
+    c.send(test::scsi_command(c, opcode, lba, blocks, std::uint32_t{blocks} * test::FakeDevice::kBlock, false,
+                              static_cast<std::uint32_t>(immediate_data.size())),
+           immediate_data);
 }
 
 // Receives PDUs until a status (SCSI Response, or Data-In with the S bit); NOP-In pings are skipped.
