@@ -104,29 +104,8 @@ class Client:
         return r.status, parsed, r, data
 
 
-def raw_exchange(port, payload, read_timeout=5):
-    s = socket.create_connection(("127.0.0.1", port), timeout=read_timeout)
-    s.sendall(payload)
-    chunks = []
-    try:
-        while True:
-            c = s.recv(65536)
-            if not c:
-                break
-            chunks.append(c)
-    except socket.timeout:
-        pass
-    s.close()
-    return b"".join(chunks)
-
-
-def send_body(port, head, body):
-    """Sends a request with a Content-Length body; the server may answer and close before it is all sent."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    try:
-        s.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    except (BrokenPipeError, ConnectionResetError):
-        pass
+def read_until_closed(s):
+    """Everything the server sends until it closes (or resets, or goes quiet past the socket's timeout)."""
     chunks = []
     try:
         while True:
@@ -138,6 +117,22 @@ def send_body(port, head, body):
         pass
     s.close()
     return b"".join(chunks)
+
+
+def raw_exchange(port, payload, read_timeout=5):
+    s = socket.create_connection(("127.0.0.1", port), timeout=read_timeout)
+    s.sendall(payload)
+    return read_until_closed(s)
+
+
+def send_body(port, head, body):
+    """Sends a request with a Content-Length body; the server may answer and close before it is all sent."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    return read_until_closed(s)
 
 
 def status_of(raw):
