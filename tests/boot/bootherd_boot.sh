@@ -167,21 +167,9 @@ bh_stop_serve
 # does in proxy mode, so both sockets bind and both receive the clients' broadcasts.
 serve_mode=proxy
 bh_start_serve "$BOOT_SCRATCH/serve-proxy.log" --dhcp proxy
-cat >"$BOOT_SCRATCH/dnsmasq-addresses.conf" <<EOC
-port=0
-interface=br0
-bind-interfaces
-user=root
-log-dhcp
-log-facility=-
-dhcp-range=$BOOT_SUBNET_PREFIX.160,$BOOT_SUBNET_PREFIX.199,255.255.255.0,10m
-dhcp-leasefile=$BOOT_SCRATCH/dnsmasq.leases
-EOC
+boot_dnsmasq_dhcp 160 >"$BOOT_SCRATCH/dnsmasq-addresses.conf"
 boot_spawn "$BOOT_SCRATCH/dnsmasq.log" dnsmasq --keep-in-foreground --conf-file="$BOOT_SCRATCH/dnsmasq-addresses.conf"
-for _ in $(seq 50); do
-  grep -q 'DHCP, IP range' "$BOOT_SCRATCH/dnsmasq.log" && break
-  sleep 0.1
-done
+boot_wait_log "$BOOT_SCRATCH/dnsmasq.log" 'DHCP, IP range' "$BOOT_LAST_PID" dnsmasq
 check_boot proxy-boot3 bios "$mac_persistent" 'BOOTHERD-MARKER boot=3' "$BIOS_LIMIT"
 if grep -q "DHCPACK(br0) $BOOT_SUBNET_PREFIX.1[6-9][0-9] $mac_persistent" "$BOOT_SCRATCH/dnsmasq.log"; then
   pass "proxy-address: the address came from dnsmasq"

@@ -37,14 +37,7 @@ bh_start_serve() {
   boot_spawn "$log" "$BH_BIN" serve --data "$BH_DATA" --listen "$BOOT_SERVER_IP:3260" --no-http \
     --interface br0 "$@"
   BH_SERVE_PID=$BOOT_LAST_PID
-  local _
-  for _ in $(seq 100); do
-    grep -q 'tftp: serving' "$log" && return 0
-    kill -0 "$BH_SERVE_PID" 2>/dev/null || { boot_show "$log"; boot_die "bootherd serve exited"; }
-    sleep 0.1
-  done
-  boot_show "$log"
-  boot_die "bootherd serve did not start"
+  boot_wait_log "$log" 'tftp: serving' "$BH_SERVE_PID" "bootherd serve"
 }
 
 bh_stop_serve() {

@@ -6,6 +6,8 @@
 #
 #   boot_setup N         creates the namespace with 10.99.N.1/24 on br0; sets BOOT_NS, BOOT_SERVER_IP, BOOT_SCRATCH
 #   boot_spawn LOG CMD…  runs CMD in the namespace in the background (stdout+stderr to LOG); sets BOOT_LAST_PID
+#   boot_wait_log LOG REGEX PID WHAT  waits until a server started that way logs REGEX (it is up)
+#   boot_dnsmasq_dhcp FIRST  prints the dnsmasq lines every test uses (no DNS; DHCP on br0 from .FIRST to .199)
 #   boot_start_tgtd      tgtd on BOOT_SERVER_IP:3260;  boot_tgt_add TID IQN FILE  serves FILE as LUN 1 of IQN
 #   boot_start_qemu bios|uefi LOG [MAC]  powers on a diskless guest that network-boots (random MAC by default);
 #                        sets BOOT_QEMU_PID, BOOT_QEMU_T0
@@ -93,6 +95,34 @@ boot_spawn() {
   ip netns exec "$BOOT_NS" "$@" </dev/null >>"$log" 2>&1 &
   BOOT_LAST_PID=$!
   BOOT_PIDS+=("$BOOT_LAST_PID")
+}
+
+# boot_wait_log LOG REGEX PID WHAT: waits up to 10 s for a line matching REGEX in LOG, which server WHAT (pid PID)
+# writes once it is ready; fails the test, showing LOG, if WHAT exits first or the time runs out.
+boot_wait_log() {
+  local log=$1 regex=$2 pid=$3 what=$4 _
+  for _ in $(seq 100); do
+    grep -q "$regex" "$log" && return 0
+    kill -0 "$pid" 2>/dev/null || { boot_show "$log"; boot_die "$what exited"; }
+    sleep 0.1
+  done
+  boot_show "$log"
+  boot_die "$what did not start"
+}
+
+# boot_dnsmasq_dhcp FIRST: the start of every test's dnsmasq configuration: no DNS, DHCP on br0 only, addresses
+# .FIRST to .199 of the namespace's subnet, leases in the scratch folder.
+boot_dnsmasq_dhcp() {
+  cat <<EOF
+port=0
+interface=br0
+bind-interfaces
+user=root
+log-dhcp
+log-facility=-
+dhcp-range=$BOOT_SUBNET_PREFIX.$1,$BOOT_SUBNET_PREFIX.199,255.255.255.0,10m
+dhcp-leasefile=$BOOT_SCRATCH/dnsmasq.leases
+EOF
 }
 
 # boot_start_tgtd: tgtd listening on the namespace's server address only (port 3260); targets are added with

@@ -36,16 +36,9 @@ peer_write_script() {
 
 peer_start_dnsmasq() {
   local conf=$BOOT_SCRATCH/dnsmasq.conf
-  cat >"$conf" <<EOF
-# No DNS; DHCP and TFTP on the namespace's bridge only.
-port=0
-interface=br0
-bind-interfaces
-user=root
-log-dhcp
-log-facility=-
-dhcp-range=$BOOT_SUBNET_PREFIX.100,$BOOT_SUBNET_PREFIX.199,255.255.255.0,10m
-dhcp-leasefile=$BOOT_SCRATCH/dnsmasq.leases
+  boot_dnsmasq_dhcp 100 >"$conf"
+  cat >>"$conf" <<EOF
+# TFTP too, and the boot file by firmware: undionly.kpxe or ipxe.efi, then the script once iPXE runs.
 dhcp-authoritative
 enable-tftp
 tftp-root=$BOOT_SCRATCH/tftp
@@ -68,14 +61,7 @@ EOF
   fi
   boot_spawn "$BOOT_SCRATCH/dnsmasq.log" dnsmasq --keep-in-foreground --conf-file="$conf"
   PEER_DNSMASQ_PID=$BOOT_LAST_PID
-  local pid=$BOOT_LAST_PID _
-  for _ in $(seq 50); do
-    grep -q 'DHCP, IP range' "$BOOT_SCRATCH/dnsmasq.log" && return 0
-    kill -0 "$pid" 2>/dev/null || { boot_show "$BOOT_SCRATCH/dnsmasq.log"; boot_die "dnsmasq exited"; }
-    sleep 0.1
-  done
-  boot_show "$BOOT_SCRATCH/dnsmasq.log"
-  boot_die "dnsmasq did not start"
+  boot_wait_log "$BOOT_SCRATCH/dnsmasq.log" 'DHCP, IP range' "$PEER_DNSMASQ_PID" dnsmasq
 }
 
 # peer_boot MODE IQN REGEX SECS LOG: writes the script for IQN, powers on a MODE (bios|uefi) guest and waits for a
