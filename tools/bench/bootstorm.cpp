@@ -15,12 +15,8 @@
 // Times are seconds; mibps is 2^20 bytes per second over the whole storm (first connect to last logout).
 // Any failed login, SCSI or iSCSI error, lost connection or timeout is an error; exit status 0 only with
 // none.
-#include <poll.h>
-#include <sys/resource.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
@@ -36,14 +32,15 @@
 #include <string>
 #include <vector>
 
+#include "iscsi_client.hpp"
+
 extern "C" {
-#include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 }
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using namespace bootherd::bench;
 
 struct Options {
     std::string portal = "127.0.0.1:3260";
@@ -141,77 +138,56 @@ struct Run {
     std::vector<unsigned char> read_sink;  // every read lands here and is dropped
     std::vector<unsigned char> write_data;
     std::uint64_t bytes = 0;
-    std::uint64_t errors = 0;
-    unsigned error_reports = 0;
+    ErrorLog errors{"bootstorm"};
     bool holding = false;  // true until every client has logged in and the hold time has passed
-
-    void report_error(const std::string& what) {
-        ++errors;
-        if (++error_reports <= 20) std::cerr << "bootstorm: " << what << '\n';
-        if (error_reports == 21) std::cerr << "bootstorm: further errors are counted, not printed\n";
-    }
 };
 
-class Client {
+// A client that has not started yet is idle; one that booted is closed.
+class Client : public AsyncSession {
   public:
-    enum class State { waiting, connecting, sizing, holding, replaying, logging_out, done, failed };
-
     Client(Run& run, const ClientIdentity& identity, unsigned index, const std::string& portal)
-        : run_(run), identity_(identity), index_(index), portal_(portal), slots_(run.options.queue_depth) {
+        : AsyncSession(run.errors, "client " + std::to_string(index) + " (" + identity.target + ")"),
+          run_(run),
+          identity_(identity),
+          index_(index),
+          portal_(portal),
+          slots_(run.options.queue_depth) {
         for (auto& slot : slots_)
             slot.owner = this;
     }
-    ~Client() {
-        if (ctx_ != nullptr) iscsi_destroy_context(ctx_);
-    }
-    Client(const Client&) = delete;
-    Client& operator=(const Client&) = delete;
 
-    State state() const { return state_; }
-    bool active() const { return ctx_ != nullptr && state_ != State::done && state_ != State::failed; }
-    iscsi_context* context() const { return ctx_; }
+    // Logged in, waiting for the hold to end.
+    bool holding() const { return phase() == Phase::open && !replaying_; }
     double boot_seconds() const { return std::chrono::duration<double>(finished_ - started_).count(); }
     Clock::time_point started() const { return started_; }
     Clock::time_point finished() const { return finished_; }
 
     void start() {
         started_ = Clock::now();
-        state_ = State::connecting;
-        ctx_ = iscsi_create_context(identity_.initiator.c_str());
-        if (ctx_ == nullptr) return fail("setup", "cannot create an iSCSI context");
-        // Distinct ISIDs: every client is a new session, never a reinstatement of another one.
-        iscsi_set_isid_random(ctx_, 0x20000u + index_, 0);
-        iscsi_set_targetname(ctx_, identity_.target.c_str());
-        iscsi_set_session_type(ctx_, ISCSI_SESSION_NORMAL);
-        iscsi_set_header_digest(ctx_, ISCSI_HEADER_DIGEST_NONE);  // what iPXE ends up with
-        iscsi_set_noautoreconnect(ctx_, 1);  // a dropped session must show as an error, not heal silently
+        if (!create_context(identity_.initiator, identity_.target, 0x20000u + index_))
+            return fail("setup", "cannot create an iSCSI context");
+        iscsi_set_header_digest(context(), ISCSI_HEADER_DIGEST_NONE);  // what iPXE ends up with
         if (!identity_.chap_user.empty() &&
-            iscsi_set_initiator_username_pwd(ctx_, identity_.chap_user.c_str(),
+            iscsi_set_initiator_username_pwd(context(), identity_.chap_user.c_str(),
                                              identity_.chap_secret.c_str()) != 0)
-            return fail("setup", iscsi_get_error(ctx_));
-        if (iscsi_full_connect_async(ctx_, portal_.c_str(), identity_.lun, on_connected, this) != 0)
-            fail("connect", iscsi_get_error(ctx_));
-    }
-
-    void service(int revents) {
-        if (active() && iscsi_service(ctx_, revents) < 0) fail("connection", iscsi_get_error(ctx_));
+            return fail("setup", iscsi_get_error(context()));
+        connect(portal_, identity_.lun);
     }
 
     // Time-driven work: the end of a hold, and the NOP-Outs that keep an idle session visibly alive.
     void tick(Clock::time_point now) {
-        if (state_ != State::holding) return;
+        if (!holding()) return;
         if (!run_.holding) return begin_replay();
         if (now >= next_nop_ && !nop_in_flight_) {
-            next_nop_ = now + std::chrono::duration_cast<Clock::duration>(
-                                  std::chrono::duration<double>(run_.options.nop_interval));
-            if (iscsi_nop_out_async(ctx_, on_nop_reply, nullptr, 0, this) != 0)
-                return fail("NOP-Out", iscsi_get_error(ctx_));
+            next_nop_ = now + from_seconds(run_.options.nop_interval);
+            if (iscsi_nop_out_async(context(), on_nop_reply, nullptr, 0, this) != 0)
+                return fail("NOP-Out", iscsi_get_error(context()));
             nop_in_flight_ = true;
         }
     }
 
     void give_up(const char* why) {
-        if (active()) fail(why, "gave up waiting");
+        if (live()) fail(why, "gave up waiting");
     }
 
   private:
@@ -223,44 +199,14 @@ class Client {
         bool busy = false;
     };
 
-    void fail(const char* stage, const char* why) {
-        if (state_ == State::failed || state_ == State::done) return;
-        run_.report_error("client " + std::to_string(index_) + " (" + identity_.target + "): " + stage +
-                          " failed: " + (why ? why : "?"));
-        state_ = State::failed;
-        finished_ = Clock::now();
+    void opened(std::uint32_t block_length, std::uint64_t last_lba) override {
+        if (!fits(block_length, last_lba))
+            return fail("sizing", "the trace does not fit the LUN (capacity or block size)");
+        block_length_ = block_length;
+        if (!run_.holding) begin_replay();
     }
 
-    static void on_connected(iscsi_context*, int status, void*, void* self_ptr) {
-        auto& self = *static_cast<Client*>(self_ptr);
-        if (status != SCSI_STATUS_GOOD) {
-            // libiscsi calls this again with an error when an established connection later fails.
-            return self.fail(self.state_ == State::connecting ? "login" : "connection",
-                             iscsi_get_error(self.ctx_));
-        }
-        if (self.state_ != State::connecting) return;
-        self.state_ = State::sizing;
-        if (iscsi_readcapacity16_task(self.ctx_, self.identity_.lun, on_capacity, &self) == nullptr)
-            self.fail("READ CAPACITY(16)", iscsi_get_error(self.ctx_));
-    }
-
-    static void on_capacity(iscsi_context*, int status, void* data, void* self_ptr) {
-        auto& self = *static_cast<Client*>(self_ptr);
-        auto* task = static_cast<scsi_task*>(data);
-        auto* rc = status == SCSI_STATUS_GOOD
-                       ? static_cast<scsi_readcapacity16*>(scsi_datain_unmarshall(task))
-                       : nullptr;
-        if (rc == nullptr) {
-            self.fail("READ CAPACITY(16)", iscsi_get_error(self.ctx_));
-        } else if (!self.fits(rc->block_length, rc->returned_lba)) {
-            self.fail("sizing", "the trace does not fit the LUN (capacity or block size)");
-        } else {
-            self.block_length_ = rc->block_length;
-            self.state_ = State::holding;
-            if (!self.run_.holding) self.begin_replay();
-        }
-        scsi_free_scsi_task(task);
-    }
+    void ended() override { finished_ = Clock::now(); }
 
     bool fits(std::uint32_t block_length, std::uint64_t last_lba) const {
         if (block_length == 0 || last_lba == UINT64_MAX) return false;
@@ -271,17 +217,19 @@ class Client {
         });
     }
 
+    bool replaying() const { return phase() == Phase::open && replaying_; }
+
     void begin_replay() {
-        state_ = State::replaying;
+        replaying_ = true;
         fill_queue();
     }
 
     void fill_queue() {
-        while (state_ == State::replaying && next_op_ < run_.trace.ops.size() && in_flight_ < slots_.size()) {
+        while (replaying() && next_op_ < run_.trace.ops.size() && in_flight_ < slots_.size()) {
             if (!submit(run_.trace.ops[next_op_])) return;
             ++next_op_;
         }
-        if (state_ == State::replaying && next_op_ == run_.trace.ops.size() && in_flight_ == 0) log_out();
+        if (replaying() && next_op_ == run_.trace.ops.size() && in_flight_ == 0) log_out();
     }
 
     bool submit(const TraceOp& op) {
@@ -291,15 +239,15 @@ class Client {
         scsi_task* task;
         if (op.write) {
             slot->iov = {run_.write_data.data(), op.length};
-            task = iscsi_write16_iov_task(ctx_, identity_.lun, lba, nullptr, op.length, bl, 0, 0, 0, 0, 0,
-                                          on_io_done, &*slot, &slot->iov, 1);
+            task = iscsi_write16_iov_task(context(), identity_.lun, lba, nullptr, op.length, bl, 0, 0, 0, 0,
+                                          0, on_io_done, &*slot, &slot->iov, 1);
         } else {
             slot->iov = {run_.read_sink.data(), op.length};
-            task = iscsi_read16_iov_task(ctx_, identity_.lun, lba, op.length, bl, 0, 0, 0, 0, 0, on_io_done,
-                                         &*slot, &slot->iov, 1);
+            task = iscsi_read16_iov_task(context(), identity_.lun, lba, op.length, bl, 0, 0, 0, 0, 0,
+                                         on_io_done, &*slot, &slot->iov, 1);
         }
         if (task == nullptr) {
-            fail("queueing a command", iscsi_get_error(ctx_));
+            fail("queueing a command", iscsi_get_error(context()));
             return false;
         }
         slot->busy = true;
@@ -330,28 +278,15 @@ class Client {
     static void on_nop_reply(iscsi_context*, int status, void*, void* self_ptr) {
         auto& self = *static_cast<Client*>(self_ptr);
         self.nop_in_flight_ = false;
-        if (status != SCSI_STATUS_GOOD) self.fail("NOP-Out", iscsi_get_error(self.ctx_));
-    }
-
-    void log_out() {
-        state_ = State::logging_out;
-        if (iscsi_logout_async(ctx_, on_logged_out, this) != 0) fail("logout", iscsi_get_error(ctx_));
-    }
-
-    static void on_logged_out(iscsi_context*, int status, void*, void* self_ptr) {
-        auto& self = *static_cast<Client*>(self_ptr);
-        if (status != SCSI_STATUS_GOOD) return self.fail("logout", iscsi_get_error(self.ctx_));
-        self.state_ = State::done;
-        self.finished_ = Clock::now();
+        if (status != SCSI_STATUS_GOOD) self.fail("NOP-Out", iscsi_get_error(self.context()));
     }
 
     Run& run_;
     const ClientIdentity& identity_;
     unsigned index_;
     const std::string& portal_;
-    iscsi_context* ctx_ = nullptr;
-    State state_ = State::waiting;
     std::vector<Slot> slots_;
+    bool replaying_ = false;
     std::size_t next_op_ = 0;
     unsigned in_flight_ = 0;
     std::uint32_t block_length_ = 0;
@@ -363,26 +298,10 @@ class Client {
 
 using Clients = std::vector<std::unique_ptr<Client>>;
 
-auto duration_from(double seconds) {
-    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-}
-
 // Nearest-rank percentile of sorted values.
 double percentile(const std::vector<double>& sorted, double p) {
     const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
     return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
-}
-
-// One socket per client; lift the soft descriptor limit as far as the hard one allows.
-void raise_fd_limit(unsigned clients) {
-    rlimit lim{};
-    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
-    const rlim_t wanted = clients + 64;
-    if (lim.rlim_cur >= wanted) return;
-    lim.rlim_cur = std::min(wanted, lim.rlim_max);
-    setrlimit(RLIMIT_NOFILE, &lim);
-    if (lim.rlim_cur < wanted)
-        std::cerr << "bootstorm: descriptor limit " << lim.rlim_cur << " is below " << wanted << "\n";
 }
 
 class Storm {
@@ -397,7 +316,7 @@ class Storm {
     double run() {
         const auto& o = run_.options;
         const auto begin = Clock::now();
-        const auto deadline = begin + duration_from(o.timeout);
+        const auto deadline = begin + from_seconds(o.timeout);
         run_.holding = o.hold > 0;
         std::optional<Clock::time_point> hold_until;
         std::size_t started = 0;
@@ -406,27 +325,27 @@ class Storm {
             while (started < clients_.size() && now >= start_time(begin, started))
                 clients_[started++]->start();
             if (run_.holding && !hold_until && started == clients_.size() && none_logging_in()) {
-                hold_until = now + duration_from(o.hold);
-                std::cout << "holding " << count(Client::State::holding) << " sessions for " << o.hold << " s"
-                          << std::endl;
+                hold_until = now + from_seconds(o.hold);
+                std::cout << "holding " << count_holding() << " sessions for " << o.hold << " s" << std::endl;
             }
             if (hold_until && now >= *hold_until) run_.holding = false;
             for (auto& c : clients_)
                 c->tick(now);
             if (started == clients_.size() &&
-                std::none_of(clients_.begin(), clients_.end(), [](auto& c) { return c->active(); }))
+                std::none_of(clients_.begin(), clients_.end(), [](auto& c) { return c->live(); }))
                 break;
             if (now >= deadline) {
                 for (auto& c : clients_)
                     c->give_up("the storm (--timeout)");
                 break;
             }
-            poll_once(started < clients_.size() ? start_time(begin, started) - now : Clock::duration::max());
+            wait_for_io(started < clients_.size() ? start_time(begin, started) - now
+                                                  : Clock::duration::max());
         }
         auto first = Clock::time_point::max();
         auto last = begin;
         for (auto& c : clients_) {
-            if (c->state() == Client::State::waiting) continue;
+            if (c->phase() == AsyncSession::Phase::idle) continue;
             first = std::min(first, c->started());
             last = std::max(last, c->finished());
         }
@@ -436,7 +355,7 @@ class Storm {
     std::vector<double> boot_seconds() const {
         std::vector<double> out;
         for (auto& c : clients_)
-            if (c->state() == Client::State::done) out.push_back(c->boot_seconds());
+            if (c->phase() == AsyncSession::Phase::closed) out.push_back(c->boot_seconds());
         std::sort(out.begin(), out.end());
         return out;
     }
@@ -444,44 +363,29 @@ class Storm {
   private:
     Clock::time_point start_time(Clock::time_point begin, std::size_t index) const {
         const double n = static_cast<double>(clients_.size());
-        return begin + duration_from(run_.options.ramp_up * static_cast<double>(index) / n);
+        return begin + from_seconds(run_.options.ramp_up * static_cast<double>(index) / n);
     }
 
     bool none_logging_in() const {
-        return std::none_of(clients_.begin(), clients_.end(), [](auto& c) {
-            return c->state() == Client::State::connecting || c->state() == Client::State::sizing;
-        });
+        return std::none_of(clients_.begin(), clients_.end(), [](auto& c) { return c->logging_in(); });
     }
 
-    std::size_t count(Client::State s) const {
+    std::size_t count_holding() const {
         return static_cast<std::size_t>(
-            std::count_if(clients_.begin(), clients_.end(), [&](auto& c) { return c->state() == s; }));
+            std::count_if(clients_.begin(), clients_.end(), [](auto& c) { return c->holding(); }));
     }
 
-    // One poll() over every live client, waiting at most until the next client is due (and 100 ms).
-    void poll_once(Clock::duration until_next_start) {
-        fds_.clear();
-        owners_.clear();
-        for (auto& c : clients_) {
-            if (!c->active()) continue;
-            const int events = iscsi_which_events(c->context());
-            if (events == 0) continue;
-            fds_.push_back({iscsi_get_fd(c->context()), static_cast<short>(events), 0});
-            owners_.push_back(c.get());
-        }
+    // Services the clients' sockets, waiting at most until the next client is due (and 100 ms).
+    void wait_for_io(Clock::duration until_next_start) {
         const auto wait = std::clamp<Clock::duration>(until_next_start, Clock::duration::zero(),
                                                       std::chrono::milliseconds(100));
-        const int ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
-        if (::poll(fds_.data(), fds_.size(), ms) < 0 && errno != EINTR)
-            throw std::runtime_error("poll failed");
-        for (std::size_t i = 0; i < fds_.size(); ++i)
-            if (fds_[i].revents != 0) owners_[i]->service(fds_[i].revents);
+        poller_.poll_once(clients_,
+                          static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count()));
     }
 
     Run& run_;
     Clients clients_;
-    std::vector<pollfd> fds_;
-    std::vector<Client*> owners_;
+    SessionPoller poller_;
 };
 
 int run(const Options& o) {
@@ -493,7 +397,7 @@ int run(const Options& o) {
     if (!o.trace_file.empty()) trace = read_trace(o.trace_file);
     if (trace.ops.empty() && o.hold <= 0)
         throw std::runtime_error("nothing to do: empty trace and no --hold");
-    raise_fd_limit(o.clients);
+    raise_fd_limit(o.clients, "bootstorm");
 
     Run run{.options = o,
             .trace = trace,
@@ -512,16 +416,16 @@ int run(const Options& o) {
     std::printf("bootstorm: %u clients, trace %zu ops / %.1f MiB each, queue depth %u, ramp-up %.1f s\n",
                 o.clients, trace.ops.size(), static_cast<double>(trace.bytes) / 1048576.0, o.queue_depth,
                 o.ramp_up);
-    std::printf("  booted %zu, errors %" PRIu64 "\n", boots.size(), run.errors);
+    std::printf("  booted %zu, errors %" PRIu64 "\n", boots.size(), run.errors.count());
     std::printf("  boot time s: min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", pct(0), pct(50), pct(90),
                 pct(99), pct(100));
     std::printf("  aggregate %.1f MiB/s (%.1f MiB in %.2f s)\n", mibps,
                 static_cast<double>(run.bytes) / 1048576.0, seconds);
     std::printf("result clients=%u ok=%zu errors=%" PRIu64
                 " min=%.3f p50=%.3f p90=%.3f p99=%.3f max=%.3f mibps=%.1f seconds=%.3f bytes=%" PRIu64 "\n",
-                o.clients, boots.size(), run.errors, pct(0), pct(50), pct(90), pct(99), pct(100), mibps,
-                seconds, run.bytes);
-    return run.errors == 0 && boots.size() == o.clients ? 0 : 1;
+                o.clients, boots.size(), run.errors.count(), pct(0), pct(50), pct(90), pct(99), pct(100),
+                mibps, seconds, run.bytes);
+    return run.errors.count() == 0 && boots.size() == o.clients ? 0 : 1;
 }
 
 }  // namespace
@@ -552,15 +456,6 @@ int main(int argc, char** argv) {
     app.add_option("--timeout", o.timeout, "seconds before unfinished clients count as errors")
         ->check(CLI::Range(1.0, 86400.0))
         ->capture_default_str();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e);
-    }
-    try {
-        return run(o);
-    } catch (const std::exception& e) {
-        std::cerr << "bootstorm: " << e.what() << '\n';
-        return 2;
-    }
+    CLI11_PARSE(app, argc, argv);
+    return run_or_report("bootstorm", [&] { return run(o); });
 }

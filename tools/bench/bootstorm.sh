@@ -96,19 +96,7 @@ most_sessions=$((clients > idle ? clients : idle))
 raise_fd_limit $((2 * most_sessions + 512))
 (($(ulimit -Sn) >= most_sessions + 64)) || die "descriptor limit $(ulimit -Sn) is too low"
 
-work=$(mktemp -d "$parent_dir/bootherd-storm.XXXXXX")
-server_pid=""
-stop_server=""
-perf_pid=""
-# shellcheck disable=SC2317  # runs from the EXIT trap
-cleanup() {
-    stop_client
-    [[ -n $perf_pid ]] && stop_process "$perf_pid" 5
-    [[ -n $stop_server ]] && "$stop_server"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_scratch "$parent_dir" storm 5 # the helper process is perf, which writes its data on SIGTERM
 
 note "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; scratch $work"
 
@@ -140,7 +128,7 @@ run_storm() { # $1 server name, $2 pid, $3 clients file, $4 portal port
     before=$(cpu_ticks "$pid")
     if ((perf_seconds > 0)) && [[ $name == bootherd ]]; then
         perf record -g -p "$pid" -o "$work/perf.data" -- sleep "$perf_seconds" >"$work/perf.log" 2>&1 &
-        perf_pid=$!
+        helper_pid=$!
     fi
     note "$name: $clients clients x $(basename "$trace"), queue depth $qd, ramp-up $ramp_up s"
     run_client "$work/storm-$name.out" 3600 "$bootstorm" --portal "127.0.0.1:$port" --clients-file "$list" \
@@ -150,9 +138,9 @@ run_storm() { # $1 server name, $2 pid, $3 clients file, $4 portal port
     result[$name]=$(grep '^result ' "$work/storm-$name.out" || echo "result errors=failed rc=$rc")
     cpu[$name]=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }')
     peak[$name]=$(hwm_kib "$pid")
-    if [[ -n $perf_pid ]]; then
-        wait "$perf_pid" || true
-        perf_pid=""
+    if [[ -n $helper_pid ]]; then
+        wait "$helper_pid" || true
+        helper_pid=""
     fi
     ((rc == 0)) || note "$name: bootstorm exited with $rc"
 }
@@ -189,7 +177,7 @@ if ((idle > 0)) && [[ " $servers " == *" bootherd "* ]]; then
     if wait_for_log "$work/idle.out" '^holding ' "$client_pid" 600; then
         sleep $((hold / 2))
         rss_held=$(rss_kib "$server_pid")
-        connections=$(ss -Htn state established "( sport = :$port )" | wc -l)
+        connections=$(established_connections "$port")
     fi
     idle_rc=0
     wait "$client_pid" || idle_rc=$?

@@ -58,15 +58,8 @@ if [[ -z $chain_image ]]; then
 fi
 [[ -x $chain_image ]] || die "chain_image not built ($chain_image); pass --chain-image PATH"
 
-work=$(mktemp -d "$parent_dir/bootherd-chain-bench.XXXXXX")
-server_pid=""
-cleanup() {
-    stop_client
-    stop_bootherd
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_scratch "$parent_dir" chain-bench
+stop_server=stop_bootherd
 
 iqn=iqn.2026-11.org.bootherd:chain-bench
 note "building the chain and its flat copy in $work (${size_mib} MiB, $writes writes per level)"

@@ -6,17 +6,12 @@
 //   iops=... mbps=... errors=... sessions=... ops=... bytes=... seconds=... op=... pattern=... bs=... qd=...
 // mbps is MiB/s (2^20 bytes per second), the unit iscsi-perf prints as "MB/s". Exit status 0 only with no
 // errors. It exists because Debian's iscsi-perf cannot write and opens only one session.
-#include <poll.h>
-#include <sys/resource.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <random>
@@ -24,14 +19,15 @@
 #include <string>
 #include <vector>
 
+#include "iscsi_client.hpp"
+
 extern "C" {
-#include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 }
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using namespace bootherd::bench;
 
 enum class Op { read, write };
 enum class Pattern { random, seq };
@@ -78,114 +74,47 @@ struct Run {
     bool submitting = false;
     std::uint64_t ops = 0;
     std::uint64_t bytes = 0;
-    std::uint64_t errors = 0;
-    unsigned error_reports = 0;
-
-    void report_error(const std::string& what) {
-        ++errors;
-        if (++error_reports <= 20) std::cerr << "iscsi_load: " << what << '\n';
-        if (error_reports == 21) std::cerr << "iscsi_load: further errors are counted, not printed\n";
-    }
+    ErrorLog errors{"iscsi_load"};
 };
 
-class Session {
+class Session : public AsyncSession {
   public:
-    enum class State { connecting, sizing, ready, logging_out, closed, failed };
-
-    Session(Run& run, unsigned index) : run_(run), index_(index) {
-        ctx_ = iscsi_create_context(run.options.initiator.c_str());
-        if (ctx_ == nullptr) throw std::runtime_error("cannot create an iSCSI context");
-        // Distinct ISIDs: every session is a new one, never a reinstatement of a sibling.
-        iscsi_set_isid_random(ctx_, 0x10000u + index, 0);
-        iscsi_set_targetname(ctx_, run.portal.iqn.c_str());
-        iscsi_set_session_type(ctx_, ISCSI_SESSION_NORMAL);
-        iscsi_set_noautoreconnect(ctx_, 1);  // a dropped session must show as an error, not heal silently
-        if (iscsi_full_connect_async(ctx_, run.portal.address.c_str(), run.portal.lun, on_connected, this) !=
-            0)
-            fail("connect", iscsi_get_error(ctx_));
+    Session(Run& run, unsigned index)
+        : AsyncSession(run.errors, "session " + std::to_string(index)), run_(run), index_(index) {
+        if (!create_context(run.options.initiator, run.portal.iqn, 0x10000u + index))
+            throw std::runtime_error("cannot create an iSCSI context");
+        connect(run.portal.address, run.portal.lun);
     }
-    ~Session() { iscsi_destroy_context(ctx_); }
-    Session(const Session&) = delete;
-    Session& operator=(const Session&) = delete;
 
-    State state() const { return state_; }
     unsigned in_flight() const { return in_flight_; }
     std::uint64_t ops() const { return ops_; }
-    iscsi_context* context() const { return ctx_; }
-    bool pollable() const { return state_ != State::closed && state_ != State::failed; }
-
-    // Called by the poll loop; a negative return from libiscsi means the connection is gone.
-    void service(int revents) {
-        if (!pollable()) return;
-        if (iscsi_service(ctx_, revents) < 0) fail("connection", iscsi_get_error(ctx_));
-    }
 
     void fill_queue() {
-        while (state_ == State::ready && run_.submitting && in_flight_ < run_.options.qd)
+        while (phase() == Phase::open && run_.submitting && in_flight_ < run_.options.qd)
             submit();
-    }
-
-    void log_out() {
-        if (state_ != State::ready) return;
-        state_ = State::logging_out;
-        if (iscsi_logout_async(ctx_, on_logged_out, this) != 0) fail("logout", iscsi_get_error(ctx_));
     }
 
     // Commands still outstanding when the run gives up on them count as errors.
     void abandon() {
         if (in_flight_ > 0) {
-            run_.report_error("session " + std::to_string(index_) + ": " + std::to_string(in_flight_) +
-                              " commands never completed");
+            run_.errors.report("session " + std::to_string(index_) + ": " + std::to_string(in_flight_) +
+                               " commands never completed");
             in_flight_ = 0;
         }
-        if (pollable()) state_ = State::failed;
+        mark_failed();
     }
 
   private:
-    void fail(const char* stage, const char* why) {
-        if (state_ == State::failed || state_ == State::closed) return;
-        run_.report_error("session " + std::to_string(index_) + ": " + stage +
-                          " failed: " + (why ? why : "?"));
-        state_ = State::failed;
-    }
-
-    static void on_connected(iscsi_context*, int status, void*, void* self_ptr) {
-        auto& self = *static_cast<Session*>(self_ptr);
-        if (status != SCSI_STATUS_GOOD) {
-            // libiscsi calls this again with an error when an established connection later fails.
-            self.fail(self.state_ == State::connecting ? "login" : "connection", iscsi_get_error(self.ctx_));
-            return;
-        }
-        if (self.state_ != State::connecting) return;
-        self.state_ = State::sizing;
-        if (iscsi_readcapacity16_task(self.ctx_, self.run_.portal.lun, on_capacity, &self) == nullptr)
-            self.fail("READ CAPACITY(16)", iscsi_get_error(self.ctx_));
-    }
-
-    static void on_capacity(iscsi_context*, int status, void* data, void* self_ptr) {
-        auto& self = *static_cast<Session*>(self_ptr);
-        auto* task = static_cast<scsi_task*>(data);
-        auto* rc = status == SCSI_STATUS_GOOD
-                       ? static_cast<scsi_readcapacity16*>(scsi_datain_unmarshall(task))
-                       : nullptr;
-        if (rc == nullptr) {
-            self.fail("READ CAPACITY(16)", iscsi_get_error(self.ctx_));
-        } else {
-            const std::uint64_t blocks = rc->returned_lba + 1;  // 0 only if the target claims 2^64 blocks
-            const std::uint32_t bs = self.run_.options.bs;
-            if (rc->block_length == 0 || bs % rc->block_length != 0 || blocks == 0 ||
-                blocks < bs / rc->block_length) {
-                self.fail("sizing", "--bs does not fit the LUN's block size or capacity");
-            } else {
-                self.block_length_ = rc->block_length;
-                self.blocks_per_io_ = bs / rc->block_length;
-                self.io_slots_ = blocks / self.blocks_per_io_;
-                // Sequential sessions start spread over the LUN so they do not all read the same blocks.
-                self.next_slot_ = self.io_slots_ / 64 * (self.index_ % 64);
-                self.state_ = State::ready;
-            }
-        }
-        scsi_free_scsi_task(task);
+    void opened(std::uint32_t block_length, std::uint64_t last_lba) override {
+        const std::uint64_t blocks = last_lba + 1;  // 0 only if the target claims 2^64 blocks
+        const std::uint32_t bs = run_.options.bs;
+        if (block_length == 0 || bs % block_length != 0 || blocks == 0 || blocks < bs / block_length)
+            return fail("sizing", "--bs does not fit the LUN's block size or capacity");
+        block_length_ = block_length;
+        blocks_per_io_ = bs / block_length;
+        io_slots_ = blocks / blocks_per_io_;
+        // Sequential sessions start spread over the LUN so they do not all read the same blocks.
+        next_slot_ = io_slots_ / 64 * (index_ % 64);
     }
 
     std::uint64_t next_lba() {
@@ -205,14 +134,14 @@ class Session {
         const auto lba = next_lba();
         scsi_task* task;
         if (run_.options.op == Op::write) {
-            task = iscsi_write16_task(ctx_, lun, lba, run_.write_data.data(), bs,
+            task = iscsi_write16_task(context(), lun, lba, run_.write_data.data(), bs,
                                       static_cast<int>(block_length_), 0, 0, 0, 0, 0, on_io_done, this);
         } else {
-            task = iscsi_read16_iov_task(ctx_, lun, lba, bs, static_cast<int>(block_length_), 0, 0, 0, 0, 0,
-                                         on_io_done, this, &run_.read_iov, 1);
+            task = iscsi_read16_iov_task(context(), lun, lba, bs, static_cast<int>(block_length_), 0, 0, 0, 0,
+                                         0, on_io_done, this, &run_.read_iov, 1);
         }
         if (task == nullptr) {
-            fail("queueing a command", iscsi_get_error(ctx_));
+            fail("queueing a command", iscsi_get_error(context()));
             return;
         }
         ++in_flight_;
@@ -230,26 +159,15 @@ class Session {
             char what[160];
             std::snprintf(what, sizeof what, "session %u: command failed, status 0x%x, sense %s/0x%04x: %s",
                           self.index_, static_cast<unsigned>(status), scsi_sense_key_str(task->sense.key),
-                          static_cast<unsigned>(task->sense.ascq), iscsi_get_error(self.ctx_));
-            self.run_.report_error(what);
+                          static_cast<unsigned>(task->sense.ascq), iscsi_get_error(self.context()));
+            self.run_.errors.report(what);
         }
         scsi_free_scsi_task(task);
         self.fill_queue();
     }
 
-    static void on_logged_out(iscsi_context*, int status, void*, void* self_ptr) {
-        auto& self = *static_cast<Session*>(self_ptr);
-        if (status != SCSI_STATUS_GOOD) {
-            self.fail("logout", iscsi_get_error(self.ctx_));
-            return;
-        }
-        self.state_ = State::closed;
-    }
-
     Run& run_;
     unsigned index_;
-    iscsi_context* ctx_ = nullptr;
-    State state_ = State::connecting;
     unsigned in_flight_ = 0;
     std::uint64_t ops_ = 0;  // completed commands of this session: how fairly the server shared itself
     std::uint32_t block_length_ = 0;
@@ -260,58 +178,23 @@ class Session {
 
 using Sessions = std::vector<std::unique_ptr<Session>>;
 
-// One poll() over every live session. Hung commands are caught by the caller's deadlines rather than by
-// libiscsi's per-command timeouts, which cost the client a large share of its throughput.
-void poll_once(Sessions& sessions, std::vector<pollfd>& fds, std::vector<Session*>& owners) {
-    fds.clear();
-    owners.clear();
-    for (auto& s : sessions) {
-        if (!s->pollable()) continue;
-        int events = iscsi_which_events(s->context());
-        if (events == 0) continue;
-        fds.push_back({iscsi_get_fd(s->context()), static_cast<short>(events), 0});
-        owners.push_back(s.get());
-    }
-    int ready = ::poll(fds.data(), fds.size(), 100);
-    if (ready < 0 && errno != EINTR) throw std::runtime_error("poll failed");
-    for (std::size_t i = 0; i < fds.size(); ++i)
-        if (fds[i].revents != 0) owners[i]->service(fds[i].revents);
-}
-
 template <typename Done>
 bool pump_until(Sessions& sessions, Clock::time_point deadline, Done done) {
-    std::vector<pollfd> fds;
-    std::vector<Session*> owners;
+    SessionPoller poller;
     while (!done()) {
         if (Clock::now() >= deadline) return false;
-        poll_once(sessions, fds, owners);
+        poller.poll_once(sessions, 100);
     }
     return true;
 }
 
-// 512 sessions need 512 sockets; lift the soft descriptor limit as far as the hard one allows.
-void raise_fd_limit(unsigned sessions) {
-    rlimit lim{};
-    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
-    const rlim_t wanted = sessions + 64;
-    if (lim.rlim_cur >= wanted) return;
-    lim.rlim_cur = std::min(wanted, lim.rlim_max);
-    setrlimit(RLIMIT_NOFILE, &lim);
-    if (lim.rlim_cur < wanted)
-        std::cerr << "iscsi_load: descriptor limit " << lim.rlim_cur << " is below " << wanted << "\n";
-}
-
-auto seconds_from(double s) {
-    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
-}
-
-const char* state_error(Session::State s) {
-    return s == Session::State::connecting ? "login timed out" : "READ CAPACITY timed out";
+const char* login_timeout_error(AsyncSession::Phase p) {
+    return p == AsyncSession::Phase::connecting ? "login timed out" : "READ CAPACITY timed out";
 }
 
 int run(const Options& o) {
     const Portal portal = parse_url(o);
-    raise_fd_limit(o.sessions);
+    raise_fd_limit(o.sessions, "iscsi_load");
 
     Run run{.options = o,
             .portal = portal,
@@ -326,26 +209,23 @@ int run(const Options& o) {
     for (unsigned i = 0; i < o.sessions; ++i)
         sessions.push_back(std::make_unique<Session>(run, i));
 
-    auto logging_in = [](const Session& s) {
-        return s.state() == Session::State::connecting || s.state() == Session::State::sizing;
-    };
-    pump_until(sessions, Clock::now() + seconds_from(o.login_timeout), [&] {
-        return std::none_of(sessions.begin(), sessions.end(), [&](auto& s) { return logging_in(*s); });
+    pump_until(sessions, Clock::now() + from_seconds(o.login_timeout), [&] {
+        return std::none_of(sessions.begin(), sessions.end(), [](auto& s) { return s->logging_in(); });
     });
     unsigned logged_in = 0;
     for (unsigned i = 0; i < sessions.size(); ++i) {
         auto& s = *sessions[i];
-        if (logging_in(s)) {
-            run.report_error("session " + std::to_string(i) + ": " + state_error(s.state()));
+        if (s.logging_in()) {
+            run.errors.report("session " + std::to_string(i) + ": " + login_timeout_error(s.phase()));
             s.abandon();
         }
-        if (s.state() == Session::State::ready) ++logged_in;
+        if (s.phase() == AsyncSession::Phase::open) ++logged_in;
     }
 
     if (o.idle > 0) {
         // libiscsi answers the target's NOP-In pings while the sockets are serviced; a session the target
         // drops meanwhile is reported by its failure and fails the run.
-        pump_until(sessions, Clock::now() + seconds_from(o.idle), [] { return false; });
+        pump_until(sessions, Clock::now() + from_seconds(o.idle), [] { return false; });
     }
 
     const auto start = Clock::now();
@@ -353,12 +233,12 @@ int run(const Options& o) {
         run.submitting = true;
         for (auto& s : sessions)
             s->fill_queue();
-        const auto stop = start + seconds_from(o.seconds);
+        const auto stop = start + from_seconds(o.seconds);
         pump_until(sessions, stop, [] { return false; });
         run.submitting = false;
         pump_until(sessions, Clock::now() + std::chrono::seconds(30), [&] {
             return std::all_of(sessions.begin(), sessions.end(),
-                               [](auto& s) { return s->in_flight() == 0 || !s->pollable(); });
+                               [](auto& s) { return s->in_flight() == 0 || !s->live(); });
         });
     }
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
@@ -369,18 +249,18 @@ int run(const Options& o) {
         s->log_out();
     pump_until(sessions, Clock::now() + std::chrono::seconds(10), [&] {
         return std::none_of(sessions.begin(), sessions.end(),
-                            [](auto& s) { return s->state() == Session::State::logging_out; });
+                            [](auto& s) { return s->phase() == AsyncSession::Phase::logging_out; });
     });
     for (unsigned i = 0; i < sessions.size(); ++i)
-        if (sessions[i]->state() == Session::State::logging_out)
-            run.report_error("session " + std::to_string(i) + ": logout timed out");
+        if (sessions[i]->phase() == AsyncSession::Phase::logging_out)
+            run.errors.report("session " + std::to_string(i) + ": logout timed out");
 
     const double iops = logged_in > 0 && elapsed > 0 ? static_cast<double>(run.ops) / elapsed : 0;
     const double mbps =
         logged_in > 0 && elapsed > 0 ? static_cast<double>(run.bytes) / elapsed / 1048576.0 : 0;
     std::printf("iops=%.0f mbps=%.1f errors=%" PRIu64 " sessions=%u ops=%" PRIu64 " bytes=%" PRIu64
                 " seconds=%.3f op=%s pattern=%s bs=%u qd=%u\n",
-                iops, mbps, run.errors, logged_in, run.ops, run.bytes, elapsed,
+                iops, mbps, run.errors.count(), logged_in, run.ops, run.bytes, elapsed,
                 o.op == Op::write ? "write" : "read", o.pattern == Pattern::random ? "random" : "seq", o.bs,
                 o.qd);
     if (logged_in > 1) {
@@ -398,7 +278,7 @@ int run(const Options& o) {
             per_session.front(), at(0.1), at(0.5), at(0.9), per_session.back(),
             at(0.5) > 0 ? static_cast<double>(per_session.front()) / static_cast<double>(at(0.5)) : 0.0);
     }
-    return run.errors == 0 && logged_in == o.sessions ? 0 : 1;
+    return run.errors.count() == 0 && logged_in == o.sessions ? 0 : 1;
 }
 
 }  // namespace
@@ -422,15 +302,6 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.0, 86400.0));
     app.add_option("--login-timeout", o.login_timeout, "seconds allowed for all sessions to log in")
         ->check(CLI::Range(1.0, 3600.0));
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        return app.exit(e);
-    }
-    try {
-        return run(o);
-    } catch (const std::exception& e) {
-        std::cerr << "iscsi_load: " << e.what() << '\n';
-        return 2;
-    }
+    CLI11_PARSE(app, argc, argv);
+    return run_or_report("iscsi_load", [&] { return run(o); });
 }

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by target_bench.sh and sessions_bench.sh (sourced, not run).
+# Helpers shared by the benchmark scripts here (sourced, not run).
 # Everything here works on 127.0.0.1 only and on processes the calling script started itself.
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -29,9 +29,9 @@ default_iscsi_load() {
     newest_of "$repo_root/build/release/tools/bench/iscsi_load" "$repo_root/build/tools/bench/iscsi_load"
 }
 
-# True when nothing listens on 127.0.0.1:$1.
-port_is_free() {
-    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+# True when something listens on 127.0.0.1:$1.
+port_listens() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 # A port nothing listens on, picked at random below the kernel's ephemeral range so that the benchmark's own
@@ -42,7 +42,7 @@ pick_port() {
     (( low > 20000 )) || low=32768
     for ((tries = 0; tries < 100; tries++)); do
         port=$((20000 + RANDOM % (low - 20000)))
-        if port_is_free "$port"; then
+        if ! port_listens "$port"; then
             echo "$port"
             return 0
         fi
@@ -50,10 +50,12 @@ pick_port() {
     die "no free TCP port found on 127.0.0.1"
 }
 
-# Waits until 127.0.0.1:$1 accepts connections while process $2 is alive; $3 = seconds allowed.
-wait_for_listen() {
-    local port=$1 pid=$2 limit=$3 waited=0
-    until ! port_is_free "$port"; do
+# Runs command $3... every 0.1 s until it succeeds while process $1 is alive; $2 = seconds allowed. Fails when
+# the process ends or the time runs out first.
+wait_until() {
+    local pid=$1 limit=$2 waited=0
+    shift 2
+    until "$@"; do
         kill -0 "$pid" 2>/dev/null || return 1
         sleep 0.1
         waited=$((waited + 1))
@@ -61,15 +63,14 @@ wait_for_listen() {
     done
 }
 
+# Waits until 127.0.0.1:$1 accepts connections while process $2 is alive; $3 = seconds allowed.
+wait_for_listen() {
+    wait_until "$2" "$3" port_listens "$1"
+}
+
 # Waits until file $1 holds a line matching $2 while process $3 is alive; $4 = seconds allowed.
 wait_for_log() {
-    local log=$1 pattern=$2 pid=$3 limit=$4 waited=0
-    until grep -q -- "$pattern" "$log" 2>/dev/null; do
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.1
-        waited=$((waited + 1))
-        (( waited < limit * 10 )) || return 1
-    done
+    wait_until "$3" "$4" grep -qs -- "$2" "$1"
 }
 
 # CPU seconds (user + system, including reaped children) the process has used so far, in clock ticks.
@@ -83,6 +84,16 @@ cpu_ticks() {
 
 rss_kib() {
     awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
+}
+
+# Peak resident set size (VmHWM) of process $1, in KiB.
+hwm_kib() {
+    awk '/^VmHWM:/ {print $2}' "/proc/$1/status"
+}
+
+# How many TCP connections to local port $1 are established right now.
+established_connections() {
+    ss -Htn state established "( sport = :$1 )" 2>/dev/null | wc -l
 }
 
 # Sends SIGTERM to a process we started, waits up to $2 seconds, then SIGKILLs it.
@@ -116,6 +127,34 @@ stop_client() {
     client_pid=""
 }
 
+# Stops the helper process in helper_pid (a sampler, perf, a second client), if one runs.
+stop_helper() {
+    [[ -n ${helper_pid:-} ]] && stop_process "$helper_pid" "$helper_grace"
+    helper_pid=""
+}
+
+# Makes the scratch directory $work (bootherd-$2.XXXXXX in directory $1) and, on exit, Ctrl-C or SIGTERM (status
+# 130), stops what still runs and removes it: the client of run_client, the helper process helper_pid (SIGKILL
+# after $3 seconds, default 2) and the server, by the command named in stop_server. Clears server_pid, stop_server
+# and helper_pid.
+make_scratch() {
+    work=$(mktemp -d "$1/bootherd-$2.XXXXXX")
+    helper_grace=${3:-2}
+    server_pid=""
+    stop_server=""
+    helper_pid=""
+    trap remove_scratch EXIT
+    trap 'exit 130' INT TERM
+}
+
+# shellcheck disable=SC2317  # runs from the EXIT trap
+remove_scratch() {
+    stop_client
+    stop_helper
+    [[ -n $stop_server ]] && "$stop_server"
+    rm -rf "$work"
+}
+
 # Starts `bootherd share` with binary $1 on file $2 at 127.0.0.1:$3 as IQN $4, logging to $5; sets server_pid.
 # The LUN it serves is 0.
 start_bootherd() {
@@ -135,11 +174,10 @@ stop_bootherd() {
     server_pid=""
 }
 
-# Starts a private tgtd (its own control socket number, so a tgtd already running is left alone) serving file
-# $1 at 127.0.0.1:$2 as IQN $3, logging to $4, with backing-store open flags $5 if given (e.g. "direct"); sets
-# server_pid and tgt_control. tgt's disk is LUN 1 (LUN 0 is its controller).
-start_tgt() {
-    local file=$1 port=$2 iqn=$3 log=$4 bsoflags=${5:-} tries
+# Starts a private tgtd, with no targets yet, listening on 127.0.0.1:$1 and logging to $2; sets server_pid and
+# tgt_control, its own control socket number, so a tgtd already running is left alone.
+start_tgtd() {
+    local port=$1 log=$2 tries
     for ((tries = 0; tries < 100; tries++)); do
         tgt_control=$((100 + RANDOM % 9000))
         [[ -e /var/run/tgtd/socket.$tgt_control || -e /var/run/tgtd/socket.$tgt_control.lock ]] || break
@@ -150,6 +188,21 @@ start_tgt() {
         cat "$log" >&2
         die "tgtd did not start listening on 127.0.0.1:$port"
     fi
+}
+
+# Stops the tgtd of start_tgtd (SIGTERM, SIGKILL after $1 seconds) and removes its control socket files.
+kill_tgtd() {
+    stop_process "$server_pid" "$1"
+    rm -f "/var/run/tgtd/socket.$tgt_control" "/var/run/tgtd/socket.$tgt_control.lock"
+    server_pid=""
+}
+
+# Starts a private tgtd (start_tgtd) serving file $1 at 127.0.0.1:$2 as IQN $3, logging to $4, with backing-store
+# open flags $5 if given (e.g. "direct"); sets server_pid and tgt_control. tgt's disk is LUN 1 (LUN 0 is its
+# controller).
+start_tgt() {
+    local file=$1 port=$2 iqn=$3 log=$4 bsoflags=${5:-}
+    start_tgtd "$port" "$log"
     local adm=(tgtadm -C "$tgt_control" --lld iscsi)
     if ! { "${adm[@]}" --op new --mode target --tid 1 -T "$iqn" &&
         "${adm[@]}" --op new --mode logicalunit --tid 1 --lun 1 -b "$file" ${bsoflags:+--bsoflags "$bsoflags"} &&
@@ -165,9 +218,7 @@ stop_tgt() {
         tgtadm -C "$tgt_control" --lld iscsi --op delete --mode target --tid 1 --force >/dev/null 2>&1 || true
         tgtadm -C "$tgt_control" --op delete --mode system >/dev/null 2>&1 || true
     fi
-    stop_process "$server_pid" 5
-    rm -f "/var/run/tgtd/socket.$tgt_control" "/var/run/tgtd/socket.$tgt_control.lock"
-    server_pid=""
+    kill_tgtd 5
 }
 
 # Lifts the soft descriptor limit to at least $1 (as far as the hard limit allows).
@@ -188,11 +239,6 @@ default_bootstorm() {
 # Seconds (3 decimals) since $1, a value of $EPOCHREALTIME.
 elapsed_since() {
     LC_NUMERIC=C awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
-}
-
-# Peak resident set size (VmHWM) of process $1, in KiB.
-hwm_kib() {
-    awk '/^VmHWM:/ {print $2}' "/proc/$1/status"
 }
 
 # A node CSV for `bootherd node import`: $1 machines named pc0000... with locally administered MACs, on image $2.
@@ -216,21 +262,12 @@ start_bootherd_serve() {
     fi
 }
 
-# Starts a private tgtd at 127.0.0.1:$1 with one target per line of clients file $2 ("IQN INITIATOR LUN USER
-# SECRET"): target line i (from 0) serves $3/node<i>.img as LUN 1 to that CHAP user. Logs to $4; sets server_pid
-# and tgt_control. Stop it with stop_tgt_targets.
+# Starts a private tgtd (start_tgtd) at 127.0.0.1:$1 with one target per line of clients file $2 ("IQN INITIATOR
+# LUN USER SECRET"): target line i (from 0) serves $3/node<i>.img as LUN 1 to that CHAP user. Logs to $4; sets
+# server_pid and tgt_control. Stop it with stop_tgt_targets.
 start_tgt_targets() {
-    local port=$1 list=$2 dir=$3 log=$4 tries tid=0 iqn initiator lun user secret
-    for ((tries = 0; tries < 100; tries++)); do
-        tgt_control=$((100 + RANDOM % 9000))
-        [[ -e /var/run/tgtd/socket.$tgt_control || -e /var/run/tgtd/socket.$tgt_control.lock ]] || break
-    done
-    tgtd -f -C "$tgt_control" --iscsi "portal=127.0.0.1:$port" >"$log" 2>&1 &
-    server_pid=$!
-    if ! wait_for_listen "$port" "$server_pid" 20; then
-        cat "$log" >&2
-        die "tgtd did not start listening on 127.0.0.1:$port"
-    fi
+    local port=$1 list=$2 dir=$3 log=$4 tid=0 iqn initiator lun user secret
+    start_tgtd "$port" "$log"
     local adm=(tgtadm -C "$tgt_control" --lld iscsi)
     while read -r iqn initiator lun user secret; do
         [[ -n $iqn ]] || continue
@@ -248,7 +285,5 @@ start_tgt_targets() {
 # Stops the tgtd of start_tgt_targets: it ignores SIGTERM while it has targets, so it ends with SIGKILL.
 stop_tgt_targets() {
     [[ -n ${server_pid:-} ]] || return 0
-    stop_process "$server_pid" 1
-    rm -f "/var/run/tgtd/socket.$tgt_control" "/var/run/tgtd/socket.$tgt_control.lock"
-    server_pid=""
+    kill_tgtd 1
 }

@@ -62,19 +62,7 @@ fi
 raise_fd_limit $((2 * sessions + 256))
 (( $(ulimit -Sn) >= sessions + 64 )) || die "descriptor limit $(ulimit -Sn) is too low for $sessions sessions"
 
-work=$(mktemp -d "$parent_dir/bootherd-sessions.XXXXXX")
-server_pid=""
-stop_server=""
-sampler_pid=""
-# shellcheck disable=SC2317  # runs from the EXIT trap
-cleanup() {
-    stop_client
-    [[ -n $sampler_pid ]] && stop_process "$sampler_pid" 1
-    [[ -n $stop_server ]] && "$stop_server"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_scratch "$parent_dir" sessions 1
 
 iqn=iqn.2026-11.org.bootherd:sessions
 disk=$work/disk.img
@@ -98,7 +86,7 @@ rss_idle=$(rss_kib "$server_pid")
 sample_connections() {
     local most=0 now
     while sleep 0.5; do
-        now=$(ss -Htn state established "( sport = :$port )" 2>/dev/null | wc -l)
+        now=$(established_connections "$port")
         if (( now > most )); then
             most=$now
             echo "$most" >"$work/connections"
@@ -108,7 +96,7 @@ sample_connections() {
 echo 0 >"$work/connections"
 if command -v ss >/dev/null; then
     sample_connections &
-    sampler_pid=$!
+    helper_pid=$!
 fi
 
 status=0
@@ -125,9 +113,8 @@ for op in read write; do
     echo "$op: server_rss_kib=$rss_now"
 done
 
-[[ -n $sampler_pid ]] && stop_process "$sampler_pid" 1
-sampler_pid=""
-peak=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")
+stop_helper
+peak=$(hwm_kib "$server_pid")
 echo "server=$server sessions=$sessions qd=$qd max_established_connections=$(<"$work/connections")" \
     "server_rss_idle_kib=$rss_idle server_rss_peak_kib=$peak"
 # The server's own view: warnings and errors it logged (bootherd's log levels; tgtd logs differently).

@@ -47,17 +47,8 @@ bootherd=${bootherd:-$(default_bootherd)}
 [[ -x $bootherd ]] || die "no bootherd binary (build it, or pass --bootherd)"
 raise_fd_limit 4096
 
-work=$(mktemp -d "$parent_dir/bootherd-web-bench.XXXXXX")
-server_pid=""
-wrk_pid=""
-cleanup() {
-    [[ -n $wrk_pid ]] && stop_process "$wrk_pid" 2
-    stop_client
-    [[ -n $server_pid ]] && stop_process "$server_pid" 10
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_scratch "$parent_dir" web-bench
+stop_server=stop_bootherd
 
 note "image ($size) and $nodes nodes in $work"
 data=$work/data
@@ -127,11 +118,11 @@ run_wrk "$seconds" "$work/wrk-alone.out"
 read -r rps_alone p99_alone < <(wrk_figures "$work/wrk-alone.out")
 note "3/3 both at once"
 run_wrk $((seconds + 4)) "$work/wrk-both.out" &
-wrk_pid=$!
+helper_pid=$!
 sleep 2
 together=$(iscsi_iops)
-wait "$wrk_pid" || true
-wrk_pid=""
+wait "$helper_pid" || true
+helper_pid=""
 read -r rps_both p99_both < <(wrk_figures "$work/wrk-both.out")
 if grep -q "Non-2xx" "$work/wrk-alone.out" "$work/wrk-both.out"; then
     die "wrk saw error responses: $(grep -h Non-2xx "$work"/wrk-*.out)"
