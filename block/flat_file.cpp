@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -171,8 +172,13 @@ std::error_code FlatFile::write(std::uint64_t offset, std::span<const std::byte>
     if (direct_.fd < 0) return pwrite_all(fd_, offset, data, flags);
     if (reinterpret_cast<std::uintptr_t>(data.data()) % direct_.memory_alignment == 0)
         return pwrite_all(direct_.fd, offset, data, flags);
-    // Task buffers are page-aligned; other callers (write-same staging) go through a bounce buffer.
-    std::vector<std::byte, PageAlignedAllocator<std::byte>> bounce(std::min(kBounceSize, data.size()));
+    // Task buffers and write-same staging are page-aligned; anything else goes through a bounce buffer.
+    std::vector<std::byte, PageAlignedAllocator<std::byte>> bounce;
+    try {
+        bounce.resize(std::min(kBounceSize, data.size()));
+    } catch (const std::bad_alloc&) {
+        return std::make_error_code(std::errc::not_enough_memory);
+    }
     while (!data.empty()) {
         const std::size_t n = std::min(bounce.size(), data.size());
         std::copy_n(data.begin(), n, bounce.begin());

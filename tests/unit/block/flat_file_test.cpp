@@ -177,7 +177,7 @@ TEST_CASE("direct writes bypass the page cache and stay coherent with cached rea
     std::copy(bytes.begin(), bytes.end(), before.begin() + 64 * 1024);
     CHECK(back == before);
 
-    // FUA, an odd sector, and write same (its staging buffer is not aligned either).
+    // FUA on an odd sector, and write same.
     const auto sector = pattern(512, 7);
     REQUIRE_FALSE(dev->write(3 * 512, sector, true));
     const auto block = pattern(512, 8);
