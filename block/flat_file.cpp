@@ -62,7 +62,8 @@ FlatFile::Direct FlatFile::open_direct(const std::filesystem::path& path, bool i
         offset_alignment = memory_alignment = static_cast<std::uint32_t>(sector);
     }
     std::string problem;
-    if (offset_alignment == 0 || memory_alignment == 0 || memory_alignment > kPageSize)
+    if (offset_alignment == 0 || memory_alignment == 0 ||
+        memory_alignment > static_cast<std::size_t>(PageAlignedAllocator<std::byte>::kAlignment))
         problem = "the file system does not support it";
     else if (block_size % offset_alignment != 0)
         problem = "it needs offsets aligned to " + std::to_string(offset_alignment) +

@@ -45,7 +45,6 @@ class FlatFile final : public BlockDevice {
         int fd = -1;
         std::size_t memory_alignment = 0;
     };
-    static constexpr std::size_t kPageSize = 4096;
     static constexpr std::size_t kBounceSize = 1 << 20;
 
     FlatFile(int fd, std::filesystem::path path, Geometry geometry, bool is_block_device, Direct direct);

@@ -65,16 +65,7 @@ if [[ " $servers " == *" bootherd "* ]]; then
     [[ -x $bootherd ]] || die "$bootherd is not executable"
 fi
 
-work=$(mktemp -d "$parent_dir/bootherd-bench.XXXXXX")
-server_pid=""
-stop_server=""
-cleanup() {
-    stop_client
-    [[ -n $stop_server ]] && "$stop_server"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_scratch "$parent_dir" bench
 
 raise_fd_limit 4096
 clk_tck=$(getconf CLK_TCK)
