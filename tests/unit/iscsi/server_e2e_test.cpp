@@ -556,3 +556,30 @@ TEST_CASE("random bytes before and after login never take the server down") {
     REQUIRE(good.login(kInitiator, kOpen).bhs[36] == 0);
     CHECK(nop(good).opcode() == Opcode::nop_in);
 }
+
+TEST_CASE("sessions spread over the network threads are each served, and stop closes them all") {
+    Harness h;  // two network threads: consecutive connections land on different ones
+    constexpr std::uint32_t kSessions = 5;
+    std::vector<std::unique_ptr<Client>> clients;
+    for (std::uint32_t i = 0; i < kSessions; ++i) {
+        clients.push_back(std::make_unique<Client>(h.endpoint));
+        REQUIRE(clients.back()->login(kInitiator, kOpen, 0x400000000100ull + i).bhs[36] == 0);
+    }
+    // Each session writes its own block, then every session reads every block back.
+    for (std::uint32_t i = 0; i < kSessions; ++i)
+        CHECK(write_blocks(*clients[i], 100 + i, std::vector<std::uint8_t>(512, std::uint8_t(0x40 + i)))
+                  .bhs[3] == 0);
+    for (std::uint32_t reader = 0; reader < kSessions; ++reader) {
+        for (std::uint32_t i = 0; i < kSessions; ++i) {
+            clients[reader]->send(scsi_command(*clients[reader], 0x28, 100 + i, 1, 512));
+            Pdu status;
+            CHECK(read_data(*clients[reader], status) ==
+                  std::vector<std::uint8_t>(512, std::uint8_t(0x40 + i)));
+            CHECK(status.bhs[3] == 0);
+        }
+    }
+    h.server->stop();
+    for (auto& c : clients)
+        CHECK(c->closed_by_peer());
+    CHECK(h.server->sessions().empty());
+}
