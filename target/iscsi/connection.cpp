@@ -147,6 +147,7 @@ awaitable<void> Connection::read_loop(std::shared_ptr<Connection> /*keeps this a
     const char* end = "connection closed by peer";
     while (phase_ == Phase::login || phase_ == Phase::full_feature) {
         while (control_queued_ + waiters_.size() >= kControlLimit && phase_ != Phase::closed) {
+            start_deferred_disk_workers();
             reader_waiting_ = true;
             reader_wake_.expires_at(std::chrono::steady_clock::time_point::max());
             co_await reader_wake_.async_wait(kNoThrow);
@@ -231,6 +232,7 @@ awaitable<void> Connection::read_loop(std::shared_ptr<Connection> /*keeps this a
             break;
         }
     }
+    start_deferred_disk_workers();
     if (end) {
         if (phase_ == Phase::full_feature) {
             begin_drain(end);
@@ -258,6 +260,7 @@ awaitable<bool> Connection::receive(std::span<std::byte> out) {
         out = out.subspan(buffered);
     }
     if (out.empty()) co_return true;
+    start_deferred_disk_workers();
     // Large segments (and everything during login, before the buffer exists) go straight to their place.
     if (!rx_buffer_ || out.size() >= kReceiveBuffer / 2) {
         auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(out.data(), out.size()), kNoThrow);

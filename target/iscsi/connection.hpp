@@ -104,6 +104,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void send_r2ts(TaskSlot& slot);
     void execute(TaskSlot& slot);
     void start_disk_worker();
+    void start_deferred_disk_workers();
     void run_disk_turn();  // on a disk thread
     void collect_finished();
     void on_executed(TaskSlot& slot);
@@ -209,6 +210,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::size_t executing_ = 0;  // tasks handed to the disk lane and not yet collected
 
     DiskLane lane_;
+    unsigned deferred_workers_ = 0;  // workers the lane asked for while the reader still had PDUs buffered
     std::vector<std::uint16_t> lane_finished_;  // scratch for collect_finished(), sized to the lane
     // Keeps the network threads running while tasks are on the disk pool (their completion must be
     // delivered).

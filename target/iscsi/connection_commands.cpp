@@ -2,6 +2,7 @@
 #include "target/iscsi/connection.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
@@ -172,7 +173,13 @@ void Connection::execute(TaskSlot& slot) {
         return;
     }
     if (executing_++ == 0) disk_work_.emplace(strand_);
-    if (lane_.push(slot.index)) start_disk_worker();
+    // execute() runs only from the read loop, which starts the deferred workers before it waits for anything.
+    if (lane_.push(slot.index)) ++deferred_workers_;
+}
+
+void Connection::start_deferred_disk_workers() {
+    for (; deferred_workers_ > 0; --deferred_workers_)
+        start_disk_worker();
 }
 
 void Connection::start_disk_worker() {
@@ -188,7 +195,9 @@ void Connection::run_disk_turn() {
         if (lane_.finished(*index))
             asio::post(strand_, [self = shared_from_this()] { self->collect_finished(); });
     }
-    start_disk_worker();  // the turn is over: other sessions' workers queued meanwhile go first
+    // The turn is over: other sessions' workers queued meanwhile go first. Deferred, not posted: this thread
+    // picks the worker up again itself when nothing else is queued, instead of waking another disk thread.
+    asio::defer(context_.disk_pool, [self = shared_from_this()] { self->run_disk_turn(); });
 }
 
 void Connection::collect_finished() {

@@ -73,6 +73,7 @@ awaitable<bool> Connection::on_text(const TextRequest& request, std::uint32_t le
     }
     const std::string tpgt = std::to_string(context_.options.portal_group_tag);
     // The directory may block (catalog queries): list it on the disk pool.
+    start_deferred_disk_workers();  // commands read before this Text must not wait for it
     const auto nodes = co_await on_disk_pool(context_.disk_pool, [&] { return context_.targets->all(); });
     if (phase_ != Phase::full_feature) co_return false;
     for (const KeyValue& kv : parsed.pairs) {
