@@ -170,7 +170,12 @@ bool FlatFile::try_read_nowait(std::uint64_t offset, std::span<std::byte> out) {
 std::error_code FlatFile::write(std::uint64_t offset, std::span<const std::byte> data, bool fua) {
     if (geometry_.read_only) return std::make_error_code(std::errc::read_only_file_system);
     const int flags = fua ? RWF_DSYNC : 0;
-    if (direct_.fd < 0) return pwrite_all(fd_, offset, data, flags);
+    if (direct_.fd < 0) {
+        // A FUA write syncs after the kernel drops the inode lock; it must not hold up the others meanwhile.
+        if (fua || is_block_device_) return pwrite_all(fd_, offset, data, flags);
+        const std::lock_guard lock(buffered_writes_);
+        return pwrite_all(fd_, offset, data, flags);
+    }
     if (reinterpret_cast<std::uintptr_t>(data.data()) % direct_.memory_alignment == 0)
         return pwrite_all(direct_.fd, offset, data, flags);
     // Task buffers and write-same staging are page-aligned; anything else goes through a bounce buffer.

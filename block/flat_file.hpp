@@ -9,6 +9,7 @@
 // writes avoid both. The price: without a device write cache every write waits for the medium.
 #include <filesystem>
 #include <memory>
+#include <mutex>
 
 #include "block/block_device.hpp"
 
@@ -51,6 +52,10 @@ class FlatFile final : public BlockDevice {
     static Direct open_direct(const std::filesystem::path& path, bool is_block, std::uint32_t block_size);
     std::error_code zero_range(std::uint64_t offset, std::uint64_t length);
     int fd_;
+    // Buffered writes to a regular file hold its inode lock in the kernel, so they run one at a time anyway;
+    // queueing them here makes the other disk threads sleep instead of spinning on that lock (perf, 4 KiB
+    // random writes at QD 32: 15% of all CPU in rwsem_spin_on_owner without this).
+    std::mutex buffered_writes_;
     Direct direct_;
     std::filesystem::path path_;
     Geometry geometry_;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "block/flat_file.hpp"
@@ -91,6 +92,29 @@ TEST_CASE("flat file write then read returns the same bytes, and FUA writes too"
     REQUIRE_FALSE(dev->read(1 << 20, back2));
     CHECK(back2 == fua);
     CHECK_FALSE(dev->flush());
+}
+
+TEST_CASE("concurrent writers, plain and FUA, each land their own blocks") {
+    TempFile f(4 << 20);
+    auto dev = FlatFile::open(f.path, false, 4096);
+    constexpr unsigned kThreads = 8, kBlocksEach = 64;
+    std::vector<std::thread> writers;
+    for (unsigned t = 0; t < kThreads; ++t) {
+        writers.emplace_back([&, t] {
+            for (unsigned b = 0; b < kBlocksEach; ++b) {
+                // Interleaved: thread t owns blocks t, t + kThreads, ...; every fourth write is FUA.
+                const std::uint64_t block = std::uint64_t{b} * kThreads + t;
+                CHECK_FALSE(dev->write(block * 4096, pattern(4096, 1000 + unsigned(block)), b % 4 == 0));
+            }
+        });
+    }
+    for (auto& w : writers)
+        w.join();
+    std::vector<std::byte> back(4096);
+    for (std::uint64_t block = 0; block < kThreads * kBlocksEach; ++block) {
+        REQUIRE_FALSE(dev->read(block * 4096, back));
+        CHECK(back == pattern(4096, 1000 + unsigned(block)));
+    }
 }
 
 TEST_CASE("unmap punches a hole that reads as zeros and shows as deallocated") {
