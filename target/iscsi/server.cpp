@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
-#include <optional>
 #include <set>
 #include <system_error>
 #include <thread>

@@ -84,9 +84,8 @@ for s in $servers; do [[ $s == bootherd || $s == tgt ]] || die "--servers lists 
 
 [[ $(id -u) -eq 0 ]] || die "run as root"
 for tool in timeout sqlite3 awk; do command -v "$tool" >/dev/null || die "$tool not found"; done
-[[ -n $bootherd ]] || bootherd=$(default_bootherd) || die "bootherd not built; pass --bootherd PATH"
-[[ -n $bootstorm ]] || bootstorm=$(default_bootstorm) || die "bootstorm not built; pass --bootstorm PATH"
-[[ -x $bootherd && -x $bootstorm ]] || die "$bootherd or $bootstorm is not executable"
+bootherd=$(built_binary tools/bootherd/bootherd "$bootherd" "pass --bootherd PATH") || exit
+bootstorm=$(built_binary tools/bench/bootstorm "$bootstorm" "pass --bootstorm PATH") || exit
 if [[ " $servers " == *" tgt "* ]]; then
     for tool in tgtd tgtadm; do command -v "$tool" >/dev/null || die "$tool not found (tools/install-deps.sh)"; done
 fi

@@ -50,8 +50,7 @@ if ! [[ $size_mib =~ ^[1-9][0-9]*$ ]] || ((size_mib < 16)); then die "--size-mib
 for tool in iscsi-perf timeout; do
     command -v "$tool" >/dev/null || die "$tool not found (run tools/install-deps.sh)"
 done
-[[ -n $bootherd ]] || bootherd=$(default_bootherd) || die "bootherd not built; pass --bootherd PATH"
-[[ -x $bootherd ]] || die "$bootherd is not executable"
+bootherd=$(built_binary tools/bootherd/bootherd "$bootherd" "pass --bootherd PATH") || exit
 if [[ -z $chain_image ]]; then
     # bootherd is <build>/tools/bootherd/bootherd; chain_image is <build>/tools/bench/chain_image.
     chain_image=$(dirname "$(dirname "$bootherd")")/bench/chain_image

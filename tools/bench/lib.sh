@@ -21,12 +21,15 @@ newest_of() {
     [[ -n $best ]] && echo "$best"
 }
 
-default_bootherd() {
-    newest_of "$repo_root/build/release/tools/bootherd/bootherd" "$repo_root/build/tools/bootherd/bootherd"
-}
-
-default_iscsi_load() {
-    newest_of "$repo_root/build/release/tools/bench/iscsi_load" "$repo_root/build/tools/bench/iscsi_load"
+# Prints the program to run: $2 when given, else the newest build of $1 (its path in a build directory, such as
+# tools/bootherd/bootherd) in build/release or build. Exits, telling how to pass one ($3), when there is none or
+# it cannot be run. Call as: prog=$(built_binary ...) || exit
+built_binary() {
+    local relative=$1 given=$2 how=$3 path
+    path=${given:-$(newest_of "$repo_root/build/release/$relative" "$repo_root/build/$relative")} ||
+        die "${relative##*/} not built; $how"
+    [[ -x $path ]] || die "$path is not executable"
+    echo "$path"
 }
 
 # True when something listens on 127.0.0.1:$1.
@@ -231,10 +234,6 @@ raise_fd_limit() {
 }
 
 # --- for bootstorm.sh ---
-
-default_bootstorm() {
-    newest_of "$repo_root/build/release/tools/bench/bootstorm" "$repo_root/build/tools/bench/bootstorm"
-}
 
 # Seconds (3 decimals) since $1, a value of $EPOCHREALTIME.
 elapsed_since() {

@@ -49,11 +49,9 @@ done
 
 [[ $(id -u) -eq 0 ]] || die "run as root"
 command -v timeout >/dev/null || die "timeout (coreutils) not found"
-[[ -n $iscsi_load ]] || iscsi_load=$(default_iscsi_load) || die "iscsi_load not built; pass --iscsi-load PATH"
-[[ -x $iscsi_load ]] || die "$iscsi_load is not executable"
+iscsi_load=$(built_binary tools/bench/iscsi_load "$iscsi_load" "pass --iscsi-load PATH") || exit
 if [[ $server == bootherd ]]; then
-    [[ -n $bootherd ]] || bootherd=$(default_bootherd) || die "bootherd not built; pass --bootherd PATH"
-    [[ -x $bootherd ]] || die "$bootherd is not executable"
+    bootherd=$(built_binary tools/bootherd/bootherd "$bootherd" "pass --bootherd PATH") || exit
 else
     for tool in tgtd tgtadm; do command -v "$tool" >/dev/null || die "$tool not found (tools/install-deps.sh)"; done
 fi

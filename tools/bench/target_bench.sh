@@ -57,12 +57,9 @@ for s in $servers; do [[ $s == bootherd || $s == tgt ]] || die "unknown server '
 for tool in iscsi-perf iscsi-readcapacity16 tgtd tgtadm timeout; do
     command -v "$tool" >/dev/null || die "$tool not found (run tools/install-deps.sh)"
 done
-[[ -n $iscsi_load ]] || iscsi_load=$(default_iscsi_load) || die "iscsi_load not built; pass --iscsi-load PATH"
-[[ -x $iscsi_load ]] || die "$iscsi_load is not executable"
+iscsi_load=$(built_binary tools/bench/iscsi_load "$iscsi_load" "pass --iscsi-load PATH") || exit
 if [[ " $servers " == *" bootherd "* ]]; then
-    [[ -n $bootherd ]] || bootherd=$(default_bootherd) ||
-        die "bootherd not built (build/tools/bootherd/bootherd); pass --bootherd PATH or --servers tgt"
-    [[ -x $bootherd ]] || die "$bootherd is not executable"
+    bootherd=$(built_binary tools/bootherd/bootherd "$bootherd" "pass --bootherd PATH or --servers tgt") || exit
 fi
 
 make_scratch "$parent_dir" bench

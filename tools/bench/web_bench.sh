@@ -43,8 +43,7 @@ done
 for tool in wrk iscsi-perf curl python3 timeout; do
     command -v "$tool" >/dev/null || die "$tool not found (tools/install-deps.sh installs it)"
 done
-bootherd=${bootherd:-$(default_bootherd)}
-[[ -x $bootherd ]] || die "no bootherd binary (build it, or pass --bootherd)"
+bootherd=$(built_binary tools/bootherd/bootherd "$bootherd" "pass --bootherd PATH") || exit
 raise_fd_limit 4096
 
 make_scratch "$parent_dir" web-bench
