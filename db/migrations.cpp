@@ -158,7 +158,26 @@ CREATE TABLE api_tokens (
 ) STRICT;
 )sql";
 
-constexpr std::array<std::string_view, 2> scripts{schema_v1, schema_v2};
+// Security (v3): where a node's secrets may go, per-draft maintenance credentials, scoped API tokens.
+//   groups.bind_address / nodes.bind_address: serve a node's boot script and admit its iSCSI logins only from
+//     the address the server ties to its MAC (1, the default) or from anywhere (0: routed/NAT'd set-ups);
+//     a node's NULL inherits its group's, a node without a group binds.
+//   nodes.boot_address/boot_address_at: the address the node is bound to for its current boot (its full-DHCP
+//     lease, or in proxy mode the address the ARP table mapped to its MAC during its PXE exchange).
+//   versions.chap_user/chap_secret: a draft's own CHAP credentials (NULL for sealed versions).
+//   api_tokens.scope/expires_at: 'admin' (everything) or 'read' (GET only, e.g. Prometheus); NULL: no expiry.
+constexpr std::string_view schema_v3 = R"sql(
+ALTER TABLE groups ADD COLUMN bind_address INTEGER NOT NULL DEFAULT 1 CHECK (bind_address IN (0, 1));
+ALTER TABLE nodes ADD COLUMN bind_address INTEGER CHECK (bind_address IN (0, 1));
+ALTER TABLE nodes ADD COLUMN boot_address TEXT;
+ALTER TABLE nodes ADD COLUMN boot_address_at INTEGER;
+ALTER TABLE versions ADD COLUMN chap_user TEXT;
+ALTER TABLE versions ADD COLUMN chap_secret TEXT;
+ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin' CHECK (scope IN ('admin', 'read'));
+ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+)sql";
+
+constexpr std::array<std::string_view, 3> scripts{schema_v1, schema_v2, schema_v3};
 
 }  // namespace
 
