@@ -35,11 +35,13 @@ bool is_chap_key(std::string_view key) {
 }  // namespace
 
 LoginMachine::LoginMachine(const TargetDirectory& targets, std::uint16_t portal_group_tag,
-                           std::function<std::uint16_t()> allocate_tsih, ChallengeSource challenges)
+                           std::function<std::uint16_t()> allocate_tsih, ChallengeSource challenges,
+                           boost::asio::ip::address peer)
     : targets_(targets),
       portal_group_tag_(portal_group_tag),
       allocate_tsih_(std::move(allocate_tsih)),
-      challenges_(std::move(challenges)) {}
+      challenges_(std::move(challenges)),
+      peer_(peer) {}
 
 LoginReply LoginMachine::fail(const LoginRequest& request, LoginStatus status, std::string reason) {
     state_ = State::failed;
@@ -139,6 +141,10 @@ std::optional<LoginStatus> LoginMachine::identify(const std::vector<KeyValue>& p
         }
         if (!target_->allows(initiator_name_)) {
             failure_reason_ = "initiator not allowed on " + *name;
+            return login_status::authorization_failure;
+        }
+        if (!target_->allows_address(peer_)) {
+            failure_reason_ = "initiator address " + peer_.to_string() + " not allowed on " + *name;
             return login_status::authorization_failure;
         }
         if (stage_ != kSecurityStage && target_->chap) {
@@ -312,7 +318,9 @@ bool LoginMachine::any_target_uses_chap() const {
 std::vector<std::shared_ptr<const TargetNode>> LoginMachine::chap_candidates(std::string_view user) const {
     std::vector<std::shared_ptr<const TargetNode>> found;
     for (auto& node : targets_.all())
-        if (node->chap && node->chap->user == user && node->allows(initiator_name_)) found.push_back(node);
+        if (node->chap && node->chap->user == user && node->allows(initiator_name_) &&
+            node->allows_address(peer_))
+            found.push_back(node);
     return found;
 }
 

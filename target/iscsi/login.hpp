@@ -31,6 +31,7 @@ inline constexpr LoginStatus unsupported_version{2, 5};
 inline constexpr LoginStatus missing_parameter{2, 7};
 inline constexpr LoginStatus session_does_not_exist{2, 10};
 inline constexpr LoginStatus target_error{3, 0};
+inline constexpr LoginStatus out_of_resources{3, 2};
 }  // namespace login_status
 
 inline constexpr std::uint8_t kSecurityStage = 0;
@@ -49,12 +50,17 @@ class LoginMachine {
   public:
     enum class State { in_progress, complete, failed };
 
+    // `peer` is the initiator's address, checked against each target's allowed_addresses.
     LoginMachine(const TargetDirectory& targets, std::uint16_t portal_group_tag,
                  std::function<std::uint16_t()> allocate_tsih,
-                 ChallengeSource challenges = chap::make_challenge);
+                 ChallengeSource challenges = chap::make_challenge, boost::asio::ip::address peer = {});
 
     // Processes one Login Request and its data segment; returns the response to send.
     LoginReply handle(const LoginRequest& request, std::span<const std::uint8_t> data);
+    // Turns a login the machine completed into a failure decided outside it (the server's session limits).
+    LoginReply refuse(const LoginRequest& request, LoginStatus status, std::string reason) {
+        return fail(request, status, std::move(reason));
+    }
 
     State state() const { return state_; }
     const std::string& failure_reason() const { return failure_reason_; }
@@ -92,6 +98,7 @@ class LoginMachine {
     std::uint16_t portal_group_tag_;
     std::function<std::uint16_t()> allocate_tsih_;
     ChallengeSource challenges_;
+    boost::asio::ip::address peer_;
 
     State state_ = State::in_progress;
     std::string failure_reason_;

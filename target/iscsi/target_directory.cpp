@@ -9,6 +9,23 @@ bool TargetNode::allows(std::string_view initiator_name) const {
                                                    initiator_name) != allowed_initiators.end();
 }
 
+namespace {
+
+boost::asio::ip::address unmapped(const boost::asio::ip::address& a) {
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
+    return a;
+}
+
+}  // namespace
+
+bool TargetNode::allows_address(const boost::asio::ip::address& peer) const {
+    if (allowed_addresses.empty()) return true;
+    const auto p = unmapped(peer);
+    return std::any_of(allowed_addresses.begin(), allowed_addresses.end(),
+                       [&](const auto& a) { return unmapped(a) == p; });
+}
+
 void StaticTargetDirectory::add(TargetNode node) {
     auto shared = std::make_shared<const TargetNode>(std::move(node));
     const std::lock_guard lock(mutex_);

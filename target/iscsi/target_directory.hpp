@@ -1,5 +1,7 @@
 #pragma once
 // The iSCSI target nodes this server exposes, and who may reach them.
+#include <boost/asio/ip/address.hpp>
+
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,8 +24,12 @@ struct TargetNode {
     std::vector<std::string> allowed_initiators;  // empty: any initiator may log in / discover it
     std::optional<Credentials> chap;              // if set, the initiator must authenticate with CHAP (MD5)
     std::optional<Credentials> mutual_chap;       // if set, the target also proves itself (mutual CHAP)
+    std::vector<boost::asio::ip::address> allowed_addresses{};  // empty: any address
 
     bool allows(std::string_view initiator_name) const;
+    // Whether an initiator connecting from `peer` may log in to / discover this node. IPv4-mapped IPv6
+    // addresses compare as the IPv4 address they carry, on either side.
+    bool allows_address(const boost::asio::ip::address& peer) const;
 };
 
 // Thread-safe lookup; the catalog will implement it later.
