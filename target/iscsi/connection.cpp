@@ -42,6 +42,7 @@ Connection::Connection(asio::ip::tcp::socket socket, Executor strand, ServerCont
     boost::system::error_code ec;
     const auto remote = socket_.remote_endpoint(ec);
     peer_ = ec ? "?" : format_endpoint(remote);
+    if (!ec) peer_address_ = unmapped(remote.address());
     const auto local = socket_.local_endpoint(ec);
     portal_ = ec ? "?" : format_endpoint(local);
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -52,8 +53,9 @@ Connection::Connection(asio::ip::tcp::socket socket, Executor strand, ServerCont
     socket_.set_option(asio::detail::socket_option::integer<IPPROTO_TCP, TCP_KEEPINTVL>(10), ec);
     socket_.set_option(asio::detail::socket_option::integer<IPPROTO_TCP, TCP_KEEPCNT>(3), ec);
     tx_buffers_.reserve(tx_scratch_.size() * 4);
-    login_.emplace(*context_.targets, context_.options.portal_group_tag,
-                   [&ctx = context_] { return ctx.allocate_tsih(); });
+    login_.emplace(
+        *context_.targets, context_.options.portal_group_tag,
+        [&ctx = context_] { return ctx.allocate_tsih(); }, chap::make_challenge, peer_address_);
 }
 
 Connection::~Connection() = default;
@@ -331,10 +333,23 @@ awaitable<bool> Connection::on_login(const LoginRequest& request, std::uint32_t 
     login_started_ = true;
     // The login may look the target up (TargetDirectory::find may block): not on a network thread.
     login_busy_ = true;
-    const LoginReply reply =
+    LoginReply reply =
         co_await on_disk_pool(context_.disk_pool, [&] { return login_->handle(request, rx_data_); });
     login_busy_ = false;
     if (phase_ == Phase::closed) co_return false;  // timed out or server stopping meanwhile
+    SessionRegistry::SessionClaim claim;
+    if (login_->state() == LoginMachine::State::complete && !login_->discovery()) {
+        claim = context_.registry.claim_session(*this, login_->target()->iqn, login_->initiator_name(),
+                                                login_->isid(), context_.options.max_sessions_per_target);
+        if (!claim.admitted) {
+            // Out of resources (03/02), not an initiator error: RFC 7143 §11.13.5 reserves 02/06 for a
+            // session's connection count, and the initiator may retry once a place is free.
+            reply = login_->refuse(request, login_status::out_of_resources,
+                                   "target has max_sessions_per_target (" +
+                                       std::to_string(context_.options.max_sessions_per_target) +
+                                       ") sessions from other addresses");
+        }
+    }
     Outgoing* out = push(Outgoing::Kind::control, Outgoing::Numbers::as_built);
     if (!out) co_return false;
     LoginResponse header = reply.header;
@@ -362,6 +377,10 @@ awaitable<bool> Connection::on_login(const LoginRequest& request, std::uint32_t 
             co_return false;
         case LoginMachine::State::complete:
             enter_full_feature(request);
+            // Same initiator and ISID: the initiator lost the old connection; the new login replaces it.
+            for (const auto& old : claim.reinstated)
+                old->close("session reinstated by a new login");
+            if (claim.displaced) claim.displaced->close("replaced by a newer login from the same address");
             co_return true;
     }
     co_return false;
@@ -393,10 +412,6 @@ void Connection::enter_full_feature(const LoginRequest& request) {
     rx_buffer_ = std::make_unique<std::byte[]>(kReceiveBuffer);
 
     if (!discovery) {
-        // Same initiator and ISID: the initiator lost the old connection; the new login replaces it.
-        for (const auto& old : context_.registry.find_session(initiator_name_, isid_, target_iqn_)) {
-            if (old.get() != this) old->close("session reinstated by a new login");
-        }
         counted_session_ = true;
         context_.stats.logins.fetch_add(1, std::memory_order_relaxed);
         context_.stats.sessions.fetch_add(1, std::memory_order_relaxed);

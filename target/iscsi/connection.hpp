@@ -50,6 +50,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const std::string& initiator_name() const { return initiator_name_; }
     std::uint64_t isid() const { return isid_; }
     const std::string& target_iqn() const { return target_iqn_; }
+    // The initiator's address (IPv4-mapped IPv6 as IPv4); fixed at construction, so readable from any thread.
+    const boost::asio::ip::address& peer_address() const { return peer_address_; }
     SessionInfo info() const;
 
     // Aborts this session's tasks on `lun` (all LUNs if empty) on behalf of another session's task management
@@ -93,6 +95,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // PDU handlers; false ends the read loop.
     boost::asio::awaitable<bool> on_login(const LoginRequest& request, std::uint32_t length);
     boost::asio::awaitable<bool> on_command(const ScsiCommand& command, std::uint32_t length);
+    // Keeps the session's task buffers within max_session_buffer_bytes before a command that needs `need`
+    // bytes of buffer is taken.
+    enum class BufferRoom { granted, task_set_full, closed };
+    boost::asio::awaitable<BufferRoom> make_buffer_room(std::size_t need);
     boost::asio::awaitable<bool> on_data_out(const DataOut& data, std::uint32_t length);
     boost::asio::awaitable<bool> on_nop_out(const NopOut& nop, std::uint32_t length);
     boost::asio::awaitable<bool> on_text(const TextRequest& text, std::uint32_t length);
@@ -149,6 +155,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     boost::asio::steady_timer reader_wake_;
     boost::asio::steady_timer watchdog_timer_;
     std::string peer_;
+    boost::asio::ip::address peer_address_;
     std::string portal_;  // "<ip>:<port>" of the local end, for TargetAddress
     std::chrono::steady_clock::time_point accepted_at_;
     std::chrono::steady_clock::time_point last_activity_;
@@ -157,6 +164,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool ping_outstanding_ = false;      // sent and not answered yet
     bool ping_silence_logged_ = false;   // an unanswered ping is logged once per connection
     bool data_sn_error_logged_ = false;  // likewise a DataSN error: a hostile initiator must not fill the log
+    bool buffer_bound_logged_ = false;   // and reaching max_session_buffer_bytes
 
     Phase phase_ = Phase::login;
     std::string end_reason_;

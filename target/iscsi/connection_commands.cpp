@@ -18,6 +18,7 @@
 #include "target/iscsi/connection_detail.hpp"
 #include "target/iscsi/server_context.hpp"
 #include "target/iscsi/text.hpp"
+#include "target/scsi/logical_unit.hpp"
 
 namespace bootherd::iscsi {
 namespace asio = boost::asio;
@@ -30,10 +31,69 @@ bool is_read_opcode(std::uint8_t opcode) {
     return opcode == 0x08 || opcode == 0x28 || opcode == 0xa8 || opcode == 0x88;  // READ 6/10/12/16
 }
 
+// The buffer a command may grow its task's to: its Data-Out (expected length), or its Data-In, which the SCSI
+// layer builds whole as the CDB asks, whatever the expected length, up to BlockLimits::kMaxTransferBytes for
+// a READ (larger ones fail before touching the buffer). The block size is not known here: 512 bytes, the
+// smallest, so an honest command is never overcharged; the charge is settled to the real size once it ran.
+std::size_t buffer_need(const ScsiCommand& command) {
+    const std::size_t expected = command.expected_data_transfer_length;
+    const auto& cdb = command.cdb;
+    std::uint64_t blocks = 0;
+    switch (cdb[0]) {
+        case 0x08:  // READ(6): 0 means 256 blocks
+            blocks = cdb[4] == 0 ? 256 : cdb[4];
+            break;
+        case 0x28:  // READ(10)
+            blocks = load_be<std::uint16_t>(cdb.data() + 7);
+            break;
+        case 0xa8:  // READ(12)
+            blocks = load_be<std::uint32_t>(cdb.data() + 6);
+            break;
+        case 0x88:  // READ(16)
+            blocks = load_be<std::uint32_t>(cdb.data() + 10);
+            break;
+        default:
+            return expected;
+    }
+    const std::uint64_t asked = std::min<std::uint64_t>(blocks * 512, scsi::BlockLimits::kMaxTransferBytes);
+    return std::max(expected, static_cast<std::size_t>(asked));
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------------
 // SCSI commands and data
+
+awaitable<Connection::BufferRoom> Connection::make_buffer_room(std::size_t need) {
+    const std::size_t limit = context_.options.max_session_buffer_bytes;
+    while (session_->buffer_bytes() + need > limit) {
+        session_->trim(limit > need ? limit - need : 0);
+        if (session_->buffer_bytes() + need <= limit) break;
+        const bool draining_soon =
+            session_->any_in(TaskSlot::State::executing) || session_->any_in(TaskSlot::State::responding);
+        if (!draining_soon) {
+            // Only writes waiting for their Data-Out hold the memory, and that data may be queued behind this
+            // command: waiting could wait forever. The initiator is told to retry (SAM-5 TASK SET FULL).
+            // With nothing held at all, the command is taken whatever its size, so that it can progress.
+            if (session_->any_in(TaskSlot::State::receiving)) co_return BufferRoom::task_set_full;
+            break;
+        }
+        if (!buffer_bound_logged_)
+            log::info("iSCSI initiator ", initiator_name_, " (", peer_, ") holds max_session_buffer_bytes (",
+                      limit,
+                      ") in unread responses and buffers; its commands wait (logged once per session)");
+        buffer_bound_logged_ = true;
+        // Stop reading the socket until this session's own responses drain (the writer wakes the reader):
+        // TCP back-pressure then stops the initiator, whatever its CmdSN window.
+        start_deferred_disk_workers();
+        reader_waiting_ = true;
+        reader_wake_.expires_at(std::chrono::steady_clock::time_point::max());
+        co_await reader_wake_.async_wait(kNoThrow);
+        reader_waiting_ = false;
+        if (phase_ != Phase::full_feature) co_return BufferRoom::closed;
+    }
+    co_return BufferRoom::granted;
+}
 
 awaitable<bool> Connection::on_command(const ScsiCommand& command, std::uint32_t length) {
     if (session_->discovery()) {
@@ -56,11 +116,29 @@ awaitable<bool> Connection::on_command(const ScsiCommand& command, std::uint32_t
         queue_reject(RejectReason::invalid_pdu_field, rx_bhs_);
         co_return co_await discard_segment(length);
     }
+    const std::size_t need = buffer_need(command);
+    BufferRoom room = BufferRoom::granted;
+    if (session_->buffer_bytes() + need > context_.options.max_session_buffer_bytes)  // the slow path only
+        room = co_await make_buffer_room(need);
+    if (room == BufferRoom::closed) co_return false;
     TaskSlot* slot = session_->allocate(command.immediate, command.initiator_task_tag);
     if (!slot) {
         queue_reject(RejectReason::immediate_command_reject, rx_bhs_);
         co_return co_await discard_segment(length);
     }
+    if (room == BufferRoom::task_set_full) {
+        if (!co_await discard_segment(length)) co_return false;
+        slot->arrived = std::chrono::steady_clock::now();
+        slot->lun_field = command.lun;
+        slot->task.read_flag = command.read;
+        slot->task.write_flag = command.write;
+        slot->task.expected_length = command.expected_data_transfer_length;
+        slot->task.status = scsi::Status::task_set_full;
+        slot->state = TaskSlot::State::executing;
+        on_executed(*slot);
+        co_return true;
+    }
+    session_->charge(*slot, need);
     slot->arrived = std::chrono::steady_clock::now();
     scsi::Task& task = slot->task;
     std::copy(command.cdb.begin(), command.cdb.end(), task.cdb_bytes.begin());
@@ -210,6 +288,7 @@ void Connection::collect_finished() {
 }
 
 void Connection::on_executed(TaskSlot& slot) {
+    session_->settle(slot);
     if (phase_ == Phase::closed || slot.aborted.load(std::memory_order_relaxed)) {
         session_->release(slot);
         task_finished(slot.index);

@@ -87,7 +87,7 @@ awaitable<bool> Connection::on_text(const TextRequest& request, std::uint32_t le
             const bool wanted = kv.value == "All"  ? (session_->discovery() || node->iqn == target_iqn_)
                                 : kv.value.empty() ? node->iqn == target_iqn_
                                                    : node->iqn == kv.value;
-            if (!wanted || !node->allows(initiator_name_)) continue;
+            if (!wanted || !node->allows(initiator_name_) || !node->allows_address(peer_address_)) continue;
             // A CHAP-protected target is shown only to a session that proved to be its CHAP user.
             if (node->chap && node->iqn != target_iqn_ && node->chap->user != chap_user_) continue;
             append_pair(text_reply_, "TargetName", node->iqn);

@@ -35,10 +35,15 @@ inline std::string hex_isid(std::uint64_t isid) {
     return text.data();
 }
 
-inline std::string format_endpoint(const asio::ip::tcp::endpoint& ep) {
-    asio::ip::address address = ep.address();
+// An IPv4-mapped IPv6 address as the IPv4 address it carries; any other address as it is.
+inline asio::ip::address unmapped(const asio::ip::address& address) {
     if (address.is_v6() && address.to_v6().is_v4_mapped())
-        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    return address;
+}
+
+inline std::string format_endpoint(const asio::ip::tcp::endpoint& ep) {
+    const asio::ip::address address = unmapped(ep.address());
     const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
     return host + ":" + std::to_string(ep.port());
 }

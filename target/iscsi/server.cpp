@@ -13,9 +13,11 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include "common/log.hpp"
 #include "target/iscsi/connection.hpp"
@@ -29,6 +31,31 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kStopGrace{10};  // in-flight commands get this long before connections are cut
+constexpr std::chrono::milliseconds kAcceptBackoff{50};
+constexpr std::chrono::seconds kRefusalLogInterval{10};
+
+// At most one line per interval for a condition a flood repeats thousands of times a second.
+class RateLimitedLog {
+  public:
+    explicit RateLimitedLog(std::chrono::steady_clock::duration interval) : interval_(interval) {}
+    // The number of occurrences not logged since the last line, when a line is due now.
+    std::optional<std::uint64_t> due() {
+        const auto now = std::chrono::steady_clock::now();
+        if (logged_once_ && now - last_ < interval_) {
+            ++suppressed_;
+            return std::nullopt;
+        }
+        logged_once_ = true;
+        last_ = now;
+        return std::exchange(suppressed_, 0);
+    }
+
+  private:
+    std::chrono::steady_clock::duration interval_;
+    std::chrono::steady_clock::time_point last_{};
+    bool logged_once_ = false;
+    std::uint64_t suppressed_ = 0;
+};
 
 unsigned cores() {
     return std::max(1u, std::thread::hardware_concurrency());
@@ -77,26 +104,40 @@ asio::io_context& Server::Impl::next_loop() {
 
 asio::awaitable<void> Server::Impl::accept_loop(tcp::acceptor& acceptor) {
     asio::steady_timer backoff(loops[0]->io);
+    RateLimitedLog refusals(kRefusalLogInterval);
     while (acceptor.is_open()) {
         auto strand = asio::make_strand(next_loop());
         auto [ec, socket] = co_await acceptor.async_accept(strand, kNoThrow);
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
         if (ec) {
-            // Typically out of file descriptors: back off instead of spinning.
-            log::warn("iSCSI accept failed: ", ec.message());
-            backoff.expires_after(std::chrono::milliseconds(100));
+            // Out of descriptors (EMFILE/ENFILE) or memory: the pending connection stays queued and the
+            // acceptor stays readable, so retrying at once would spin. Free a descriptor held by a
+            // connection that has not logged in (the login timeout would reap it anyway), and back off.
+            const auto evicted = context.registry.evict_oldest_in_login();
+            if (evicted) evicted->close("descriptors exhausted: making room for new connections");
+            if (const auto suppressed = refusals.due())
+                log::warn(
+                    "iSCSI accept failed: ", ec.message(), evicted ? " (closed a connection in login)" : "",
+                    *suppressed > 0 ? " (" + std::to_string(*suppressed) + " more since last logged)" : "");
+            backoff.expires_after(kAcceptBackoff);
             co_await backoff.async_wait(kNoThrow);
             continue;
         }
-        if (context.registry.size() >= context.options.max_connections) {
-            log::warn("iSCSI connection refused: max_connections (", context.options.max_connections,
-                      ") reached");
-            boost::system::error_code ignored;
-            socket.close(ignored);
+        auto connection = std::make_shared<Connection>(std::move(socket), strand, context);
+        const auto admission = context.registry.add(connection, context.options.max_connections,
+                                                    context.options.max_connections_per_address);
+        if (admission.evicted) admission.evicted->close("connection limit: replaced by a newer connection");
+        if (!admission.admitted) {
+            if (const auto suppressed = refusals.due())
+                log::warn(
+                    "iSCSI connection from ", connection->peer_address().to_string(),
+                    " refused: max_connections (", context.options.max_connections,
+                    ") or max_connections_per_address (", context.options.max_connections_per_address,
+                    ") reached and none is still logging in",
+                    *suppressed > 0 ? " (" + std::to_string(*suppressed) + " more since last logged)" : "");
+            connection->close("connection limit");
             continue;
         }
-        auto connection = std::make_shared<Connection>(std::move(socket), strand, context);
-        context.registry.add(connection);
         connection->start();
     }
 }

@@ -37,6 +37,17 @@ struct ServerOptions {
     // idle.
     std::chrono::seconds nop_in_interval{30};
     std::size_t max_connections = 4096;
+    // Connections from one initiator address (logged in or not). At this cap a new connection replaces the
+    // address's oldest one still in login phase, or is closed if there is none.
+    std::size_t max_connections_per_address = 16;
+    // Normal sessions per target: a machine's firmware (iPXE) and its OS each hold one. A powered-off machine
+    // leaves both open, so at the cap a login from an address that already has sessions on the target
+    // replaces the oldest of them; a login from another address is refused (0 = no cap).
+    std::size_t max_sessions_per_target = 2;
+    // Task buffer memory one session may hold (grow-only buffers and the Data-In not yet written to the
+    // socket, which is sent from them). Past it the session's socket is not read until its own responses
+    // drain, so an initiator that never reads its answers is stopped by TCP back-pressure.
+    std::size_t max_session_buffer_bytes = 32u << 20;
     std::uint32_t queue_depth = 128;  // CmdSN window per session
     std::uint16_t portal_group_tag = 1;
     // Called on a network thread, so it must be cheap and must not block; empty: no events.

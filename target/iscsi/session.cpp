@@ -69,6 +69,7 @@ TaskSlot* Session::allocate(bool immediate, std::uint32_t initiator_task_tag) {
 void Session::release(TaskSlot& slot) {
     if (slot.state == TaskSlot::State::free) return;
     slot.state = TaskSlot::State::free;
+    settle(slot);
     --in_use_;
     if (slot.immediate) {
         --immediate_;
@@ -76,6 +77,34 @@ void Session::release(TaskSlot& slot) {
         --queued_;
     }
     free_.push_back(slot.index);
+}
+
+void Session::charge(TaskSlot& slot, std::size_t need) {
+    const std::size_t charged = std::max(slot.task.buffer_capacity(), need);
+    buffer_bytes_ = buffer_bytes_ - slot.charged + charged;
+    slot.charged = charged;
+}
+
+void Session::settle(TaskSlot& slot) {
+    buffer_bytes_ = buffer_bytes_ - slot.charged + slot.task.buffer_capacity();
+    slot.charged = slot.task.buffer_capacity();
+}
+
+void Session::trim(std::size_t target) {
+    // The least recently freed first: allocate() takes from the back, so the warm buffers stay.
+    for (std::size_t i = 0; i < free_.size() && buffer_bytes_ > target; ++i) {
+        TaskSlot& slot = slots_[free_[i]];
+        if (slot.charged == 0) continue;
+        slot.task = scsi::Task{};
+        settle(slot);
+    }
+}
+
+bool Session::any_in(TaskSlot::State state) const {
+    for (std::size_t i = 0; i < pool_size_; ++i) {
+        if (slots_[i].state == state) return true;
+    }
+    return false;
 }
 
 TaskSlot* Session::find(std::uint32_t initiator_task_tag) {

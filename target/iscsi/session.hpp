@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -31,6 +32,7 @@ struct TaskSlot {
     bool immediate = false;
     std::uint16_t index = 0;
     std::uint32_t initiator_task_tag = 0;
+    std::size_t charged = 0;                        // this slot's share of Session::buffer_bytes()
     std::chrono::steady_clock::time_point arrived;  // when its SCSI Command PDU was read, for latency stats
     std::array<std::uint8_t, 8> lun_field{};
     WriteTransfer write;
@@ -74,6 +76,18 @@ class Session {
     TaskSlot* slot(std::size_t index) { return index < pool_size_ ? &slots_[index] : nullptr; }
     std::size_t pool_size() const { return pool_size_; }
     std::size_t in_use() const { return in_use_; }
+    bool any_in(TaskSlot::State state) const;  // a scan of the pool: not for every command
+
+    // Task buffer memory: the bytes the slots' grow-only buffers hold, or are about to need for the commands
+    // they were given (a Task sends its Data-In from its own buffer, so unsent Data-In is counted here too).
+    std::size_t buffer_bytes() const { return buffer_bytes_; }
+    // Counts what `slot`'s command may grow its buffer to (at least what it holds).
+    void charge(TaskSlot& slot, std::size_t need);
+    // Counts what `slot`'s buffer holds now that its command has run.
+    void settle(TaskSlot& slot);
+    // Frees the buffers of free slots until buffer_bytes() <= target or none is left to free. Allocation
+    // returns only when a session runs past its bound, never in its steady state below it.
+    void trim(std::size_t target);
 
   private:
     std::shared_ptr<const TargetNode> target_;
@@ -87,8 +101,9 @@ class Session {
     std::unique_ptr<TaskSlot[]> slots_;
     std::vector<std::uint16_t> free_;
     std::size_t in_use_ = 0;
-    std::uint32_t queued_ = 0;     // non-immediate tasks holding a window position
-    std::uint32_t immediate_ = 0;  // immediate tasks in the reserve
+    std::uint32_t queued_ = 0;      // non-immediate tasks holding a window position
+    std::uint32_t immediate_ = 0;   // immediate tasks in the reserve
+    std::size_t buffer_bytes_ = 0;  // the sum of the slots' `charged`
 };
 
 }  // namespace bootherd::iscsi

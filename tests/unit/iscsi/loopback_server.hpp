@@ -13,13 +13,15 @@
 
 namespace bootherd::iscsi::test {
 
-// Two network threads, two disk threads, a CmdSN window of 16.
+// Two network threads, two disk threads, a CmdSN window of 16, no cap on sessions per target (tests hold
+// many sessions of one target from 127.0.0.1; limits_test.cpp sets the caps it checks).
 inline ServerOptions loopback_options() {
     ServerOptions options;
     options.listen.emplace_back(boost::asio::ip::make_address("127.0.0.1"), 0);
     options.network_threads = 2;
     options.disk_threads = 2;
     options.queue_depth = 16;
+    options.max_sessions_per_target = 0;
     return options;
 }
 

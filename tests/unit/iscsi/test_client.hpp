@@ -8,6 +8,7 @@
 #include <sys/time.h>
 
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,7 +37,12 @@ struct Pdu {
 
 class Client {
   public:
-    explicit Client(const boost::asio::ip::tcp::endpoint& endpoint) : socket_(io_) {
+    explicit Client(const boost::asio::ip::tcp::endpoint& endpoint) : Client(endpoint, std::nullopt) {}
+    // From a chosen local address (any of 127.0.0.0/8 reaches a server on 127.0.0.1).
+    Client(const boost::asio::ip::tcp::endpoint& endpoint, std::optional<boost::asio::ip::address> from)
+        : socket_(io_) {
+        socket_.open(endpoint.protocol());
+        if (from) socket_.bind({*from, 0});
         socket_.connect(endpoint);
         const timeval timeout{5, 0};  // a hung test fails instead of blocking forever
         ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
