@@ -12,6 +12,7 @@
 #include "tools/bootherd/boot_service.hpp"
 #include "tools/bootherd/boot_session_events.hpp"
 #include "tools/bootherd/commands.hpp"
+#include "tools/bootherd/descriptor_limit.hpp"
 #include "tools/bootherd/iscsi_service.hpp"
 #include "tools/bootherd/serve_context.hpp"
 #include "tools/bootherd/signals.hpp"
@@ -26,6 +27,7 @@ struct ServeOptions {
     std::vector<std::string> listen{"0.0.0.0:3260"};
     std::string maintenance_chap;
     unsigned threads = 0;
+    IscsiLimits limits{};
     WebServiceOptions web{};
     BootServiceOptions boot{};
 };
@@ -45,6 +47,7 @@ iscsi::Credentials maintenance_credentials(const std::string& text) {
 
 int run_serve(const ServeOptions& o) {
     ShutdownSignals signals;  // before any thread starts, so all of them inherit the blocked mask
+    raise_descriptor_limit();
 
     imagestore::store::ImageStore store(o.data);
     auto targets = std::make_shared<imagestore::store::CatalogTargets>(
@@ -53,7 +56,7 @@ int run_serve(const ServeOptions& o) {
     const std::string what =
         std::to_string(targets->all().size()) + " target(s) from " + store.data_dir().string();
     SessionEventRelay session_events;  // iSCSI logins and first reads become boot events once boot runs
-    IscsiService iscsi(o.listen, o.threads, targets, what, session_events.callback());
+    IscsiService iscsi(o.listen, o.threads, o.limits, targets, what, session_events.callback());
     ServeContext context{store, iscsi.server(), iscsi.endpoints()};
 
     // The web service serves the boot scripts and DHCP hands out the web service's port, so the web service
@@ -94,6 +97,7 @@ void add_serve_command(CLI::App& app, Action& action) {
     cmd->add_option("--maintenance-chap", o->maintenance_chap,
                     "CHAP USER:SECRET for draft targets (default: generated and logged)");
     cmd->add_option("--threads", o->threads, "Network threads (default: one per core)");
+    add_iscsi_limit_options(*cmd, o->limits);
     add_web_service_options(*cmd, o->web);
     add_boot_service_options(*cmd, o->boot);
     cmd->callback([o, &action] { action = [o] { return run_serve(*o); }; });

@@ -13,6 +13,7 @@
 #include "target/iscsi/target_directory.hpp"
 #include "target/scsi/target_device.hpp"
 #include "tools/bootherd/commands.hpp"
+#include "tools/bootherd/descriptor_limit.hpp"
 #include "tools/bootherd/iscsi_service.hpp"
 #include "tools/bootherd/signals.hpp"
 
@@ -30,6 +31,7 @@ struct ShareOptions {
     std::uint32_t block_size = 512;
     bool direct_writes = false;
     unsigned threads = 0;
+    IscsiLimits limits{};
 };
 
 // iqn.2026-11.org.bootherd:share.<file stem>, lower-cased, with characters iSCSI names may not hold replaced.
@@ -85,6 +87,7 @@ std::shared_ptr<block::BlockDevice> open_backend(const ShareOptions& o) {
 
 int run_share(const ShareOptions& o) {
     ShutdownSignals signals;  // before any thread starts, so all of them inherit the blocked mask
+    raise_descriptor_limit();
 
     auto backend = open_backend(o);
     auto id = stable_id(o.file);
@@ -111,7 +114,7 @@ int run_share(const ShareOptions& o) {
     std::ostringstream what;
     what << backend->describe() << " (" << backend->geometry().size_bytes << " bytes"
          << (o.read_only ? ", read-only" : "") << ") as " << iqn;
-    IscsiService iscsi(o.listen, o.threads, directory, what.str());
+    IscsiService iscsi(o.listen, o.threads, o.limits, directory, what.str());
     log::info("signal ", signals.wait(), ": stopping");
     iscsi.stop();
     log::info("stopped");
@@ -138,6 +141,7 @@ void add_share_command(CLI::App& app, Action& action) {
                   "Raw file or block device: write with O_DIRECT, past the page cache (fast random writes on "
                   "fast storage; slow on a disk without a write cache)");
     cmd->add_option("--threads", o->threads, "Network threads (default: one per core)");
+    add_iscsi_limit_options(*cmd, o->limits);
     cmd->callback([o, &action] { action = [o] { return run_share(*o); }; });
 }
 
