@@ -161,6 +161,27 @@ TEST_CASE("login failures carry the right status class and detail") {
     CHECK(m2.handle(existing, {}).header.status_detail == 0x0a);
 }
 
+TEST_CASE("address ACL: a login from an address the node does not list fails with 02/02") {
+    StaticTargetDirectory directory;
+    TargetNode fenced{"iqn.2026-01.test:fenced", std::make_shared<test::FakeDevice>(64), {}, {}, {}};
+    fenced.allowed_addresses.push_back(boost::asio::ip::make_address("192.0.2.10"));
+    directory.add(std::move(fenced));
+    const auto login_from = [&](const char* peer) {
+        LoginMachine m(
+            directory, 1, [] { return std::uint16_t{1}; }, chap::make_challenge,
+            boost::asio::ip::make_address(peer));
+        const LoginReply r =
+            m.handle(request(0, 1, true), bytes(text({{"InitiatorName", "iqn.i"},
+                                                      {"TargetName", "iqn.2026-01.test:fenced"},
+                                                      {"AuthMethod", "None"}})));
+        return std::pair{r.header.status_class, r.header.status_detail};
+    };
+    CHECK(login_from("192.0.2.10") == std::pair<std::uint8_t, std::uint8_t>{0, 0});
+    CHECK(login_from("::ffff:192.0.2.10") == std::pair<std::uint8_t, std::uint8_t>{0, 0});
+    CHECK(login_from("192.0.2.11") == std::pair<std::uint8_t, std::uint8_t>{2, 2});
+    CHECK(login_from("::ffff:192.0.2.11") == std::pair<std::uint8_t, std::uint8_t>{2, 2});
+}
+
 TEST_CASE("one-way CHAP: the target checks the response and moves on") {
     Fixture f;
     LoginMachine m = f.machine();
