@@ -122,11 +122,11 @@ TEST_CASE("import refuses images that refer to other files") {
     if (program_available("qemu-img")) {
         std::string output;
         auto backed = dir.path() / "backed.qcow2";
+        const std::string backing_message = "refers to a backing file '" + secret.string() + "'";
         REQUIRE(run_program({"qemu-img", "create", "-q", "-f", "qcow2", "-b", secret.string(), "-F", "raw",
                              backed.string()},
                             output) == 0);
-        CHECK_THROWS_WITH_AS(store.import_image("backed", backed),
-                             doctest::Contains("refers to a backing file '" + secret.string() + "'"),
+        CHECK_THROWS_WITH_AS(store.import_image("backed", backed), doctest::Contains(backing_message.c_str()),
                              ImageError);
         auto with_data_file = dir.path() / "data-file.qcow2";
         REQUIRE(run_program(
@@ -186,7 +186,8 @@ TEST_CASE("the API's import paths stay inside the import directory, symbolic lin
     } catch (const db::InvalidArgument& e) {
         missing = e.what();
     }
-    CHECK(exists.substr(exists.find(": ")) == missing.substr(missing.find(": ")));
+    REQUIRE(exists.find(": only files") != std::string::npos);
+    CHECK(exists.substr(exists.find(": only files")) == missing.substr(missing.find(": only files")));
 }
 
 TEST_CASE("the data directory and what it holds are private; older modes are fixed on open") {
