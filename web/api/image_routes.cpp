@@ -3,6 +3,7 @@
 
 #include "db/credentials.hpp"
 #include "db/identifiers.hpp"
+#include "imagestore/image_error.hpp"
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_copy.hpp"
 #include "web/api/api_context.hpp"
@@ -115,14 +116,23 @@ void add_image_routes(Router& router, ApiContext& context) {
             auto owned = request.body_file;
             owned += ".import";
             std::filesystem::rename(request.body_file, owned);
+            struct RemoveUnlessStarted {
+                std::filesystem::path file;
+                bool started = false;
+                ~RemoveUnlessStarted() {
+                    std::error_code ignored;
+                    if (!started) std::filesystem::remove(file, ignored);
+                }
+            } cleanup{owned, false};
             try {
                 imagestore::store::check_importable(owned);
-            } catch (...) {
-                std::error_code ignored;
-                std::filesystem::remove(owned, ignored);
-                throw;
+            } catch (const imagestore::ImageError& e) {
+                // Named as the client knows it, not by the server's scratch file.
+                throw ApiError(http::status::bad_request,
+                               "the uploaded image " + std::string(e.what()).substr(e.file().size() + 2));
             }
             const auto job = start_import(context, name, owned, true);
+            cleanup.started = true;
             audit(context, request, "image.upload", "image:" + name, {{"job", job}});
             return json_response(boost::json::object{{"job", job}}, http::status::accepted);
         },
