@@ -116,6 +116,11 @@ ImageStore::ImageStore(const fs::path& data_dir, const fs::path& import_dir)
     if (const auto fixed = make_private(data_dir_); !fixed.empty())
         log::warn("image store: took group and other access away from ", fixed.size(), " path(s) in ",
                   data_dir_.string(), " (they hold secrets and disks): ", some_of(fixed));
+    // Whoever may write there may swap a checked file for a link between the check and the copy.
+    if ((fs::status(import_dir_).permissions() & (fs::perms::group_write | fs::perms::others_write)) !=
+        fs::perms::none)
+        log::warn("image store: the import directory ", import_dir_.string(),
+                  " is writable by group or others; only its owner should be able to put files there");
     give_drafts_credentials();
     startup_report_ = sweep_orphans();
     if (startup_report_.skipped)
@@ -148,7 +153,8 @@ void ImageStore::give_drafts_credentials() {
 
 fs::path ImageStore::import_dir_file(const fs::path& requested) const {
     const std::string where = "only files inside the import directory " + import_dir_.string() +
-                              " can be imported through the API (after resolving symbolic links)";
+                              " can be imported through the API (after resolving symbolic links); copy the "
+                              "file there, or run `bootherd image import` on the server";
     if (!requested.is_absolute()) throw db::InvalidArgument("path", "must be an absolute path; " + where);
     std::error_code missing, no_dir;
     const fs::path resolved = fs::canonical(requested, missing);
