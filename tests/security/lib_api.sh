@@ -25,8 +25,8 @@ api_status() { tail -n 1 <<<"$1"; }
 api_body() { sed '$d' <<<"$1"; }
 
 api_wait_job() {
-  local i out
-  for i in $(seq 300); do
+  local out
+  for _ in $(seq 300); do
     out=$(api GET "/api/v1/jobs/$1")
     grep -q '"state":"running"' <<<"$out" || { api_body "$out"; return 0; }
     sleep 0.2
