@@ -1,5 +1,11 @@
 #include "db/catalog.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
 #include "db/migrations.hpp"
 
 namespace bootherd::db {
@@ -7,9 +13,21 @@ namespace {
 
 constexpr int busy_timeout_ms = 5000;
 
+// The catalog holds CHAP secrets and password hashes: a new one is made 0600 whatever the umask, and SQLite
+// gives its -wal and -shm files the database file's mode.
+void create_private(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ::close(fd);
+        return;
+    }
+    if (errno != EEXIST) throw std::system_error(errno, std::generic_category(), "create " + path.string());
+}
+
 }  // namespace
 
 Catalog Catalog::open(const std::filesystem::path& path) {
+    create_private(path);
     return open_database(path.string(), true);
 }
 

@@ -11,7 +11,7 @@ namespace {
 constexpr std::string_view version_columns =
     "SELECT v.id, v.image_id, v.number, v.parent_version_id, v.file_path, v.state, v.size_bytes, "
     "v.file_bytes, "
-    "v.created_at, v.sealed_at, v.note, (i.promoted_version_id IS v.id) "
+    "v.created_at, v.sealed_at, v.note, (i.promoted_version_id IS v.id), v.chap_user, v.chap_secret "
     "FROM versions v JOIN images i ON i.id = v.image_id ";
 
 Version read_version(const sqlite::Statement& row) {
@@ -28,6 +28,8 @@ Version read_version(const sqlite::Statement& row) {
     v.sealed_at = row.opt_int64(9);
     v.note = row.text(10);
     v.promoted = row.boolean(11);
+    v.chap_user = row.opt_text(12);
+    v.chap_secret = row.opt_text(13);
     return v;
 }
 
@@ -136,13 +138,22 @@ void VersionsRepo::update_draft_sizes(std::int64_t id, std::int64_t size_bytes, 
     update->run();
 }
 
+void VersionsRepo::set_chap(std::int64_t id, std::string_view user, std::string_view secret) {
+    if (get(id).state != VersionState::draft)
+        throw Conflict("version", "version " + id_text(id) + " is sealed");
+    auto update = db_.prepare("UPDATE versions SET chap_user = ?, chap_secret = ? WHERE id = ?");
+    update->bind_all(user, secret, id);
+    update->run();
+}
+
 Version VersionsRepo::seal(std::int64_t id, std::int64_t file_bytes) {
     if (get(id).state != VersionState::draft) {
         throw Conflict("version", "version " + id_text(id) + " is already sealed");
     }
     if (file_bytes < 0) throw InvalidArgument("file_bytes", "must not be negative");
-    auto update =
-        db_.prepare("UPDATE versions SET state = 'sealed', sealed_at = ?, file_bytes = ? WHERE id = ?");
+    auto update = db_.prepare(
+        "UPDATE versions SET state = 'sealed', sealed_at = ?, file_bytes = ?, chap_user = NULL, "
+        "chap_secret = NULL WHERE id = ?");
     update->bind_all(now_ms(), file_bytes, id);
     update->run();
     return get(id);

@@ -26,6 +26,9 @@ struct Version {
     std::optional<std::int64_t> sealed_at{};
     std::string note{};
     bool promoted = false;  // the image's current promoted version
+    // A draft's own CHAP credentials for the maintenance machine that logs in to it; none once sealed.
+    std::optional<std::string> chap_user{};
+    std::optional<std::string> chap_secret{};
 };
 
 struct NewVersion {
@@ -52,7 +55,9 @@ class VersionsRepo {
 
     // Records the current sizes of a draft while it is written; Conflict once sealed.
     void update_draft_sizes(std::int64_t id, std::int64_t size_bytes, std::int64_t file_bytes);
-    // Freezes a draft with its final on-disk size; Conflict if already sealed.
+    // Gives a draft its CHAP credentials; Conflict once sealed.
+    void set_chap(std::int64_t id, std::string_view user, std::string_view secret);
+    // Freezes a draft with its final on-disk size and drops its CHAP credentials; Conflict if already sealed.
     Version seal(std::int64_t id, std::int64_t file_bytes);
     void set_note(std::int64_t id, std::string_view note);
     // Conflict while anything still needs the version (see in_use_ids).

@@ -34,8 +34,7 @@ std::string draft_iqn(std::string_view image_name) {
     return iqn;
 }
 
-CatalogTargets::CatalogTargets(ImageStore& store, iscsi::Credentials maintenance_chap)
-    : store_(store), maintenance_chap_(std::move(maintenance_chap)) {}
+CatalogTargets::CatalogTargets(ImageStore& store) : store_(store) {}
 
 iscsi::TargetNode CatalogTargets::describe_node(const db::Node& node) const {
     iscsi::TargetNode target;
@@ -45,10 +44,14 @@ iscsi::TargetNode CatalogTargets::describe_node(const db::Node& node) const {
     return target;
 }
 
-iscsi::TargetNode CatalogTargets::describe_draft(std::string_view image_name) const {
+std::optional<iscsi::TargetNode> CatalogTargets::describe_draft(std::string_view image_name,
+                                                                const db::Version& draft) const {
+    // Never served without CHAP: a draft without credentials (made by an older version, until a store
+    // opens and gives it some) is no target.
+    if (!draft.chap_user || !draft.chap_secret) return std::nullopt;
     iscsi::TargetNode target;
     target.iqn = draft_iqn(image_name);
-    target.chap = maintenance_chap_;
+    target.chap = iscsi::Credentials{*draft.chap_user, *draft.chap_secret};
     return target;
 }
 
@@ -93,17 +96,21 @@ std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_node(std::string_v
 }
 
 std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_draft(std::string_view iqn) const {
-    std::optional<std::pair<std::string, std::string>> found;  // image name, draft path
+    std::optional<iscsi::TargetNode> found;
+    std::string path;
     {
         auto session = store_.catalog().session();
         for (const auto& image : session.images().list()) {
             if (draft_iqn(image.name) != iqn) continue;
             for (const auto& version : session.versions().list(image.id))
-                if (version.state == db::VersionState::draft) found.emplace(image.name, version.file_path);
+                if (version.state == db::VersionState::draft) {
+                    found = describe_draft(image.name, version);
+                    path = version.file_path;
+                }
         }
     }
     if (!found) return nullptr;
-    return open_cached(describe_draft(found->first), found->second, false);
+    return open_cached(std::move(*found), path, false);
 }
 
 std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find(std::string_view iqn) const {
@@ -131,7 +138,9 @@ std::vector<std::shared_ptr<const iscsi::TargetNode>> CatalogTargets::all() cons
         }
         for (const auto& image : session.images().list())
             for (const auto& version : session.versions().list(image.id))
-                if (version.state == db::VersionState::draft) described.push_back(describe_draft(image.name));
+                if (version.state == db::VersionState::draft)
+                    if (auto draft = describe_draft(image.name, version))
+                        described.push_back(std::move(*draft));
     }
     const std::lock_guard lock(mutex_);
     for (auto& target : described) {

@@ -6,7 +6,7 @@
 //     node's CHAP user and secret. The boot script (iPXE `initiator-iqn`, then the OS's iBFT) must use that
 //     name;
 //   - each image's draft as target iqn.2026-11.org.bootherd:draft.<image>, LUN 0, for a maintenance machine:
-//     any initiator name, CHAP with the maintenance credentials given to the constructor.
+//     any initiator name, CHAP with the draft's own credentials (made by `image edit`, see ImageStore::edit).
 //
 // Disks are opened on first login (find), not for discovery (all), so SendTargets over 1000 nodes opens
 // nothing. Each open chain is kept and shared by all sessions to that target; when a node's disk path changes
@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,7 +33,7 @@ std::string draft_iqn(std::string_view image_name);
 
 class CatalogTargets final : public iscsi::TargetDirectory {
   public:
-    CatalogTargets(ImageStore& store, iscsi::Credentials maintenance_chap);
+    explicit CatalogTargets(ImageStore& store);
 
     // Opens the target's disk (creating a node's disk on first boot); null when unknown or disabled.
     std::shared_ptr<const iscsi::TargetNode> find(std::string_view iqn) const override;
@@ -47,7 +48,8 @@ class CatalogTargets final : public iscsi::TargetDirectory {
             kept;  // node disks stay open between sessions; drafts do not
     };
     iscsi::TargetNode describe_node(const db::Node& node) const;
-    iscsi::TargetNode describe_draft(std::string_view image_name) const;
+    std::optional<iscsi::TargetNode> describe_draft(std::string_view image_name,
+                                                    const db::Version& draft) const;
     // The cached node for `iqn` if it serves `relative_path` and is open, else `target` with its disk opened
     // read-write and cached (kept open between sessions only with keep_open).
     std::shared_ptr<const iscsi::TargetNode> open_cached(iscsi::TargetNode target,
@@ -57,7 +59,6 @@ class CatalogTargets final : public iscsi::TargetDirectory {
     std::shared_ptr<const iscsi::TargetNode> find_draft(std::string_view iqn) const;
 
     ImageStore& store_;
-    iscsi::Credentials maintenance_chap_;
     mutable std::mutex mutex_;
     mutable std::map<std::string, OpenTarget, std::less<>> open_;  // by IQN
 };

@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <fstream>
 #include <random>
 #include <vector>
 
 #include "imagestore/image_error.hpp"
 #include "imagestore/image_format.hpp"
+#include "imagestore/store/qemu_image.hpp"
 #include "imagestore/vhdx_file.hpp"
 
 namespace bootherd::imagestore::store {
@@ -21,19 +21,9 @@ bool all_zero(std::span<const std::byte> data) {
     return std::all_of(data.begin(), data.end(), [](std::byte b) { return b == std::byte{0}; });
 }
 
-// Formats only qemu-img can read, by their magic at offset 0.
-std::string foreign_format(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::array<char, 21> head{};
-    in.read(head.data(), head.size());
-    const std::string text(head.data(), static_cast<std::size_t>(in.gcount()));
-    if (text.rfind("QFI\xfb", 0) == 0) return "qcow2";
-    if (text.rfind("KDMV", 0) == 0 || text.rfind("# Disk DescriptorFile", 0) == 0) return "vmdk";
-    return {};
-}
+}  // namespace
 
-// The last non-empty line of a tool's output: where qemu-img and vhdiinfo put the error.
-std::string last_line(const std::string& text) {
+std::string last_output_line(const std::string& text) {
     std::string last;
     std::size_t start = 0;
     while (start < text.size()) {
@@ -44,8 +34,6 @@ std::string last_line(const std::string& text) {
     }
     return last.empty() ? "no output" : last;
 }
-
-}  // namespace
 
 int run_program(const std::vector<std::string>& argv, std::string& output) {
     std::string command;
@@ -118,35 +106,35 @@ std::uint64_t copy_to_vhdx(block::BlockDevice& source, const std::filesystem::pa
     return options.size;
 }
 
-ImportSource::ImportSource(const std::filesystem::path& file, const std::filesystem::path& scratch_dir)
-    : path_(file) {
+std::string check_importable(const std::filesystem::path& file) {
     if (!std::filesystem::is_regular_file(file) && !std::filesystem::is_block_file(file))
         throw ImageError(file.string(), "no such image file");
-    const std::string foreign = foreign_format(file);
-    if (!foreign.empty()) {
-        format_ = foreign;
-        if (!program_available("qemu-img"))
-            throw ImageError(file.string(), format_ + " images need qemu-img (package qemu-utils) to import");
-        std::random_device random;
-        converted_ = scratch_dir / ("convert-" + std::to_string(random()) + ".raw");
-        std::string output;
-        if (run_program(
-                {"qemu-img", "convert", "-f", format_, "-O", "raw", file.string(), converted_.string()},
-                output) != 0) {
-            std::error_code ignored;
-            std::filesystem::remove(converted_, ignored);
-            throw ImageError(file.string(), "qemu-img convert failed: " + last_line(output));
-        }
-        path_ = converted_;
-        return;
+    if (std::string foreign = qemu_format(file); !foreign.empty()) {
+        require_self_contained(file, foreign);
+        return foreign;
     }
     const ImageFormat native = detect_format(file.string());
-    format_ = native == ImageFormat::vhdx ? "vhdx" : native == ImageFormat::vhd ? "vhd" : "raw";
-    if (native == ImageFormat::vhdx) {
+    if (native == ImageFormat::raw) return "raw";
+    // A differencing VHD/VHDX would pull in its parent, found by a path written in the file.
+    if (const auto parents = open_layer(file.string())->parent_candidates(); !parents.empty())
+        throw ImageError(file.string(), "is a differencing disk (parent " + parents.front() +
+                                            "); only self-contained images are imported (merge the chain "
+                                            "into one file first, e.g. `qemu-img convert -O vhdx`)");
+    return native == ImageFormat::vhdx ? "vhdx" : "vhd";
+}
+
+ImportSource::ImportSource(const std::filesystem::path& file, const std::filesystem::path& scratch_dir)
+    : path_(file), format_(check_importable(file)) {
+    if (format_ == "qcow2" || format_ == "vmdk") {
+        std::random_device random;
+        converted_ = scratch_dir / ("convert-" + std::to_string(random()) + ".raw");
+        convert_to_raw(file, format_, converted_);
+        path_ = converted_;
+    } else if (format_ == "vhdx") {
         // An independent reader's opinion, so a file our parser tolerates but others reject is caught early.
         std::string output;
         if (program_available("vhdiinfo") && run_program({"vhdiinfo", file.string()}, output) != 0)
-            throw ImageError(file.string(), "libvhdi (vhdiinfo) cannot read it: " + last_line(output));
+            throw ImageError(file.string(), "libvhdi (vhdiinfo) cannot read it: " + last_output_line(output));
     }
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "block/block_device.hpp"
 
@@ -21,11 +22,16 @@ inline constexpr std::uint32_t kDefaultBlockSize = 2 * 1024 * 1024;
 std::uint64_t copy_to_vhdx(block::BlockDevice& source, const std::filesystem::path& destination,
                            std::uint32_t block_size, const Progress& progress);
 
+// The format of a disk image that may be imported: "raw", "vhd" or "vhdx" (not differencing), or "qcow2" or
+// "vmdk" (self-contained, see qemu_image.hpp). Throws ImageError naming the file and the problem: an image
+// that refers to any other file (backing file, parent, extent, data file) is refused.
+std::string check_importable(const std::filesystem::path& file);
+
 // A disk image ready to be opened by our engine: the file itself, or a raw conversion in `scratch_dir`
 // (removed by the destructor).
 class ImportSource {
   public:
-    // Recognises the format; converts qcow2/VMDK with qemu-img; checks VHDX with vhdiinfo when installed.
+    // check_importable, then converts qcow2/VMDK with qemu-img; checks VHDX with vhdiinfo when installed.
     // Throws ImageError naming the file and the problem.
     ImportSource(const std::filesystem::path& file, const std::filesystem::path& scratch_dir);
     ~ImportSource();
@@ -44,6 +50,8 @@ class ImportSource {
 // Runs argv without a shell, with stdout/stderr captured; returns the exit status (127 when it cannot start)
 // and appends the output to `output`.
 int run_program(const std::vector<std::string>& argv, std::string& output);
+// The last non-empty line of a tool's output: where qemu-img and vhdiinfo put the error.
+std::string last_output_line(const std::string& text);
 // True when `program` is an executable in PATH.
 bool program_available(const std::string& program);
 

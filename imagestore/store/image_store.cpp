@@ -8,11 +8,14 @@
 #include <set>
 
 #include "common/log.hpp"
+#include "db/credentials.hpp"
 #include "db/error.hpp"
 #include "db/identifiers.hpp"
 #include "imagestore/image_error.hpp"
 #include "imagestore/image_file.hpp"
+#include "imagestore/image_format.hpp"
 #include "imagestore/store/catalog_targets.hpp"
+#include "imagestore/store/private_modes.hpp"
 #include "imagestore/store/store_lock.hpp"
 #include "imagestore/vhdx_file.hpp"
 
@@ -55,8 +58,28 @@ std::vector<db::Node> all_nodes(db::Catalog::Session& session) {
 }
 
 void make_read_only(const fs::path& file) {
-    fs::permissions(file, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read,
-                    fs::perm_options::replace);
+    fs::permissions(file, fs::perms::owner_read, fs::perm_options::replace);
+}
+
+// Lists at most a few paths, then how many more.
+// A draft's own CHAP credentials: only who was told them (`image show`, the API) can log in to it.
+void give_credentials(db::Catalog::Session& session, std::int64_t draft_id) {
+    session.versions().set_chap(draft_id, db::random_credential(db::chap_user_length),
+                                db::random_credential(db::chap_secret_length));
+}
+
+std::string some_of(const std::vector<std::string>& paths) {
+    constexpr std::size_t shown = 8;
+    std::string text;
+    for (std::size_t i = 0; i < paths.size() && i < shown; ++i)
+        text += (i ? ", " : "") + paths[i];
+    if (paths.size() > shown) text += " and " + std::to_string(paths.size() - shown) + " more";
+    return text;
+}
+
+bool inside(const fs::path& file, const fs::path& dir) {
+    const auto [dir_end, file_it] = std::mismatch(dir.begin(), dir.end(), file.begin(), file.end());
+    return dir_end == dir.end() && file_it != file.end();
 }
 
 // Holds the draft's write lock (the one a read-write VhdxFile takes), so a running `bootherd serve` cannot
@@ -81,12 +104,24 @@ std::uint64_t allocated_bytes(const fs::path& file) {
     return static_cast<std::uint64_t>(st.st_blocks) * 512u;
 }
 
-ImageStore::ImageStore(const fs::path& data_dir)
+ImageStore::ImageStore(const fs::path& data_dir, const fs::path& import_dir)
     : data_dir_((fs::create_directories(data_dir), fs::absolute(data_dir).lexically_normal())),
+      import_dir_(import_dir.empty() ? data_dir_ / "import" : fs::absolute(import_dir).lexically_normal()),
       catalog_(db::Catalog::open(data_dir_ / "catalog.db")) {
     fs::create_directories(data_dir_ / "images");
     fs::create_directories(data_dir_ / "nodes");
     fs::create_directories(data_dir_ / "tmp");
+    if (fs::create_directories(import_dir_))
+        fs::permissions(import_dir_, fs::perms::owner_all, fs::perm_options::replace);
+    if (const auto fixed = make_private(data_dir_); !fixed.empty())
+        log::warn("image store: took group and other access away from ", fixed.size(), " path(s) in ",
+                  data_dir_.string(), " (they hold secrets and disks): ", some_of(fixed));
+    // Whoever may write there may swap a checked file for a link between the check and the copy.
+    if ((fs::status(import_dir_).permissions() & (fs::perms::group_write | fs::perms::others_write)) !=
+        fs::perms::none)
+        log::warn("image store: the import directory ", import_dir_.string(),
+                  " is writable by group or others; only its owner should be able to put files there");
+    give_drafts_credentials();
     startup_report_ = sweep_orphans();
     if (startup_report_.skipped)
         log::debug("image store: another process is changing files; orphan sweep skipped");
@@ -102,6 +137,36 @@ void ImageStore::remove_file(const std::string& relative_path) const {
     std::error_code ec;
     fs::remove(absolute(relative_path), ec);
     if (ec) log::warn("image store: could not delete ", relative_path, ": ", ec.message());
+}
+
+void ImageStore::give_drafts_credentials() {
+    auto session = catalog_.session();
+    for (const auto& image : session.images().list())
+        for (const auto& version : session.versions().list(image.id))
+            if (version.state == db::VersionState::draft && !version.chap_secret) {
+                give_credentials(session, version.id);
+                log::warn("image store: the draft of image ", in_quotes(image.name),
+                          " had no CHAP credentials of its own; it has now (`bootherd image show ",
+                          image.name, "`)");
+            }
+}
+
+fs::path ImageStore::import_dir_file(const fs::path& requested) const {
+    const std::string where = "only files inside the import directory " + import_dir_.string() +
+                              " can be imported through the API (after resolving symbolic links); copy the "
+                              "file there, or run `bootherd image import` on the server";
+    if (!requested.is_absolute()) throw db::InvalidArgument("path", "must be an absolute path; " + where);
+    std::error_code missing, no_dir;
+    const fs::path resolved = fs::canonical(requested, missing);
+    const fs::path dir = fs::canonical(import_dir_, no_dir);
+    // The same answer whether an outside file exists or not: the API is no probe of the server's files.
+    if (no_dir || !inside(missing ? requested.lexically_normal() : resolved, dir))
+        throw db::InvalidArgument("path", requested.string() + ": " + where);
+    if (missing) throw db::InvalidArgument("path", requested.string() + ": no such file");
+    std::error_code ec;
+    if (!fs::is_regular_file(resolved, ec))
+        throw db::InvalidArgument("path", requested.string() + ": not a regular file");
+    return resolved;
 }
 
 db::Image ImageStore::require_image(db::Catalog::Session& session, std::string_view name) {
@@ -164,8 +229,9 @@ db::Version ImageStore::import_image(std::string_view name, const fs::path& file
         data_dir_ / "tmp" / ("import-" + std::string(name) + "-" + std::to_string(now_ms()) + ".vhdx");
     try {
         ImportSource source(file, data_dir_ / "tmp");
-        auto chain = open_image(source.path().string(), true);
-        copy_to_vhdx(*chain, staged, options.block_size, options.progress);
+        // The one file only: ImportSource refused any image with a parent.
+        ImageChain image({open_layer(source.path().string())}, nullptr);
+        copy_to_vhdx(image, staged, options.block_size, options.progress);
     } catch (...) {
         std::error_code ignored;
         fs::remove(staged, ignored);
@@ -216,8 +282,9 @@ db::Version ImageStore::edit(std::string_view image_name) {
         row.file_bytes = static_cast<std::int64_t>(allocated_bytes(absolute(relative)));
         row.note = "draft on v" + std::to_string(base.number);
         auto version = session.versions().add_draft(row);
+        give_credentials(session, version.id);
         transaction.commit();
-        return version;
+        return session.versions().get(version.id);
     } catch (...) {
         remove_file(relative);
         throw;

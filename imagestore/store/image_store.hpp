@@ -3,16 +3,21 @@
 // node, kept in a data directory next to the catalog:
 //
 //   <data>/catalog.db                    the SQLite catalog (db::Catalog)
-//   <data>/images/<image>/v<N>.vhdx      version N (sealed files are chmod 0444; a draft is writable)
+//   <data>/images/<image>/v<N>.vhdx      version N (sealed files are chmod 0400; a draft is writable)
 //   <data>/nodes/<node>-<ms>-<rand>.vhdx a node's differencing disk; a new name each time it is recreated,
 //                                        so a running server notices the change by path alone
 //   <data>/tmp/                          scratch space for imports and flattening (emptied at start-up)
+//   <data>/import/                       where the API may import files from (import_dir(); another
+//                                        directory may be given instead)
 //   <data>/.lock                         see StoreLock
 //
 // Files and rows stay consistent across crashes: a file is created (and synced) before the row that points at
 // it is committed, and a row is deleted before its file. What a crash leaves behind is found by
 // sweep_orphans(), which open() runs: unreferenced files are deleted, rows whose file is missing are reported
 // (node disks that vanished are dropped so the next boot recreates them).
+//
+// Everything in the data directory is private to its owner (0700 directories, 0600 files, see
+// make_private): the catalog holds CHAP secrets and the disks hold the machines' data.
 //
 // Thread-safe: the catalog serialises its sessions, and the layer registry has its own lock.
 #include <cstdint>
@@ -62,9 +67,11 @@ struct NodeStatus {
 
 class ImageStore {
   public:
-    // Opens (creating if needed) the data directory and its catalog, then sweeps orphans, logging what it
-    // found. Throws db::Error, std::filesystem::filesystem_error.
-    explicit ImageStore(const std::filesystem::path& data_dir);
+    // Opens (creating if needed) the data directory and its catalog, takes group and other access away from
+    // anything in it that has some, then sweeps orphans, logging what it fixed and found. `import_dir`
+    // (default <data>/import) is created 0700 if missing. Throws db::Error,
+    // std::filesystem::filesystem_error.
+    explicit ImageStore(const std::filesystem::path& data_dir, const std::filesystem::path& import_dir = {});
     ImageStore(const ImageStore&) = delete;
     ImageStore& operator=(const ImageStore&) = delete;
 
@@ -73,12 +80,21 @@ class ImageStore {
     db::Catalog& catalog() { return catalog_; }
     SharedLayers& layers() { return layers_; }
     const SweepReport& startup_report() const { return startup_report_; }
+    const std::filesystem::path& import_dir() const { return import_dir_; }
+
+    // `requested` (absolute) resolved through every symbolic link, when that lands on a regular file inside
+    // import_dir(); else db::InvalidArgument on field "path". What the API may import: nothing else of the
+    // server's files.
+    std::filesystem::path import_dir_file(const std::filesystem::path& requested) const;
 
     // --- images and versions ---
-    // Creates image `name` with v1 = a copy of `file`, sealed and promoted.
+    // Creates image `name` with v1 = a copy of `file`, sealed and promoted. Any file the caller may read:
+    // callers confine untrusted paths first (import_dir_file). The image must be self-contained (see
+    // check_importable): ImageError otherwise.
     db::Version import_image(std::string_view name, const std::filesystem::path& file,
                              const ImportOptions& options = {});
-    // A writable draft: a differencing disk on the promoted version. Conflict if one exists already.
+    // A writable draft: a differencing disk on the promoted version, with its own random CHAP credentials for
+    // the maintenance machine (Version::chap_user/chap_secret). Conflict if one exists already.
     db::Version edit(std::string_view image);
     // Seals the draft as the image's next version (not promoted).
     db::Version commit(std::string_view image);
@@ -122,12 +138,15 @@ class ImageStore {
     db::Node replace_disk(std::int64_t node_id);
     db::Version seal_new_version(std::int64_t image_id, std::optional<std::int64_t> parent,
                                  const std::filesystem::path& staged_file, std::string_view note);
+    // Drafts made before drafts had their own CHAP credentials get some.
+    void give_drafts_credentials();
     void remove_orphan_files(db::Catalog::Session& session, SweepReport& report);
     void check_rows(db::Catalog::Session& session, SweepReport& report);
     std::filesystem::path lock_file() const { return data_dir_ / ".lock"; }
     void remove_file(const std::string& relative_path) const;
 
     std::filesystem::path data_dir_;
+    std::filesystem::path import_dir_;
     db::Catalog catalog_;
     SharedLayers layers_;
     SweepReport startup_report_;

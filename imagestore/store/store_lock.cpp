@@ -10,7 +10,7 @@
 namespace bootherd::imagestore::store {
 
 StoreLock::StoreLock(const std::filesystem::path& lock_file, Mode mode) {
-    fd_ = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    fd_ = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "open " + lock_file.string());
     const int operation = mode == Mode::shared ? LOCK_SH : LOCK_EX | LOCK_NB;
     int rc;

@@ -20,6 +20,16 @@ bh image versions base | grep -qE '^v1 +sealed .* \* ' || die "v1 is not listed 
 vhdiinfo "$DATA/images/base/v1.vhdx" >/dev/null || die "vhdiinfo rejects the imported version"
 ok "import: v1 sealed and promoted, readable by libvhdi"
 
+# The CLI imports any file its user can read, but never an image that refers to another file.
+qemu-img create -q -f qcow2 -b "$IMG" -F raw "$SCRATCH/backed.qcow2"
+set +e
+out=$(bh image import backed "$SCRATCH/backed.qcow2" 2>&1); rc=$?
+set -e
+[ "$rc" -ne 0 ] && grep -q "refers to a backing file '$IMG'" <<<"$out" || die "a qcow2 with a backing file: rc=$rc $out"
+[ "$(stat -c %a "$DATA")" = 700 ] && [ "$(stat -c %a "$DATA/catalog.db")" = 600 ] ||
+  die "data directory or catalog not private: $(stat -c '%a %n' "$DATA" "$DATA/catalog.db")"
+ok "import refuses an image with a backing file: $out"
+
 for i in 1 2 3; do
   bh node add "pc$i" --mac "52:54:00:00:00:0$i" --image base >/dev/null || die "node add pc$i failed"
 done
@@ -56,7 +66,7 @@ A_IQN=$(field pc1 target); A_INIT=$(field pc1 initiator); A_USER=$(field pc1 cha
 B_INIT=$(field pc2 initiator); B_USER=$(field pc2 chap_user); B_SECRET=$(field pc2 chap_secret)
 
 SERVE_LOG=$SCRATCH/serve.log
-"$BOOTHERD" serve --data "$DATA" --no-http --listen 127.0.0.1:0 --maintenance-chap maint:maintenance-secret >"$SERVE_LOG" 2>&1 &
+"$BOOTHERD" serve --data "$DATA" --no-http --listen 127.0.0.1:0 >"$SERVE_LOG" 2>&1 &
 SERVE_PID=$!
 PIDS+=("$SERVE_PID")
 PORT=
@@ -107,16 +117,24 @@ refused "iscsi://$B_USER%$B_SECRET@127.0.0.1:$PORT/$A_IQN/0" "$A_INIT"
 refused "iscsi://$A_USER%$A_SECRET@127.0.0.1:$PORT/$A_IQN/0" "$B_INIT"
 ok "pc2's initiator name or credentials cannot open pc1's target"
 
-# A draft appears as its own target for a maintenance machine, while serve runs.
-bh image edit base >/dev/null
+# A draft appears as its own target for a maintenance machine, while serve runs, with the draft's own CHAP
+# credentials (shown by `image edit` and `image show`, never logged).
+edited=$(bh image edit base)
+shown=$(bh image show base)
+D_USER=$(sed -n 's/^  CHAP user \([^,]*\), secret .*/\1/p' <<<"$shown")
+D_SECRET=$(sed -n 's/^  CHAP user [^,]*, secret \(.*\)$/\1/p' <<<"$shown")
+[ -n "$D_USER" ] && [ -n "$D_SECRET" ] || die "image show gives no CHAP credentials for the draft: $shown"
+grep -qF "secret $D_SECRET" <<<"$edited" || die "image edit does not show the draft's CHAP credentials: $edited"
+grep -qF "$D_SECRET" "$SERVE_LOG" && die "the draft's CHAP secret is in the server log"
 iscsi-inq -i iqn.2026-11.org.example:maint \
-  "iscsi://maint%maintenance-secret@127.0.0.1:$PORT/iqn.2026-11.org.bootherd:draft.base/0" >/dev/null ||
-  die "the draft target cannot be opened with the maintenance credentials"
-ok "the draft is served for maintenance"
+  "iscsi://$D_USER%$D_SECRET@127.0.0.1:$PORT/iqn.2026-11.org.bootherd:draft.base/0" >/dev/null ||
+  die "the draft target cannot be opened with the draft's credentials"
+refused "iscsi://$A_USER%$A_SECRET@127.0.0.1:$PORT/iqn.2026-11.org.bootherd:draft.base/0" iqn.2026-11.org.example:maint
+ok "the draft is served for maintenance with its own CHAP credentials only"
 
 # While a maintenance machine is logged in to the draft, commit and discard are refused (the server holds the
 # draft's write lock); once it logs out the server closes the draft and commit goes through.
-DRAFT_URL="iscsi://maint%maintenance-secret@127.0.0.1:$PORT/iqn.2026-11.org.bootherd:draft.base/0"
+DRAFT_URL="iscsi://$D_USER%$D_SECRET@127.0.0.1:$PORT/iqn.2026-11.org.bootherd:draft.base/0"
 opened_before=$(grep -c 'serving images/base/v2.vhdx' "$SERVE_LOG" || true)
 iscsi-perf -i iqn.2026-11.org.example:maint -t 120 "$DRAFT_URL" >"$SCRATCH/maint.out" 2>&1 &
 MAINT_PID=$!

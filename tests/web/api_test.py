@@ -36,7 +36,7 @@ class Server:
         self.log_path = os.path.join(data, "serve.log")
         self.log = open(self.log_path, "w+")
         self.proc = subprocess.Popen([bootherd, "serve", "--data", data, "--listen", "127.0.0.1:0",
-                                      "--listen-http", "127.0.0.1:0", "--maintenance-chap", "maint:maintsecret12"],
+                                      "--listen-http", "127.0.0.1:0"],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.port = None
         self.password = None
@@ -45,11 +45,11 @@ class Server:
             time.sleep(0.1)
             text = open(self.log_path).read()
             m = re.search(r"web on [0-9.]+:(\d+)", text)
-            p = re.search(r"with password (\S+)", text)
-            if p:
-                self.password = p.group(1)
             if m:
                 self.port = int(m.group(1))
+                # The first admin password is in a 0600 file, never in the log.
+                with open(os.path.join(data, "initial-admin-password")) as f:
+                    self.password = f.readline().strip()
             if self.proc.poll() is not None:
                 break
         if self.port is None:
@@ -193,7 +193,8 @@ def main():
 
 def run(server, args, scratch, data):
     port = server.port
-    check(server.password is not None, "first start logs the generated admin password")
+    check(server.password, "first start writes the generated admin password to DATA/initial-admin-password")
+    check(server.password not in open(server.log_path).read(), "the admin password is not in the log")
     anon = Client(port)
 
     # --- public routes and authentication failures ---
@@ -252,8 +253,13 @@ def run(server, args, scratch, data):
     check(st == 200 and body["username"] == "admin", "Bearer token authenticates")
 
     # --- images ---
-    disk = os.path.join(scratch, "golden.raw")
+    disk = os.path.join(data, "import", "golden.raw")  # the API imports only from the import directory
     make_disk(disk, 8)
+    outside = os.path.join(scratch, "outside.raw")
+    make_disk(outside, 1)
+    st, body, _, _ = script.call("POST", "/api/v1/images", {"name": "outside", "path": outside})
+    check(st == 400 and body.get("field") == "path" and "import directory" in body["error"],
+          "import from outside the import directory is 400 on path")
     st, body, _, _ = script.call("POST", "/api/v1/images", {"name": "golden", "path": disk}, route="/api/v1/images")
     check(st == 202 and "job" in body, "POST /api/v1/images starts an import job (token, no CSRF needed)")
     job = wait_job(script, body["job"])
@@ -283,10 +289,15 @@ def run(server, args, scratch, data):
 
     st, body, _, _ = admin.call("POST", "/api/v1/images/golden/edit", route="/api/v1/images/{name}/edit")
     check(st == 201 and body["state"] == "draft" and body["target"].endswith("draft.golden"), "edit opens a draft")
+    draft_chap = body.get("chap") or {}
+    check(len(draft_chap.get("user", "")) >= 8 and len(draft_chap.get("secret", "")) >= 12,
+          "edit answers the draft's own CHAP credentials")
     st, body, _, _ = admin.call("POST", "/api/v1/images/golden/edit")
     check(st == 409, "a second edit is 409")
     st, body, _, _ = admin.call("GET", "/api/v1/images/golden/versions", route="/api/v1/images/{name}/versions")
     check(st == 200 and body["draft"] and body["draft"]["number"] == 2 and len(body["items"]) == 1, "versions show the draft")
+    check(body["draft"]["chap"] == draft_chap and all("chap" not in v for v in body["items"]),
+          "versions show the draft's CHAP credentials, sealed versions none")
     st, body, _, _ = admin.call("POST", "/api/v1/images/golden/commit", route="/api/v1/images/{name}/commit")
     check(st == 200 and body["number"] == 2 and body["state"] == "sealed" and not body["promoted"], "commit seals v2")
     st, body, _, _ = admin.call("POST", "/api/v1/images/golden/promote", {"version": 2}, route="/api/v1/images/{name}/promote")
@@ -598,6 +609,8 @@ def run(server, args, scratch, data):
     proc = subprocess.run([args.bootherd, "admin", "set-password", "--data", data], input="new-password-123\n",
                           capture_output=True, text=True)
     check(proc.returncode == 0, "bootherd admin set-password")
+    check(not os.path.exists(os.path.join(data, "initial-admin-password")),
+          "set-password deletes the file with the first password")
     st, _, _, _ = anon.call("POST", "/api/v1/login", {"username": "admin", "password": server.password})
     check(st == 401, "the old password no longer works")
     st, body, _, _ = anon.call("POST", "/api/v1/login", {"username": "admin", "password": "new-password-123"})

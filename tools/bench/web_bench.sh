@@ -67,13 +67,13 @@ PY
 iscsi_port=$(pick_port)
 http_port=$(pick_port)
 "$bootherd" serve --data "$data" --listen "127.0.0.1:$iscsi_port" --listen-http "127.0.0.1:$http_port" \
-    --maintenance-chap maint:benchsecret1234 >"$work/serve.log" 2>&1 &
+    >"$work/serve.log" 2>&1 &
 server_pid=$!
 wait_for_log "$work/serve.log" "web on 127\.0\.0\.1:$http_port" "$server_pid" 30 || {
     cat "$work/serve.log" >&2
     die "bootherd serve did not start"
 }
-password=$(sed -n 's/.*with password \([^ ]*\) .*/\1/p' "$work/serve.log" | head -1)
+password=$(head -n 1 "$data/initial-admin-password")
 base=http://127.0.0.1:$http_port
 login=$(curl -sf -c "$work/cookies" -H 'Content-Type: application/json' \
     -d "{\"username\":\"admin\",\"password\":\"$password\"}" "$base/api/v1/login") || die "login failed"

@@ -8,6 +8,7 @@
 
 #include "db/catalog.hpp"
 #include "tools/bootherd/commands.hpp"
+#include "tools/bootherd/initial_password.hpp"
 #include "tools/bootherd/store_options.hpp"
 #include "web/auth.hpp"
 
@@ -49,6 +50,9 @@ int run_set_password(const AdminOptions& o) {
     auto catalog = db::Catalog::open(std::filesystem::path(o.data) / "catalog.db");
     web::Authenticator(catalog).set_password(o.user, password);
     std::cout << "password of " << o.user << " set; their browser sessions were ended\n";
+    // The generated first password is the admin's until they choose one.
+    if (o.user == web::kAdminUser && remove_initial_password(o.data))
+        std::cout << "deleted " << initial_password_file(o.data).string() << "\n";
     return 0;
 }
 

@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_store.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/store_options.hpp"
@@ -59,6 +61,30 @@ int run_versions(const ImageOptions& o) {
     return 0;
 }
 
+// Where and how a maintenance machine reaches the draft. The secret goes to the operator's terminal only.
+void print_draft_access(const std::string& image, const db::Version& draft) {
+    std::cout << "  target " << imagestore::store::draft_iqn(image) << " (any initiator name)\n";
+    if (draft.chap_user && draft.chap_secret)
+        std::cout << "  CHAP user " << *draft.chap_user << ", secret " << *draft.chap_secret << "\n";
+}
+
+int run_show(const ImageOptions& o) {
+    ImageStore store(o.data);
+    std::optional<db::Version> promoted;
+    const auto versions = store.versions(o.name);
+    for (const auto& v : versions)
+        if (v.promoted) promoted = v;
+    std::cout << "image " << o.name << ": " << versions.size() << " version(s), promoted "
+              << (promoted ? "v" + std::to_string(promoted->number) : std::string("none")) << "\n";
+    if (auto draft = store.draft(o.name)) {
+        std::cout << "draft v" << draft->number << ": " << store.absolute(draft->file_path).string() << "\n";
+        print_draft_access(o.name, *draft);
+    } else {
+        std::cout << "no draft (`bootherd image edit " << o.name << "` makes one)\n";
+    }
+    return 0;
+}
+
 CLI::App* subcommand(CLI::App& image, const char* name, const char* help, ImageOptions& o) {
     auto* cmd = image.add_subcommand(name, help);
     add_data_option(*cmd, o.data);
@@ -72,8 +98,12 @@ void add_image_command(CLI::App& app, Action& action) {
     auto* image = app.add_subcommand("image", "Golden images and their versions");
     image->require_subcommand(1);
 
-    auto* import =
-        subcommand(*image, "import", "Import a raw, VHD, VHDX, qcow2 or VMDK file as a new image (v1)", *o);
+    // Any file this account can read: whoever runs the CLI on the server can read it anyway (the REST API
+    // only imports from the import directory). The image itself must not refer to other files.
+    auto* import = subcommand(*image, "import",
+                              "Import a raw, VHD, VHDX, qcow2 or VMDK file as a new image (v1); it must be "
+                              "self-contained (no backing file, parent or extent files)",
+                              *o);
     import->add_option("NAME", o->name, "Image name")->required();
     import->add_option("FILE", o->file, "Disk image file")->required();
     import->callback([o, &action] {
@@ -94,9 +124,14 @@ edit->callback([o, &action] {
         auto v = store.edit(o->name);
         std::cout << "draft v" << v.number << " of " << o->name << ": "
                   << store.absolute(v.file_path).string() << "\n";
+        print_draft_access(o->name, v);
         return 0;
     };
 });
+
+auto* show = subcommand(*image, "show", "An image's promoted version and its draft's target and CHAP", *o);
+show->add_option("NAME", o->name, "Image name")->required();
+show->callback([o, &action] { action = [o] { return run_show(*o); }; });
 
 auto* commit = subcommand(*image, "commit", "Seal the draft as the next version", *o);
 commit->add_option("NAME", o->name, "Image name")->required();

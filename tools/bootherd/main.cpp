@@ -1,5 +1,6 @@
 // The single `bootherd` binary: one CLI11 subcommand per job.
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <exception>
@@ -23,6 +24,9 @@ void raise_descriptor_limit() {
 
 int main(int argc, char** argv) {
     using namespace bootherd;
+    // Everything bootherd creates (catalog with CHAP secrets, disks, the first admin password) is its
+    // owner's alone.
+    ::umask(077);
     CLI::App app{"bootherd: diskless network-boot provisioning (iSCSI target, image store, PXE boot)"};
     app.require_subcommand(1);
     // Every option can also come from a TOML (or INI) file, one section per subcommand: `[serve]` holds

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "common/log.hpp"
-#include "db/credentials.hpp"
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_store.hpp"
 #include "tools/bootherd/boot_service.hpp"
@@ -24,34 +23,20 @@ namespace {
 
 struct ServeOptions {
     std::string data = kDefaultDataDir;
+    std::string import_dir;  // empty: <data>/import
     std::vector<std::string> listen{"0.0.0.0:3260"};
-    std::string maintenance_chap;
     unsigned threads = 0;
     IscsiLimits limits{};
     WebServiceOptions web{};
     BootServiceOptions boot{};
 };
 
-iscsi::Credentials maintenance_credentials(const std::string& text) {
-    if (text.empty()) {
-        iscsi::Credentials generated{"maintenance", db::random_credential(db::chap_secret_length)};
-        log::info("draft targets: CHAP user ", generated.user, ", secret ", generated.secret,
-                  " (fix them with --maintenance-chap USER:SECRET)");
-        return generated;
-    }
-    const auto colon = text.find(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-        throw std::invalid_argument("--maintenance-chap wants USER:SECRET");
-    return {text.substr(0, colon), text.substr(colon + 1)};
-}
-
 int run_serve(const ServeOptions& o) {
     ShutdownSignals signals;  // before any thread starts, so all of them inherit the blocked mask
     raise_descriptor_limit();
 
-    imagestore::store::ImageStore store(o.data);
-    auto targets = std::make_shared<imagestore::store::CatalogTargets>(
-        store, maintenance_credentials(o.maintenance_chap));
+    imagestore::store::ImageStore store(o.data, o.import_dir);
+    auto targets = std::make_shared<imagestore::store::CatalogTargets>(store);
 
     const std::string what =
         std::to_string(targets->all().size()) + " target(s) from " + store.data_dir().string();
@@ -94,8 +79,8 @@ void add_serve_command(CLI::App& app, Action& action) {
     auto* cmd = app.add_subcommand("serve", "Serve every node's disk (and each image draft) over iSCSI");
     add_data_option(*cmd, o->data);
     cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on (repeatable)")->capture_default_str();
-    cmd->add_option("--maintenance-chap", o->maintenance_chap,
-                    "CHAP USER:SECRET for draft targets (default: generated and logged)");
+    cmd->add_option("--import-dir", o->import_dir,
+                    "The only directory the REST API may import image files from (default: DATA/import)");
     cmd->add_option("--threads", o->threads, "Network threads (default: one per core)");
     add_iscsi_limit_options(*cmd, o->limits);
     add_web_service_options(*cmd, o->web);

@@ -5,6 +5,7 @@
 
 #include "common/log.hpp"
 #include "tools/bootherd/endpoint.hpp"
+#include "tools/bootherd/initial_password.hpp"
 #include "web/web_app.hpp"
 
 namespace bootherd::cli {
@@ -50,8 +51,11 @@ WebService::WebService(const WebServiceOptions& options, ServeContext& context, 
            .wake_interface = options.wake_interface} {
     if (options.disabled) return;
     if (auto password = auth_.ensure_admin()) {
-        log::warn("web: created user '", web::kAdminUser, "' with password ", *password,
-                  " (shown once; change it with `bootherd admin set-password`)");
+        write_initial_password(context.store.data_dir(), *password);
+        log::warn("web: created user '", web::kAdminUser, "'; its password is in ",
+                  initial_password_file(context.store.data_dir()).string(),
+                  " (readable by this account only; `bootherd admin set-password` replaces it and deletes "
+                  "the file)");
     }
     web::HttpServerOptions server_options;
     server_options.endpoint = parse_endpoint(options.listen, 8080);

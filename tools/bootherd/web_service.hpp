@@ -1,6 +1,7 @@
 #pragma once
 // The web service of `bootherd serve`: REST API, dashboard and boot scripts over HTTP(S), on the serve
-// context's store and iSCSI server. Creates the admin account at first start (its password is logged once).
+// context's store and iSCSI server. Creates the admin account at first start (its password goes to
+// <data>/initial-admin-password, see initial_password.hpp).
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <memory>

@@ -3,7 +3,9 @@
 
 #include "db/credentials.hpp"
 #include "db/identifiers.hpp"
+#include "imagestore/image_error.hpp"
 #include "imagestore/store/catalog_targets.hpp"
+#include "imagestore/store/image_copy.hpp"
 #include "web/api/api_context.hpp"
 #include "web/api/lookup.hpp"
 #include "web/api/render.hpp"
@@ -37,6 +39,16 @@ std::int64_t start_import(ApiContext& context, const std::string& name, std::fil
         } cleanup{remove_after ? file : std::filesystem::path{}};
         context.store.import_image(name, file, options);
     });
+}
+
+// A draft's target and the credentials its maintenance machine logs in with (every API user may see them:
+// anyone who can call the API can edit images anyway).
+void add_draft_access(boost::json::object& out, const std::string& image, const db::Version& draft) {
+    out["target"] = imagestore::store::draft_iqn(image);
+    if (draft.chap_user && draft.chap_secret)
+        out["chap"] = {{"user", *draft.chap_user}, {"secret", *draft.chap_secret}};
+    else
+        out["chap"] = nullptr;
 }
 
 // The image named in the path must exist (404), checked before any store call.
@@ -88,11 +100,9 @@ void add_image_routes(Router& router, ApiContext& context) {
         const auto name = required_string(body, "name");
         const std::filesystem::path path = required_string(body, "path");
         require_new_image_name(context, name);
-        std::error_code ec;
-        if (!path.is_absolute() || !std::filesystem::is_regular_file(path, ec))
-            throw ApiError(http::status::bad_request, "path must be an absolute path to a file on the server",
-                           "path");
-        const auto job = start_import(context, name, path, false);
+        const auto file = context.store.import_dir_file(path);
+        imagestore::store::check_importable(file);  // a refused image answers 400 now, not a failed job
+        const auto job = start_import(context, name, file, false);
         audit(context, request, "image.import", "image:" + name, {{"path", path.string()}, {"job", job}});
         return json_response(boost::json::object{{"job", job}}, http::status::accepted);
     });
@@ -106,7 +116,23 @@ void add_image_routes(Router& router, ApiContext& context) {
             auto owned = request.body_file;
             owned += ".import";
             std::filesystem::rename(request.body_file, owned);
+            struct RemoveUnlessStarted {
+                std::filesystem::path file;
+                bool started = false;
+                ~RemoveUnlessStarted() {
+                    std::error_code ignored;
+                    if (!started) std::filesystem::remove(file, ignored);
+                }
+            } cleanup{owned, false};
+            try {
+                imagestore::store::check_importable(owned);
+            } catch (const imagestore::ImageError& e) {
+                // Named as the client knows it, not by the server's scratch file.
+                throw ApiError(http::status::bad_request,
+                               "the uploaded image " + std::string(e.what()).substr(e.file().size() + 2));
+            }
             const auto job = start_import(context, name, owned, true);
+            cleanup.started = true;
             audit(context, request, "image.upload", "image:" + name, {{"job", job}});
             return json_response(boost::json::object{{"job", job}}, http::status::accepted);
         },
@@ -136,7 +162,7 @@ void add_image_routes(Router& router, ApiContext& context) {
         for (const auto& version : session.versions().list(image.id)) {
             auto rendered = renderer.version(version);
             if (version.state == db::VersionState::draft) {
-                rendered["target"] = imagestore::store::draft_iqn(image.name);
+                add_draft_access(rendered, image.name, version);
                 draft = rendered;
             } else {
                 items.push_back(std::move(rendered));
@@ -166,13 +192,12 @@ void add_image_routes(Router& router, ApiContext& context) {
         const auto version = context.store.edit(name);
         audit(context, request, "image.edit", "image:" + name, {{"version", version.number}});
         auto out = render_version(context, version);
-        out["target"] = imagestore::store::draft_iqn(name);
+        add_draft_access(out, name, version);
         boost::json::array portals;
         for (const auto& portal : context.iscsi_portals)
             portals.push_back(
                 boost::json::string(portal.address().to_string() + ":" + std::to_string(portal.port())));
         out["portals"] = std::move(portals);
-        out["chap"] = "the maintenance CHAP credentials of `bootherd serve` (--maintenance-chap)";
         return json_response(out, http::status::created);
     });
 

@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "db/catalog.hpp"
 
@@ -258,4 +262,33 @@ TEST_CASE("deleting an image takes its versions and history, unless nodes or gro
     CHECK_FALSE(s.images().find(image.id).has_value());
     CHECK_FALSE(s.versions().find(v1.id).has_value());
     CHECK(s.images().promotion_history(image.id).empty());
+}
+
+TEST_CASE("a draft's CHAP credentials are set while it is a draft and dropped when it is sealed") {
+    auto catalog = Catalog::open_in_memory();
+    auto s = catalog.session();
+    const auto image = s.images().create("win11", "");
+    auto versions = s.versions();
+    const auto draft = versions.add_draft({.image_id = image.id, .file_path = "images/win11/v1.vhdx"});
+    CHECK_FALSE(draft.chap_user);
+    CHECK_FALSE(draft.chap_secret);
+    versions.set_chap(draft.id, "maint-user", "maint-secret-123");
+    const auto with = versions.get(draft.id);
+    CHECK(with.chap_user == "maint-user");
+    CHECK(with.chap_secret == "maint-secret-123");
+    const auto sealed = versions.seal(draft.id, 1);
+    CHECK_FALSE(sealed.chap_user);
+    CHECK_FALSE(sealed.chap_secret);
+    CHECK_THROWS_AS(versions.set_chap(draft.id, "u", "s"), Conflict);
+}
+
+TEST_CASE("a new catalog file is private to its owner") {
+    const auto dir = std::filesystem::temp_directory_path() / ("catalog-mode-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto saved = ::umask(022);  // a permissive umask: the catalog must not depend on it
+    { auto catalog = Catalog::open(dir / "catalog.db"); }
+    ::umask(saved);
+    CHECK((std::filesystem::status(dir / "catalog.db").permissions() & std::filesystem::perms::all) ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+    std::filesystem::remove_all(dir);
 }

@@ -25,8 +25,8 @@ TEST_CASE("catalog targets: one target per node, opened lazily, bases shared") {
                                         .mac = "52:54:00:00:00:0" + std::to_string(i),
                                         .image_id = v1.image_id}));
     }
-    store.edit("base");
-    CatalogTargets targets(store, {"maint", "maintenance-secret"});
+    const auto edited = store.edit("base");
+    CatalogTargets targets(store);
 
     auto listed = targets.all();
     REQUIRE(listed.size() == 4);  // three nodes and the draft
@@ -50,7 +50,12 @@ TEST_CASE("catalog targets: one target per node, opened lazily, bases shared") {
 
     auto draft = targets.find(draft_iqn("base"));
     REQUIRE(draft);
-    CHECK(draft->chap->user == "maint");
+    REQUIRE(draft->chap);  // the draft's own credentials, made by edit
+    REQUIRE(edited.chap_user);
+    REQUIRE(edited.chap_secret);
+    CHECK(draft->chap->user == *edited.chap_user);
+    CHECK(draft->chap->secret == *edited.chap_secret);
+    CHECK(edited.chap_secret->size() >= 16);
     CHECK(draft->allowed_initiators.empty());
     CHECK_FALSE(targets.find("iqn.2026-11.org.bootherd:node.nobody"));
 
@@ -74,7 +79,7 @@ TEST_CASE("commit and discard are refused while a server has the draft open, all
     write_raw_image(raw, 8 * MiB, {{0, MiB}}, rng);
     store.import_image("base", raw);
     auto draft_version = store.edit("base");
-    CatalogTargets targets(store, {"maint", "maintenance-secret"});
+    CatalogTargets targets(store);
 
     auto session = targets.find(draft_iqn("base"));  // a maintenance machine logs in
     REQUIRE(session);
@@ -105,4 +110,39 @@ TEST_CASE("commit and discard are refused while a server has the draft open, all
     session.reset();
     store.discard("base");
     CHECK_FALSE(store.draft("base"));
+}
+
+TEST_CASE(
+    "each draft has its own CHAP credentials; a draft without any is no target until a store gives it some") {
+    TempDir dir;
+    std::mt19937_64 rng(11);
+    auto raw = dir.path() / "base.raw";
+    write_raw_image(raw, 8 * MiB, {{0, MiB}}, rng);
+    {
+        ImageStore store(dir.path() / "data");
+        store.import_image("base", raw);
+        store.import_image("other", raw);
+        const auto a = store.edit("base");
+        const auto b = store.edit("other");
+        CHECK(a.chap_secret != b.chap_secret);
+        CHECK(a.chap_user != b.chap_user);
+        // As a draft made before drafts had credentials.
+        auto session = store.catalog().session();
+        session.database().exec(
+            "UPDATE versions SET chap_user = NULL, chap_secret = NULL WHERE state = 'draft'");
+        CatalogTargets targets(store);
+        CHECK_FALSE(targets.find(draft_iqn("base")));
+        CHECK(targets.all().empty());
+    }
+    ImageStore reopened(dir.path() / "data");
+    const auto draft = reopened.draft("base");
+    REQUIRE(draft);
+    REQUIRE(draft->chap_secret);
+    CatalogTargets targets(reopened);
+    auto target = targets.find(draft_iqn("base"));
+    REQUIRE(target);
+    CHECK(target->chap->secret == *draft->chap_secret);
+    // Sealed versions keep no credentials.
+    target.reset();
+    CHECK_FALSE(reopened.commit("base").chap_secret);
 }

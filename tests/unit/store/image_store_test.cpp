@@ -96,6 +96,135 @@ TEST_CASE("import reads VHDX input through our engine and qcow2 through qemu-img
     CHECK(std::filesystem::is_empty(store.data_dir() / "tmp"));
 }
 
+TEST_CASE("import refuses images that refer to other files") {
+    TempDir dir;
+    std::mt19937_64 rng(12);
+    ImageStore store(dir.path() / "data");
+    auto secret = dir.path() / "secret.raw";  // stands for a host file such as /etc/shadow
+    write_raw_image(secret, MiB, {{0, 4096}}, rng);
+
+    // A differencing VHDX names its parent by path.
+    auto parent = dir.path() / "parent.vhdx";
+    VhdxFile::create_dynamic(parent.string(), {.size = MiB, .block_size = MiB})->close();
+    auto child = dir.path() / "child.vhdx";
+    VhdxFile::create_differencing(child.string(), parent.string())->close();
+    CHECK_THROWS_WITH_AS(store.import_image("child", child), doctest::Contains("differencing disk"),
+                         ImageError);
+
+    // A VMDK descriptor whose extent is the secret file.
+    auto vmdk = dir.path() / "extent.vmdk";
+    std::ofstream(vmdk) << "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\n"
+                           "createType=\"monolithicFlat\"\n\nRW 2048 FLAT \""
+                        << secret.string() << "\" 0\n";
+    CHECK_THROWS_WITH_AS(store.import_image("extent", vmdk), doctest::Contains("VMDK descriptor"),
+                         ImageError);
+
+    if (program_available("qemu-img")) {
+        std::string output;
+        auto backed = dir.path() / "backed.qcow2";
+        const std::string backing_message = "refers to a backing file '" + secret.string() + "'";
+        REQUIRE(run_program({"qemu-img", "create", "-q", "-f", "qcow2", "-b", secret.string(), "-F", "raw",
+                             backed.string()},
+                            output) == 0);
+        CHECK_THROWS_WITH_AS(store.import_image("backed", backed), doctest::Contains(backing_message.c_str()),
+                             ImageError);
+        auto with_data_file = dir.path() / "data-file.qcow2";
+        REQUIRE(run_program(
+                    {"qemu-img", "create", "-q", "-f", "qcow2", "-o",
+                     "data_file=" + (dir.path() / "external.raw").string(), with_data_file.string(), "1M"},
+                    output) == 0);
+        CHECK_THROWS_WITH_AS(store.import_image("data-file", with_data_file),
+                             doctest::Contains("external data file"), ImageError);
+        // A single-file VMDK is fine.
+        auto sparse = dir.path() / "sparse.vmdk";
+        REQUIRE(run_program({"qemu-img", "convert", "-O", "vmdk", secret.string(), sparse.string()},
+                            output) == 0);
+        CHECK(read_all(*open_image(store.absolute(store.import_image("sparse", sparse).file_path).string(),
+                                   true)) == read_file(secret));
+    }
+    for (const char* name : {"child", "extent", "backed", "data-file"})
+        CHECK_FALSE(store.catalog().session().images().find_by_name(name));
+    CHECK(std::filesystem::is_empty(store.data_dir() / "tmp"));
+}
+
+TEST_CASE("the API's import paths stay inside the import directory, symbolic links resolved") {
+    TempDir dir;
+    ImageStore store(dir.path() / "data");
+    const auto import = store.import_dir();
+    CHECK(import == store.data_dir() / "import");
+    CHECK((std::filesystem::status(import).permissions() & std::filesystem::perms::all) ==
+          std::filesystem::perms::owner_all);
+    std::ofstream(import / "ok.raw") << "x";
+    std::ofstream(dir.path() / "outside.raw") << "x";
+    std::filesystem::create_directories(import / "sub");
+    std::ofstream(import / "sub" / "deep.raw") << "x";
+    std::filesystem::create_symlink(dir.path() / "outside.raw", import / "link.raw");
+    std::filesystem::create_symlink(import / "ok.raw", import / "inner-link.raw");
+
+    CHECK(store.import_dir_file(import / "ok.raw") == std::filesystem::canonical(import / "ok.raw"));
+    CHECK(store.import_dir_file(import / "sub" / "deep.raw") ==
+          std::filesystem::canonical(import / "sub/deep.raw"));
+    CHECK(store.import_dir_file(import / "inner-link.raw") == std::filesystem::canonical(import / "ok.raw"));
+    for (const auto& bad :
+         {std::filesystem::path("/etc/shadow"), dir.path() / "outside.raw", import / "link.raw",
+          import / ".." / "catalog.db", import / "sub" / ".." / ".." / "catalog.db",
+          std::filesystem::path("ok.raw"), import, import / "sub"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(store.import_dir_file(bad), db::InvalidArgument);
+    }
+    CHECK_THROWS_WITH(store.import_dir_file("/etc/shadow"), doctest::Contains("import directory"));
+    CHECK_THROWS_WITH(store.import_dir_file(import / "missing.raw"), doctest::Contains("no such file"));
+    // The same answer for an outside file that exists and one that does not.
+    std::string exists, missing;
+    try {
+        store.import_dir_file(dir.path() / "outside.raw");
+    } catch (const db::InvalidArgument& e) {
+        exists = e.what();
+    }
+    try {
+        store.import_dir_file(dir.path() / "nothing.raw");
+    } catch (const db::InvalidArgument& e) {
+        missing = e.what();
+    }
+    REQUIRE(exists.find(": only files") != std::string::npos);
+    CHECK(exists.substr(exists.find(": only files")) == missing.substr(missing.find(": only files")));
+}
+
+TEST_CASE("the data directory and what it holds are private; older modes are fixed on open") {
+    TempDir dir;
+    std::mt19937_64 rng(13);
+    const auto data = dir.path() / "data";
+    {
+        const auto saved = ::umask(077);  // as main() sets it
+        ImageStore store(data);
+        import_base(store, dir, rng);
+        store.edit("base");
+        ::umask(saved);
+    }
+    namespace fs = std::filesystem;
+    auto shared = [&data] {
+        std::vector<std::string> open;
+        if ((fs::status(data).permissions() & (fs::perms::group_all | fs::perms::others_all)) !=
+            fs::perms::none)
+            open.emplace_back(".");
+        for (const auto& entry : fs::recursive_directory_iterator(data))
+            if ((entry.symlink_status().permissions() & (fs::perms::group_all | fs::perms::others_all)) !=
+                fs::perms::none)
+                open.push_back(fs::relative(entry.path(), data).string());
+        return open;
+    };
+    CHECK(shared().empty());
+    fs::permissions(data, fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+    fs::permissions(data / "catalog.db", fs::perms::group_read | fs::perms::others_read,
+                    fs::perm_options::add);
+    fs::permissions(data / "images", fs::perms::others_exec, fs::perm_options::add);
+    CHECK(shared().size() == 3);
+    ImageStore reopened(data);
+    CHECK(shared().empty());
+    CHECK((fs::status(data / "catalog.db").permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
+}
+
 TEST_CASE("edit, commit, promote, rollback and discard") {
     TempDir dir;
     std::mt19937_64 rng(3);
@@ -116,10 +245,8 @@ TEST_CASE("edit, commit, promote, rollback and discard") {
     CHECK(v2.state == db::VersionState::sealed);
     CHECK(v2.parent_version_id);
     CHECK_FALSE(v2.promoted);
-    CHECK(
-        (std::filesystem::status(store.absolute(v2.file_path)).permissions() & std::filesystem::perms::all) ==
-        (std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
-         std::filesystem::perms::others_read));
+    CHECK((std::filesystem::status(store.absolute(v2.file_path)).permissions() &
+           std::filesystem::perms::all) == std::filesystem::perms::owner_read);
 
     CHECK(store.promote("base", 2).promoted);
     auto v3draft = store.edit("base");
