@@ -1,0 +1,83 @@
+#pragma once
+// The HTTP server's open connections, for its caps: a global one and one per client address. When the
+// table is full, or the process runs out of descriptors, idle keep-alive connections go first, oldest idle
+// first, so a flood of idle sockets cannot lock out a client that wants to send a request. Used on the
+// network thread only (not thread-safe).
+#include <boost/asio/ip/address.hpp>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <list>
+#include <map>
+#include <optional>
+
+namespace bootherd::web {
+
+class ConnectionTable {
+    struct Entry;
+    using Entries = std::list<Entry>;
+
+  public:
+    struct Limits {
+        std::size_t total = 512;
+        std::size_t per_address = 64;
+    };
+
+    // Releases its place in the table when destroyed.
+    class Ticket {
+      public:
+        Ticket() = default;
+        Ticket(Ticket&& other) noexcept;
+        Ticket& operator=(Ticket&& other) noexcept;
+        ~Ticket();
+
+        // How to close the connection when it is evicted; set once its stream exists.
+        void on_evict(std::function<void()> close);
+        // Idle: waiting for the first byte of a request, so it may be evicted.
+        void set_idle(bool idle);
+
+      private:
+        friend class ConnectionTable;
+        Ticket(ConnectionTable* table, Entries::iterator entry) : table_(table), entry_(entry) {}
+        ConnectionTable* table_ = nullptr;
+        Entries::iterator entry_{};
+    };
+
+    explicit ConnectionTable(Limits limits) : limits_(limits) {}
+    ConnectionTable(const ConnectionTable&) = delete;
+    ConnectionTable& operator=(const ConnectionTable&) = delete;
+
+    // A place for a new connection from `client`. At a cap, an idle connection (of that address for its
+    // cap, of anyone for the total) is evicted to make room; nullopt when there is none.
+    std::optional<Ticket> admit(const boost::asio::ip::address& client);
+    // Closes up to `count` idle connections, oldest idle first; returns how many.
+    std::size_t evict_idle(std::size_t count);
+
+    std::size_t size() const { return entries_.size() - evicted_; }  // evicted ones are on their way out
+    std::size_t idle() const { return idle_.size(); }
+
+  private:
+    struct Entry {
+        boost::asio::ip::address client;
+        std::function<void()> close{};
+        std::optional<std::list<Entries::iterator>::iterator> idle{};
+        bool evicted = false;
+    };
+
+    bool evict_idle_of(const boost::asio::ip::address& address);
+    void evict(Entries::iterator entry);
+    void forget_address(const boost::asio::ip::address& address);
+    void release(Entries::iterator entry);
+    void set_idle(Entries::iterator entry, bool idle);
+
+    Limits limits_;
+    Entries entries_;
+    std::list<Entries::iterator> idle_;  // oldest idle first
+    std::size_t evicted_ = 0;
+    std::map<boost::asio::ip::address, std::size_t> per_address_;
+};
+
+// The address a client is counted under: IPv4-mapped IPv6 as IPv4.
+boost::asio::ip::address client_address(const boost::asio::ip::address& address);
+
+}  // namespace bootherd::web
