@@ -28,13 +28,15 @@ for i in range(count):
     s.connect_ex(("127.0.0.1", port))
     held.append(s)
 deadline = time.time() + 10
-pending = list(held)
+poller = select.poll()
+by_fd = {s.fileno(): s for s in held}
+for fd in by_fd:
+    poller.register(fd, select.POLLOUT)
 connected = 0
-while pending and time.time() < deadline:
-    _, writable, _ = select.select([], pending[:500], [], 1)
-    for s in writable:
-        pending.remove(s)
-        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+while by_fd and time.time() < deadline:
+    for fd, _ in poller.poll(1000):
+        poller.unregister(fd)
+        if by_fd.pop(fd).getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
             connected += 1
 print("ready", connected, flush=True)
 select.select([sys.stdin], [], [], 120)
