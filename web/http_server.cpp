@@ -92,19 +92,19 @@ struct HttpServer::Impl {
         : options(std::move(o)),
           router(std::move(r)),
           gate(std::move(g)),
-          workers(options.workers),
-          connections(
-              {.total = options.max_connections, .per_address = options.max_connections_per_address}) {}
+          connections({.total = options.max_connections, .per_address = options.max_connections_per_address}),
+          workers(options.workers) {}
 
     HttpServerOptions options;
     Router router;
     Gate gate;
+    // Before the io_context: connection frames it destroys at the end still hold tickets to release.
+    ConnectionTable connections;  // network thread only
     asio::io_context ioc{1};
     tcp::acceptor acceptor{ioc};
     asio::thread_pool workers;
     asio::thread_pool hashing{1};  // one password hash at a time: the other core stays free for the rest
     std::size_t hash_waiting = 0;  // requests queued for or running on `hashing`
-    ConnectionTable connections;   // network thread only
     RateLimitedLog accept_log{};
     RateLimitedLog refusal_log{};
     std::thread network;
