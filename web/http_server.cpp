@@ -33,7 +33,7 @@ using tcp = asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kFirstRead = 4096;
-constexpr std::size_t kEvictOnExhaustion = 8;  // idle connections closed per accept failing for descriptors
+constexpr std::size_t kEvictOnExhaustion = 8;  // connections closed per accept failing for descriptors
 
 bool out_of_descriptors(const beast::error_code& ec) {
     return ec == boost::system::errc::too_many_files_open ||
@@ -136,8 +136,8 @@ struct HttpServer::Impl {
             auto [ec, socket] = co_await acceptor.async_accept(tuple_awaitable);
             if (ec) {
                 if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-                // Out of descriptors: idle keep-alive connections make way for the one waiting.
-                const auto evicted = out_of_descriptors(ec) ? connections.evict_idle(kEvictOnExhaustion) : 0;
+                // Out of descriptors: idle (or slow) connections make way for the one waiting.
+                const auto evicted = out_of_descriptors(ec) ? connections.evict(kEvictOnExhaustion) : 0;
                 accept_log.warn("web: accept failed: ", ec.message(), "; closed ", evicted,
                                 " idle connection(s)");
                 if (evicted > 0) continue;
@@ -205,9 +205,8 @@ struct HttpServer::Impl {
                                         beast::flat_buffer& buffer) {
         if (buffer.size() > 0) co_return true;  // pipelined
         beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
-        slot.set_idle(true);
+        slot.set_state(ConnectionTable::State::idle);
         auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kFirstRead), tuple_awaitable);
-        slot.set_idle(false);
         if (ec) co_return false;
         buffer.commit(n);
         co_return true;
@@ -219,6 +218,7 @@ struct HttpServer::Impl {
         beast::flat_buffer buffer;
         while (!stopped) {
             if (!co_await await_request(stream, slot, buffer)) co_return;
+            slot.set_state(ConnectionTable::State::reading);
             // The header and an in-memory body must be complete by this deadline (docs/API.md), however
             // slowly their bytes trickle in.
             const auto deadline = std::chrono::steady_clock::now() + options.request_timeout;
@@ -228,6 +228,7 @@ struct HttpServer::Impl {
             beast::get_lowest_layer(stream).expires_at(deadline);
             auto [ec, header_bytes] =
                 co_await http::async_read_header(stream, buffer, header_parser, tuple_awaitable);
+            slot.set_state(ConnectionTable::State::busy);
             if (ec == http::error::header_limit) {
                 co_await send(
                     stream,
