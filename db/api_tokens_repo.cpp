@@ -7,20 +7,26 @@ namespace bootherd::db {
 namespace {
 
 constexpr std::string_view token_columns =
-    "SELECT t.id, t.user_id, u.name, t.name, t.created_at, t.last_used_at FROM api_tokens t "
+    "SELECT t.id, t.user_id, u.name, t.name, t.created_at, t.last_used_at, t.scope, t.expires_at FROM "
+    "api_tokens t "
     "JOIN users u ON u.id = t.user_id ";
 
 ApiToken read_token(const sqlite::Statement& row) {
-    return ApiToken{row.int64(0), row.int64(1), row.text(2), row.text(3), row.int64(4), row.opt_int64(5)};
+    return ApiToken{row.int64(0), row.int64(1),     row.text(2), row.text(3),
+                    row.int64(4), row.opt_int64(5), row.text(6), row.opt_int64(7)};
 }
 
 }  // namespace
 
-ApiToken ApiTokensRepo::create(std::int64_t user_id, std::string_view name, std::string_view token_hash) {
+ApiToken ApiTokensRepo::create(std::int64_t user_id, std::string_view name, std::string_view token_hash,
+                               std::string_view scope, std::optional<std::int64_t> expires_at) {
     if (name.empty() || name.size() > 100) throw InvalidArgument("name", "must be 1-100 characters");
-    auto insert =
-        db_.prepare("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)");
-    insert->bind_all(user_id, name, token_hash, now_ms());
+    if (scope != kTokenScopeAdmin && scope != kTokenScopeRead)
+        throw InvalidArgument("scope", "must be \"admin\" or \"read\"");
+    auto insert = db_.prepare(
+        "INSERT INTO api_tokens (user_id, name, token_hash, created_at, scope, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
+    insert->bind_all(user_id, name, token_hash, now_ms(), scope, expires_at);
     insert->run();
     const auto id = db_.last_insert_rowid();
     auto query = db_.prepare(std::string(token_columns) + "WHERE t.id = ?");

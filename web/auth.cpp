@@ -49,7 +49,11 @@ void Authenticator::set_password(std::string_view username, std::string_view pas
     tx.commit();
 }
 
-std::optional<LoginSession> Authenticator::login(std::string_view username, std::string_view password) {
+LoginOutcome Authenticator::login(std::string_view username, std::string_view password,
+                                  const boost::asio::ip::address& client) {
+    const auto started = LoginThrottle::Clock::now();
+    if (auto wait = throttle_.retry_after(client, username, started))
+        return LoginOutcome{.retry_after = *wait};
     std::optional<db::User> user;
     {
         auto session = catalog_.session();
@@ -58,19 +62,26 @@ std::optional<LoginSession> Authenticator::login(std::string_view username, std:
     // Verify against a dummy hash for unknown users, so timing does not reveal which names exist.
     static const std::string dummy = hash_password("not a password");
     const bool ok = verify_password(password, user ? user->password_hash : dummy);
-    if (!user || !ok) return std::nullopt;
+    if (!user || !ok) return LoginOutcome{.locked_for = throttle_.record_failure(client, username, started)};
+    throttle_.record_success(client, username);
     LoginSession result{user->name, random_token(), random_token()};
     auto session = catalog_.session();
     db::WebSessionsRepo sessions(session.database());
     const auto now = db::now_ms();
     sessions.prune_expired(now);
     sessions.create(sha256_hex(result.session_token), user->id, result.csrf_token, now + kSessionLifetimeMs);
-    return result;
+    return LoginOutcome{.session = std::move(result)};
 }
 
-void Authenticator::logout(std::string_view session_token) {
+void Authenticator::logout(std::string_view session_token, std::string_view csrf_token) {
     auto session = catalog_.session();
-    db::WebSessionsRepo(session.database()).remove(sha256_hex(session_token));
+    db::WebSessionsRepo sessions(session.database());
+    const auto hash = sha256_hex(session_token);
+    auto found = sessions.find_live(hash, db::now_ms());
+    if (!found) return;  // nothing to end
+    if (!same_secret(csrf_token, found->csrf_token))
+        throw ApiError(http::status::forbidden, "CSRF token missing or wrong");
+    sessions.remove(hash);
 }
 
 std::optional<LoginSession> Authenticator::session(std::string_view session_token) {
@@ -89,7 +100,13 @@ void Authenticator::authenticate(Request& request) {
         db::ApiTokensRepo tokens(session.database());
         auto found = tokens.find_by_hash(hash);
         if (!found) throw ApiError(http::status::unauthorized, "invalid API token");
-        tokens.touch(found->id, db::now_ms());
+        const auto now = db::now_ms();
+        if (found->expires_at && *found->expires_at <= now)
+            throw ApiError(http::status::unauthorized, "API token expired");
+        const bool reads = request.method == http::verb::get || request.method == http::verb::head;
+        if (found->scope != db::kTokenScopeAdmin && !reads)
+            throw ApiError(http::status::forbidden, "this API token may only read (GET, HEAD)");
+        tokens.touch(found->id, now);
         request.principal = Principal{found->user_id, found->user_name, true};
         return;
     }
@@ -111,11 +128,15 @@ void Authenticator::authenticate(Request& request) {
     request.principal = Principal{found->user_id, found->user_name, false};
 }
 
-std::pair<db::ApiToken, std::string> Authenticator::create_token(std::int64_t user_id,
-                                                                 std::string_view name) {
+std::pair<db::ApiToken, std::string> Authenticator::create_token(
+    std::int64_t user_id, std::string_view name, std::string_view scope,
+    std::optional<std::chrono::seconds> lifetime) {
     std::string secret = random_token();
+    std::optional<std::int64_t> expires_at;
+    if (lifetime) expires_at = db::now_ms() + std::chrono::milliseconds(*lifetime).count();
     auto session = catalog_.session();
-    auto token = db::ApiTokensRepo(session.database()).create(user_id, name, sha256_hex(secret));
+    auto token =
+        db::ApiTokensRepo(session.database()).create(user_id, name, sha256_hex(secret), scope, expires_at);
     return {std::move(token), std::move(secret)};
 }
 

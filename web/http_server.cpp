@@ -21,6 +21,7 @@
 #include "common/log.hpp"
 #include "db/credentials.hpp"
 #include "web/api_error.hpp"
+#include "web/connection_table.hpp"
 #include "web/http_parsing.hpp"
 
 namespace bootherd::web {
@@ -31,6 +32,35 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr std::size_t kFirstRead = 4096;
+constexpr std::size_t kEvictOnExhaustion = 8;  // connections closed per accept failing for descriptors
+
+bool out_of_descriptors(const beast::error_code& ec) {
+    return ec == boost::system::errc::too_many_files_open ||
+           ec == boost::system::errc::too_many_files_open_in_system;
+}
+
+// At most one line per interval for a condition a flood can trigger at network speed.
+class RateLimitedLog {
+  public:
+    template <class... Args>
+    void warn(const Args&... args) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_ < std::chrono::seconds(10)) {
+            ++suppressed_;
+            return;
+        }
+        log::warn(args..., suppressed_
+                               ? " (and " + std::to_string(suppressed_) + " more since the last report)"
+                               : std::string());
+        last_ = now;
+        suppressed_ = 0;
+    }
+
+  private:
+    std::chrono::steady_clock::time_point last_{};
+    std::size_t suppressed_ = 0;
+};
 
 bool is_http_parse_error(const beast::error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_target).category();
@@ -59,24 +89,37 @@ http::response<http::string_body> to_message(Response& response, bool keep_alive
 
 struct HttpServer::Impl {
     Impl(HttpServerOptions o, Router r, Gate g)
-        : options(std::move(o)), router(std::move(r)), gate(std::move(g)), workers(options.workers) {}
+        : options(std::move(o)),
+          router(std::move(r)),
+          gate(std::move(g)),
+          connections({.total = options.max_connections, .per_address = options.max_connections_per_address}),
+          workers(options.workers) {}
 
     HttpServerOptions options;
     Router router;
     Gate gate;
+    // Before the io_context: connection frames it destroys at the end still hold tickets to release.
+    ConnectionTable connections;  // network thread only
     asio::io_context ioc{1};
     tcp::acceptor acceptor{ioc};
     asio::thread_pool workers;
+    asio::thread_pool hashing{1};  // one password hash at a time: the other core stays free for the rest
+    std::size_t hash_waiting = 0;  // requests queued for or running on `hashing`
+    RateLimitedLog accept_log{};
+    RateLimitedLog refusal_log{};
     std::thread network;
     std::atomic<bool> stopped{false};
 
-    // Runs f() on the worker pool and resumes the calling coroutine on the network thread with its result.
+    // Runs f() on the pool and resumes the calling coroutine on the network thread with its result.
     template <class F>
-    asio::awaitable<std::invoke_result_t<F&>> on_worker(F f) {
+    asio::awaitable<std::invoke_result_t<F&>> on(asio::thread_pool& pool, F f) {
         using Result = std::invoke_result_t<F&>;
         co_return co_await asio::co_spawn(
-            workers.get_executor(), [&f]() -> asio::awaitable<Result> { co_return f(); },
-            asio::use_awaitable);
+            pool.get_executor(), [&f]() -> asio::awaitable<Result> { co_return f(); }, asio::use_awaitable);
+    }
+    template <class F>
+    asio::awaitable<std::invoke_result_t<F&>> on_worker(F f) {
+        co_return co_await on(workers, std::move(f));
     }
 
     Response handle(Request& request, const Route& route) {
@@ -93,30 +136,54 @@ struct HttpServer::Impl {
             auto [ec, socket] = co_await acceptor.async_accept(tuple_awaitable);
             if (ec) {
                 if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-                log::warn("web: accept failed: ", ec.message());
-                asio::steady_timer pause(ioc, std::chrono::milliseconds(100));  // e.g. out of descriptors
+                // Out of descriptors: idle (or slow) connections make way for the one waiting.
+                const auto evicted = out_of_descriptors(ec) ? connections.evict(kEvictOnExhaustion) : 0;
+                accept_log.warn("web: accept failed: ", ec.message(), "; closed ", evicted,
+                                " idle connection(s)");
+                if (evicted > 0) continue;
+                asio::steady_timer pause(ioc, std::chrono::milliseconds(100));
                 co_await pause.async_wait(tuple_awaitable);
                 continue;
             }
-            asio::co_spawn(ioc, serve_connection(std::move(socket)), asio::detached);
+            beast::error_code peer_ec;
+            const auto peer = socket.remote_endpoint(peer_ec);
+            if (peer_ec) continue;
+            auto ticket = connections.admit(peer.address());
+            if (!ticket) {
+                refusal_log.warn("web: refused a connection from ", peer.address().to_string(),
+                                 ": too many connections");
+                continue;  // closed by the socket's destructor
+            }
+            asio::co_spawn(ioc, serve_connection(std::move(socket), std::move(*ticket)), asio::detached);
         }
     }
 
-    asio::awaitable<void> serve_connection(tcp::socket socket) {
+    asio::awaitable<void> serve_connection(tcp::socket socket, ConnectionTable::Ticket ticket) {
         beast::error_code ignored;
         const auto peer = socket.remote_endpoint(ignored);
         try {
             if (options.tls) {
                 beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *options.tls);
+                // Declared after the stream: released (and its closer dropped) before the stream goes.
+                auto slot = std::move(ticket);
+                slot.on_evict([&stream] {
+                    beast::error_code closed;
+                    beast::get_lowest_layer(stream).socket().close(closed);
+                });
                 beast::get_lowest_layer(stream).expires_after(options.request_timeout);
                 auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
                 if (ec) co_return;
-                co_await serve(stream, peer.address(), true);
+                co_await serve(stream, slot, peer.address(), true);
                 beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
                 co_await stream.async_shutdown(tuple_awaitable);
             } else {
                 beast::tcp_stream stream(std::move(socket));
-                co_await serve(stream, peer.address(), false);
+                auto slot = std::move(ticket);
+                slot.on_evict([&stream] {
+                    beast::error_code closed;
+                    stream.socket().close(closed);
+                });
+                co_await serve(stream, slot, peer.address(), false);
                 stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
             }
         } catch (const std::exception& e) {
@@ -131,16 +198,37 @@ struct HttpServer::Impl {
         co_await http::async_write(stream, message, tuple_awaitable);
     }
 
+    // Waits up to the idle timeout for the first bytes of the next request (the connection is idle, and
+    // may be evicted, meanwhile); false when the connection ended instead.
     template <class Stream>
-    asio::awaitable<void> serve(Stream& stream, const asio::ip::address& client, bool secure) {
+    asio::awaitable<bool> await_request(Stream& stream, ConnectionTable::Ticket& slot,
+                                        beast::flat_buffer& buffer) {
+        if (buffer.size() > 0) co_return true;  // pipelined
+        beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+        slot.set_state(ConnectionTable::State::idle);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kFirstRead), tuple_awaitable);
+        if (ec) co_return false;
+        buffer.commit(n);
+        co_return true;
+    }
+
+    template <class Stream>
+    asio::awaitable<void> serve(Stream& stream, ConnectionTable::Ticket& slot,
+                                const asio::ip::address& client, bool secure) {
         beast::flat_buffer buffer;
         while (!stopped) {
+            if (!co_await await_request(stream, slot, buffer)) co_return;
+            slot.set_state(ConnectionTable::State::reading);
+            // The header and an in-memory body must be complete by this deadline (docs/API.md), however
+            // slowly their bytes trickle in.
+            const auto deadline = std::chrono::steady_clock::now() + options.request_timeout;
             http::request_parser<http::empty_body> header_parser;
             header_parser.header_limit(kHeaderLimit);
             header_parser.body_limit(boost::none);  // each route's own limit applies once it is known
-            beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+            beast::get_lowest_layer(stream).expires_at(deadline);
             auto [ec, header_bytes] =
                 co_await http::async_read_header(stream, buffer, header_parser, tuple_awaitable);
+            slot.set_state(ConnectionTable::State::busy);
             if (ec == http::error::header_limit) {
                 co_await send(
                     stream,
@@ -225,7 +313,7 @@ struct HttpServer::Impl {
             } else {
                 http::request_parser<http::string_body> body_parser(std::move(header_parser));
                 body_parser.body_limit(route.options.body_limit);
-                beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+                beast::get_lowest_layer(stream).expires_at(deadline);
                 auto [body_ec, body_read] =
                     co_await http::async_read(stream, buffer, body_parser, tuple_awaitable);
                 if (body_ec == http::error::body_limit) {
@@ -244,7 +332,7 @@ struct HttpServer::Impl {
                 request.body = std::move(body_parser.get().body());
             }
 
-            Response response = co_await on_worker([&] { return handle(request, route); });
+            Response response = co_await dispatch(request, route);
             if (!request.body_file.empty()) {
                 std::error_code ignored;  // the handler took it over, or it is no longer needed
                 std::filesystem::remove(request.body_file, ignored);
@@ -256,6 +344,21 @@ struct HttpServer::Impl {
             co_await send(stream, std::move(response), keep_alive, head_only);
             if (!keep_alive) co_return;
         }
+    }
+
+    // Runs the route's handler on the worker pool, or on the hashing lane while its queue has room.
+    asio::awaitable<Response> dispatch(Request& request, const Route& route) {
+        if (!route.options.hashes_password)
+            co_return co_await on_worker([&] { return handle(request, route); });
+        if (hash_waiting >= options.hash_queue) {
+            Response busy = error_response(http::status::service_unavailable, "too many logins at once");
+            busy.headers.emplace_back(http::field::retry_after, "1");
+            co_return busy;
+        }
+        ++hash_waiting;
+        Response response = co_await on(hashing, [&] { return handle(request, route); });
+        --hash_waiting;
+        co_return response;
     }
 
     // Reads the rest of the request into a new file of upload_dir; nullopt (after answering, when the
@@ -356,8 +459,10 @@ void HttpServer::stop() {
     if (impl_->stopped.exchange(true)) return;
     impl_->ioc.stop();
     if (impl_->network.joinable()) impl_->network.join();
-    impl_->workers.stop();
-    impl_->workers.join();
+    for (auto* pool : {&impl_->workers, &impl_->hashing}) {
+        pool->stop();
+        pool->join();
+    }
 }
 
 }  // namespace bootherd::web

@@ -20,6 +20,9 @@ struct RouteOptions {
     bool requires_auth = true;
     std::size_t body_limit = kDefaultBodyLimit;
     bool body_to_file = false;  // stream the body to a file (Request::body_file) instead of memory
+    // Runs on the server's password-hashing lane (one thread, bounded queue) instead of the worker pool, so
+    // password guessing cannot starve other requests of workers or CPU.
+    bool hashes_password = false;
 };
 
 struct Route {

@@ -215,6 +215,9 @@ def run(server, args, scratch, data):
     check(st == 400 and "JSON" in body["error"], "login with bad JSON is 400")
     st, body, _, _ = anon.call("POST", "/api/v1/login", {"username": "admin"})
     check(st == 400 and body.get("field") == "password", "login without password names the field")
+    st, body, _, _ = anon.call("POST", "/api/v1/login", {"username": "admin", "password": "x"},
+                               {"Origin": "http://evil.example"})
+    check(st == 403, "login with a foreign Origin is 403")
     st, _, _, _ = anon.call("GET", "/api/v1/nodes", headers={"Authorization": "Bearer 00ff"})
     check(st == 401, "an unknown API token is 401")
     st, _, _, _ = anon.call("GET", "/api/v1/nodes", headers={"Cookie": "bootherd_session=forged"})
@@ -251,6 +254,19 @@ def run(server, args, scratch, data):
     check(st == 400 and body.get("field") == "name", "token with an empty name is 400")
     st, body, _, _ = script.call("GET", "/api/v1/me")
     check(st == 200 and body["username"] == "admin", "Bearer token authenticates")
+    st, body, _, _ = admin.call("POST", "/api/v1/tokens", {"name": "prometheus", "scope": "read", "expires_in": 3600})
+    check(st == 201 and body["scope"] == "read" and body["expires"] > body["created"],
+          "POST /api/v1/tokens with a read scope and a lifetime")
+    reader = Client(port)
+    reader.token = body["token"]
+    st, _, _, _ = reader.call("GET", "/metrics")
+    check(st == 200, "a read token GETs /metrics")
+    st, _, _, _ = reader.call("POST", "/api/v1/groups", {"name": "read-only"})
+    check(st == 403, "a read token cannot POST")
+    st, body, _, _ = admin.call("POST", "/api/v1/tokens", {"name": "x", "scope": "root"})
+    check(st == 400 and body.get("field") == "scope", "an unknown token scope is 400")
+    st, body, _, _ = admin.call("POST", "/api/v1/tokens", {"name": "x", "expires_in": 0})
+    check(st == 400 and body.get("field") == "expires_in", "a token lifetime below 1 s is 400")
 
     # --- images ---
     disk = os.path.join(data, "import", "golden.raw")  # the API imports only from the import directory
@@ -599,6 +615,10 @@ def run(server, args, scratch, data):
                 "node.persistence", "node.disable", "node.enable", "node.reset", "node.delete", "node.enroll"}
     check(expected <= actions, "every state change is in the audit log (missing %s)" % sorted(expected - actions))
     db.close()
+    st, _, _, _ = admin.call("POST", "/api/v1/logout", csrf=False)
+    check(st == 403, "logout without the CSRF token is 403")
+    st, _, _, _ = admin.call("POST", "/api/v1/logout", headers={"Origin": "http://evil.example"})
+    check(st == 403, "logout with a foreign Origin is 403")
     st, _, r, _ = admin.call("POST", "/api/v1/logout", route="/api/v1/logout")
     check(st == 204 and "Max-Age=0" in r.getheader("Set-Cookie", ""), "POST /api/v1/logout expires the cookie")
     st, _, _, _ = admin.call("GET", "/api/v1/nodes")

@@ -35,6 +35,16 @@ void add_web_service_options(CLI::App& command, WebServiceOptions& options) {
     command.add_option(
         "--wake-interface", options.wake_interface,
         "Interface Wake-on-LAN packets leave through (default: broadcast on the default route)");
+    command
+        .add_option("--http-max-connections", options.max_connections,
+                    "Open HTTP connections at most; idle ones are closed first to make room")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    command
+        .add_option("--http-max-connections-per-address", options.max_connections_per_address,
+                    "Open HTTP connections at most from one client address")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
 }
 
 WebService::WebService(const WebServiceOptions& options, ServeContext& context, BootScriptHandler boot_script,
@@ -61,6 +71,8 @@ WebService::WebService(const WebServiceOptions& options, ServeContext& context, 
     server_options.endpoint = parse_endpoint(options.listen, 8080);
     server_options.tls = tls_context(options);
     server_options.upload_dir = context.store.data_dir() / "tmp";
+    server_options.max_connections = options.max_connections;
+    server_options.max_connections_per_address = options.max_connections_per_address;
     std::filesystem::create_directories(server_options.upload_dir);
     const bool secure = server_options.tls != nullptr;
     server_ =

@@ -24,9 +24,12 @@ struct WebServiceOptions {
     std::string tls_cert{};
     std::string tls_key{};
     std::string wake_interface{};
+    std::size_t max_connections = 512;
+    std::size_t max_connections_per_address = 64;
 };
 
-// --listen-http, --no-http, --tls-cert, --tls-key, --wake-interface
+// --listen-http, --no-http, --tls-cert, --tls-key, --wake-interface, --http-max-connections,
+// --http-max-connections-per-address
 void add_web_service_options(CLI::App& command, WebServiceOptions& options);
 
 class WebService {
