@@ -1,5 +1,6 @@
 #include "boot/dhcp_engine.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/log.hpp"
@@ -22,17 +23,32 @@ bool on_same_subnet(Ipv4 a, Ipv4 b, Ipv4 mask) {
     return (a.to_uint() & mask.to_uint()) == (b.to_uint() & mask.to_uint());
 }
 
+// Bounds the memory of per-MAC limits; far above what the token buckets let in within their windows.
+constexpr std::size_t max_remembered_macs = 4096;
+
+std::size_t unknown_share(const DhcpConfig& config) {
+    const std::uint64_t size = std::uint64_t{config.pool_last.to_uint()} - config.pool_first.to_uint() + 1;
+    // Rounded up, so a small pool with a non-zero share still serves one unknown client.
+    return static_cast<std::size_t>((size * std::min(config.unknown.pool_share_percent, 100U) + 99) / 100);
+}
+
 }  // namespace
 
 DhcpEngine::DhcpEngine(DhcpConfig config, NodeDirectory& directory, LeaseStore& leases, BootEventSink& events)
-    : config_(std::move(config)), directory_(directory), events_(events) {
+    : config_(std::move(config)),
+      directory_(directory),
+      events_(events),
+      unknown_admission_(config_.unknown.new_per_second, config_.unknown.burst),
+      unknown_admitted_(max_remembered_macs, config_.unknown.remembered),
+      unknown_event_budget_(config_.unknown.events_per_second, config_.unknown.event_burst),
+      unknown_recorded_(max_remembered_macs, config_.unknown.event_interval) {
     if (config_.mode == DhcpMode::full) {
         if (config_.pool_first.is_unspecified() || config_.subnet_mask.is_unspecified())
             throw std::invalid_argument("full DHCP mode needs an address pool and a subnet mask");
         if (!on_same_subnet(config_.pool_first, config_.server_address, config_.subnet_mask) ||
             !on_same_subnet(config_.pool_last, config_.server_address, config_.subnet_mask))
             throw std::invalid_argument("DHCP pool is not on the server's subnet");
-        pool_.emplace(config_.pool_first, config_.pool_last, leases);
+        pool_.emplace(config_.pool_first, config_.pool_last, leases, unknown_share(config_));
     }
 }
 
@@ -55,9 +71,15 @@ std::optional<DhcpReply> DhcpEngine::handle(const DhcpPacket& request, const Dhc
             log::debug("dhcp: ignoring ", to_string(*type), " from unknown client ", client.mac.to_string());
             return std::nullopt;
         }
+        if (!admit_unknown(client.mac, now)) {
+            refusal_log_.warn("dhcp: too many new unknown clients, ignoring " + client.mac.to_string(),
+                              RateLimitedLog::Clock::now());
+            return std::nullopt;
+        }
         if (*type == DhcpMessageType::discover) {
-            log::info("dhcp: discovered PXE client ", client.mac.to_string(), " (", request.vendor_class(),
-                      ")");
+            log::debug("dhcp: discovered PXE client ", client.mac.to_string(), " (", request.vendor_class(),
+                       ")");
+            // The directory coalesces repeated sightings of one MAC.
             directory_.record_discovered(
                 DiscoveredClient{client.mac, request.client_arch(), request.vendor_class()});
         }
@@ -69,6 +91,15 @@ std::optional<DhcpReply> DhcpEngine::handle(const DhcpPacket& request, const Dhc
     if (origin.port == DhcpPort::pxe_server || config_.mode == DhcpMode::proxy)
         return handle_proxy(request, client, *type, origin, now);
     return handle_full(request, client, *type, origin, now);
+}
+
+bool DhcpEngine::admit_unknown(const MacAddress& mac, Clock::time_point now) {
+    if (unknown_admitted_.contains(mac, now)) return true;
+    return unknown_admission_.take(now) && unknown_admitted_.note(mac, now);
+}
+
+Holder DhcpEngine::holder_of(const Client& client) const {
+    return client.node ? Holder::enrolled : Holder::unknown;
 }
 
 std::optional<DhcpReply> DhcpEngine::handle_proxy(const DhcpPacket& request, const Client& client,
@@ -84,12 +115,12 @@ std::optional<DhcpReply> DhcpEngine::handle_proxy(const DhcpPacket& request, con
     } else {
         return std::nullopt;  // address traffic belongs to the real DHCP server
     }
-    record(client.mac, type == DhcpMessageType::discover ? "dhcp discover" : "dhcp request", "proxy", now);
+    record(client, type == DhcpMessageType::discover ? "dhcp discover" : "dhcp request", "proxy", now);
     DhcpReply reply{reply_skeleton(request, reply_type), {}};
     reply.packet.ciaddr = request.ciaddr;
     if (!add_boot_information(reply.packet, request, client)) return std::nullopt;
     reply.destination = destination_for(request, reply.packet, origin);
-    record(client.mac, reply_type == DhcpMessageType::offer ? "dhcp offer" : "dhcp ack",
+    record(client, reply_type == DhcpMessageType::offer ? "dhcp offer" : "dhcp ack",
            "proxy boot file " + reply.packet.file, now);
     return reply;
 }
@@ -100,13 +131,13 @@ std::optional<DhcpReply> DhcpEngine::handle_full(const DhcpPacket& request, cons
     const auto server_id = request.address_option(dhcp_option::server_identifier);
     switch (type) {
         case DhcpMessageType::discover: {
-            record(client.mac, "dhcp discover", request.vendor_class(), now);
+            record(client, "dhcp discover", request.vendor_class(), now);
             auto reply = full_discover(request, client, now);
             if (reply) reply->destination = destination_for(request, reply->packet, origin);
             return reply;
         }
         case DhcpMessageType::request: {
-            record(client.mac, "dhcp request", {}, now);
+            record(client, "dhcp request", {}, now);
             auto reply = full_request(request, client, now);
             if (reply) reply->destination = destination_for(request, reply->packet, origin);
             return reply;
@@ -114,27 +145,29 @@ std::optional<DhcpReply> DhcpEngine::handle_full(const DhcpPacket& request, cons
         case DhcpMessageType::decline: {
             const auto address = request.address_option(dhcp_option::requested_address);
             if (server_id != config_.server_address || !address) return std::nullopt;
+            // Only the holder may decline an address: spoofed DECLINEs must not take the pool out of use.
+            if (!pool_->is_held_by(*address, client.mac, now)) return std::nullopt;
             log::warn("dhcp: ", client.mac.to_string(), " declined ", address->to_string(),
                       " (address in use by another host); not handing it out for ",
                       config_.decline_hold.count(), " s");
-            if (pool_->contains(*address)) pool_->decline(*address, client.mac, now + config_.decline_hold);
-            record(client.mac, "dhcp decline", address->to_string(), now);
+            pool_->decline(*address, client.mac, holder_of(client), now + config_.decline_hold);
+            record(client, "dhcp decline", address->to_string(), now);
             return std::nullopt;
         }
         case DhcpMessageType::release:
             if (server_id != config_.server_address) return std::nullopt;
             pool_->release(client.mac);
-            record(client.mac, "dhcp release", request.ciaddr.to_string(), now);
+            record(client, "dhcp release", request.ciaddr.to_string(), now);
             return std::nullopt;
         case DhcpMessageType::inform: {
-            record(client.mac, "dhcp inform", request.ciaddr.to_string(), now);
+            record(client, "dhcp inform", request.ciaddr.to_string(), now);
             DhcpReply reply{reply_skeleton(request, DhcpMessageType::ack), {}};
             reply.packet.ciaddr = request.ciaddr;
             add_network_options(reply.packet, false);
             if (is_pxe_client(request) || is_ipxe_client(request))
                 add_boot_information(reply.packet, request, client);
             reply.destination = destination_for(request, reply.packet, origin);
-            record(client.mac, "dhcp ack", "inform", now);
+            record(client, "dhcp ack", "inform", now);
             return reply;
         }
         case DhcpMessageType::offer:
@@ -149,17 +182,20 @@ std::optional<DhcpReply> DhcpEngine::full_discover(const DhcpPacket& request, co
                                                    Clock::time_point now) {
     const auto address = address_for(request, client, now);
     if (!address) {
-        log::warn("dhcp: no free address in the pool for ", client.mac.to_string());
+        refusal_log_.warn("dhcp: no free address in the pool for " + client.mac.to_string() +
+                              (client.node ? "" : " (unknown clients' share in use)"),
+                          RateLimitedLog::Clock::now());
         return std::nullopt;
     }
     if (pool_->contains(*address) && !(client.node && client.node->fixed_address))
-        pool_->offer(*address, client.mac, now + config_.offer_hold);
+        pool_->offer(*address, client.mac, holder_of(client),
+                     now + (client.node ? config_.offer_hold : config_.unknown.offer_hold));
     DhcpReply reply{reply_skeleton(request, DhcpMessageType::offer), {}};
     reply.packet.yiaddr = *address;
     add_network_options(reply.packet, true);
     if (is_pxe_client(request) || is_ipxe_client(request))
         add_boot_information(reply.packet, request, client);
-    record(client.mac, "dhcp offer", address->to_string() + " " + reply.packet.file, now);
+    record(client, "dhcp offer", address->to_string() + " " + reply.packet.file, now);
     return reply;
 }
 
@@ -191,14 +227,14 @@ std::optional<DhcpReply> DhcpEngine::full_request(const DhcpPacket& request, con
     }
     if (!valid_for_client(address, client, now))
         return make_nak(request, client, "address " + address.to_string() + " is not available to you", now);
-    if (!has_fixed) pool_->bind(address, client.mac, now + config_.lease_time);
+    if (!has_fixed) pool_->bind(address, client.mac, holder_of(client), now + config_.lease_time);
     DhcpReply reply{reply_skeleton(request, DhcpMessageType::ack), {}};
     reply.packet.ciaddr = request.ciaddr;
     reply.packet.yiaddr = address;
     add_network_options(reply.packet, true);
     if (is_pxe_client(request) || is_ipxe_client(request))
         add_boot_information(reply.packet, request, client);
-    record(client.mac, "dhcp ack", address.to_string() + " " + reply.packet.file, now);
+    record(client, "dhcp ack", address.to_string() + " " + reply.packet.file, now);
     return reply;
 }
 
@@ -211,12 +247,14 @@ std::optional<Ipv4> DhcpEngine::address_for(const DhcpPacket& request, const Cli
     if (const auto requested = request.address_option(dhcp_option::requested_address);
         requested && valid_for_client(*requested, client, now))
         return requested;
-    return pool_->find_free(client.mac, now, [this](Ipv4 a) { return directory_.is_fixed_address(a); });
+    return pool_->find_free(client.mac, holder_of(client), now,
+                            [this](Ipv4 a) { return directory_.is_fixed_address(a); });
 }
 
 bool DhcpEngine::valid_for_client(Ipv4 address, const Client& client, Clock::time_point now) const {
     if (client.node && client.node->fixed_address) return address == *client.node->fixed_address;
-    return pool_->available_to(address, client.mac, now) && !directory_.is_fixed_address(address);
+    return pool_->available_to(address, client.mac, holder_of(client), now) &&
+           !directory_.is_fixed_address(address);
 }
 
 DhcpPacket DhcpEngine::reply_skeleton(const DhcpPacket& request, DhcpMessageType type) const {
@@ -290,7 +328,7 @@ DhcpReply DhcpEngine::make_nak(const DhcpPacket& request, const Client& client, 
     reply.packet.set_string_option(dhcp_option::message, why);
     // RFC 2131 §4.3.2: a NAK relayed through giaddr asks the relay to broadcast it.
     if (!request.giaddr.is_unspecified()) reply.packet.flags |= broadcast_flag;
-    record(client.mac, "dhcp nak", why, now);
+    record(client, "dhcp nak", why, now);
     return reply;
 }
 
@@ -306,9 +344,14 @@ DhcpDestination DhcpEngine::destination_for(const DhcpPacket& request, const Dhc
     return {Kind::broadcast, Ipv4::broadcast()};
 }
 
-void DhcpEngine::record(const MacAddress& mac, std::string_view step, std::string_view detail,
+void DhcpEngine::record(const Client& client, std::string_view step, std::string_view detail,
                         Clock::time_point now) {
-    events_.record(mac, step, detail, now);
+    if (!client.node) {
+        if (unknown_recorded_.contains(client.mac, now) || !unknown_event_budget_.take(now) ||
+            !unknown_recorded_.note(client.mac, now))
+            return;
+    }
+    events_.record(client.mac, step, detail, now);
 }
 
 }  // namespace bootherd::boot

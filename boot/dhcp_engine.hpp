@@ -12,6 +12,9 @@
 #include "boot/dhcp_packet.hpp"
 #include "boot/lease_store.hpp"
 #include "boot/node_directory.hpp"
+#include "boot/rate_limited_log.hpp"
+#include "boot/recent_macs.hpp"
+#include "boot/token_bucket.hpp"
 
 namespace bootherd::boot {
 
@@ -58,6 +61,10 @@ class DhcpEngine {
   private:
     struct Client;
 
+    // Unknown clients are served only at a bounded rate of new MACs.
+    bool admit_unknown(const MacAddress& mac, Clock::time_point now);
+    Holder holder_of(const Client& client) const;
+
     std::optional<DhcpReply> handle_proxy(const DhcpPacket& request, const Client& client,
                                           DhcpMessageType type, const DhcpRequestOrigin& origin,
                                           Clock::time_point now);
@@ -80,12 +87,18 @@ class DhcpEngine {
                        Clock::time_point now);
     DhcpDestination destination_for(const DhcpPacket& request, const DhcpPacket& reply,
                                     const DhcpRequestOrigin& origin) const;
-    void record(const MacAddress& mac, std::string_view step, std::string_view detail, Clock::time_point now);
+    // Unknown clients' events are coalesced (one per MAC per interval) and capped overall.
+    void record(const Client& client, std::string_view step, std::string_view detail, Clock::time_point now);
 
     DhcpConfig config_;
     NodeDirectory& directory_;
     BootEventSink& events_;
     std::optional<AddressPool> pool_;  // full mode only
+    TokenBucket<Clock> unknown_admission_;
+    RecentMacs<Clock> unknown_admitted_;
+    TokenBucket<Clock> unknown_event_budget_;
+    RecentMacs<Clock> unknown_recorded_;
+    RateLimitedLog refusal_log_{5, std::chrono::seconds(10)};
 };
 
 }  // namespace bootherd::boot

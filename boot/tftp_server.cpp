@@ -88,6 +88,17 @@ asio::awaitable<void> TftpServer::accept_requests() {
                        request->filename);
             continue;
         }
+        const Ipv4 address = client.address().to_v4();
+        if (const auto held = transfers_by_address_.find(address);
+            request && held != transfers_by_address_.end() &&
+            held->second >= config_.max_transfers_per_client) {
+            // No answer: an error per request would itself be a reflection of the flood.
+            if (counters_) counters_->tftp_errors.fetch_add(1, std::memory_order_relaxed);
+            refusal_log_.warn(
+                "tftp: " + address.to_string() + " has too many transfers, dropping its requests",
+                RateLimitedLog::Clock::now());
+            continue;
+        }
         std::optional<TftpError> refusal;
         if (!request) {
             refusal = TftpError{TftpErrorCode::unknown_transfer_id, "no transfer on this port"};
@@ -106,10 +117,12 @@ asio::awaitable<void> TftpServer::accept_requests() {
             continue;
         }
         ++active_transfers_;
+        ++transfers_by_address_[address];
         active_requests_[client] = *request;
         asio::co_spawn(executor_, run_transfer(client, std::move(*request)),
-                       [this, client](const std::exception_ptr& e) {
+                       [this, client, address](const std::exception_ptr& e) {
                            --active_transfers_;
+                           if (--transfers_by_address_[address] == 0) transfers_by_address_.erase(address);
                            active_requests_.erase(client);
                            if (!e) return;
                            try {
@@ -133,7 +146,7 @@ asio::awaitable<void> TftpServer::run_transfer(udp::endpoint client, TftpRequest
     }
     const TftpSettings settings =
         negotiate_tftp_options(request.options, opened.content->size(), config_.limits);
-    TftpTransfer transfer(settings, *opened.content, config_.limits.max_retries);
+    TftpTransfer transfer(settings, *opened.content, config_.limits);
     log::debug("tftp: ", endpoint_text(client), " reads ", request.filename, " blksize ", settings.blksize,
                " windowsize ", settings.windowsize);
 

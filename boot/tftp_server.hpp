@@ -1,6 +1,7 @@
 #pragma once
 // Read-only TFTP server on Asio. The listening socket only takes requests; every transfer runs in its own
-// coroutine on its own ephemeral UDP socket (the transfer ID of RFC 1350), at most max_transfers at once.
+// coroutine on its own ephemeral UDP socket (the transfer ID of RFC 1350), at most max_transfers at once and
+// at most max_transfers_per_client from one address, so one address cannot lock others out.
 // All work happens on the executor passed in; run it on one thread (the state is not locked).
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -28,6 +29,7 @@ struct TftpServerConfig {
     Ipv4 listen_address;    // the any address by default
     std::uint16_t port = 69;
     std::size_t max_transfers = 512;
+    std::size_t max_transfers_per_client = 4;  // per client address; more requests are dropped silently
     TftpLimits limits;
 };
 
@@ -63,7 +65,9 @@ class TftpServer {
     // Requests being served, by client endpoint: a client that repeats its RRQ because our first DATA or OACK
     // was slow must not get a second, competing transfer.
     std::map<boost::asio::ip::udp::endpoint, TftpRequest> active_requests_;
+    std::map<Ipv4, std::size_t> transfers_by_address_;
     RateLimitedLog malformed_log_{10, std::chrono::seconds(10)};
+    RateLimitedLog refusal_log_{5, std::chrono::seconds(10)};
 };
 
 }  // namespace bootherd::boot

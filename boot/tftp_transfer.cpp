@@ -46,10 +46,10 @@ TftpSettings negotiate_tftp_options(const TftpOptionList& requested, std::uint64
     return settings;
 }
 
-TftpTransfer::TftpTransfer(TftpSettings settings, TftpContent& content, unsigned max_retries)
+TftpTransfer::TftpTransfer(TftpSettings settings, TftpContent& content, const TftpLimits& limits)
     : settings_(std::move(settings)),
       content_(content),
-      max_retries_(max_retries),
+      limits_(limits),
       total_blocks_(content.size() / settings_.blksize + 1),
       buffer_(settings_.blksize) {
     if (settings_.blksize < 8 || settings_.windowsize < 1) throw std::invalid_argument("bad TFTP settings");
@@ -58,7 +58,7 @@ TftpTransfer::TftpTransfer(TftpSettings settings, TftpContent& content, unsigned
 TftpTransfer::Packets TftpTransfer::start(Clock::time_point now) {
     if (settings_.oack.empty()) return send_window(now);
     oack_pending_ = true;
-    deadline_ = now + settings_.timeout;
+    deadline_ = now + timeout();
     return {serialize_tftp_packet(TftpOack{settings_.oack})};
 }
 
@@ -74,14 +74,14 @@ TftpTransfer::Packets TftpTransfer::on_packet(const TftpPacket& packet, Clock::t
 
 TftpTransfer::Packets TftpTransfer::on_timeout(Clock::time_point now) {
     if (status_ != Status::running) return {};
-    if (retries_ >= max_retries_) {
+    if (retries_ >= (answered_ ? limits_.max_retries : limits_.unanswered_retries)) {
         status_ = Status::failed;
-        failure_ = "client stopped acknowledging (retries exhausted)";
+        failure_ = answered_ ? "client stopped acknowledging (retries exhausted)" : "client never answered";
         return {};
     }
     ++retries_;
     if (oack_pending_) {
-        deadline_ = now + settings_.timeout;
+        deadline_ = now + timeout();
         return {serialize_tftp_packet(TftpOack{settings_.oack})};
     }
     return send_window(now);
@@ -91,6 +91,7 @@ TftpTransfer::Packets TftpTransfer::on_ack(std::uint16_t block, Clock::time_poin
     if (oack_pending_) {
         if (block != 0) return {};
         oack_pending_ = false;
+        answered_ = true;
         retries_ = 0;
         return send_window(now);
     }
@@ -99,6 +100,7 @@ TftpTransfer::Packets TftpTransfer::on_ack(std::uint16_t block, Clock::time_poin
     const std::uint16_t distance = static_cast<std::uint16_t>(block - static_cast<std::uint16_t>(last_acked));
     if (distance == 0 || distance > next_block_ - window_base_) return {};  // duplicate or stale: ignore
     window_base_ = last_acked + distance + 1;
+    answered_ = true;
     retries_ = 0;
     if (window_base_ > total_blocks_) {
         status_ = Status::complete;
@@ -110,7 +112,8 @@ TftpTransfer::Packets TftpTransfer::on_ack(std::uint16_t block, Clock::time_poin
 
 TftpTransfer::Packets TftpTransfer::send_window(Clock::time_point now) {
     Packets packets;
-    const std::uint64_t end = std::min<std::uint64_t>(window_base_ + settings_.windowsize, total_blocks_ + 1);
+    const std::uint64_t window = answered_ ? settings_.windowsize : 1;
+    const std::uint64_t end = std::min<std::uint64_t>(window_base_ + window, total_blocks_ + 1);
     try {
         for (std::uint64_t block = window_base_; block < end; ++block) {
             const std::uint64_t offset = (block - 1) * settings_.blksize;
@@ -123,8 +126,12 @@ TftpTransfer::Packets TftpTransfer::send_window(Clock::time_point now) {
         return fail(std::string("read error: ") + e.what(), TftpErrorCode::not_defined);
     }
     next_block_ = end;
-    deadline_ = now + settings_.timeout;
+    deadline_ = now + timeout();
     return packets;
+}
+
+std::chrono::seconds TftpTransfer::timeout() const {
+    return answered_ ? settings_.timeout : std::min(settings_.timeout, limits_.unanswered_timeout);
 }
 
 TftpTransfer::Packets TftpTransfer::fail(std::string reason, TftpErrorCode code) {

@@ -5,6 +5,10 @@
 // Blocks are counted with 64-bit numbers internally and put on the wire modulo 2^16, so files with more
 // than 65535 blocks roll over to block 0 (what curl, iPXE and tftp-hpa expect). A duplicate ACK never
 // triggers a retransmission (the Sorcerer's Apprentice bug); only the timer does.
+//
+// Until the client first answers, its address may be spoofed: only the OACK or block 1 goes out (never a
+// whole window), retransmitted a few times at a short interval, so a request costs little and is dropped
+// fast.
 #include <chrono>
 #include <cstdint>
 #include <span>
@@ -29,6 +33,9 @@ struct TftpLimits {
     std::uint16_t max_windowsize = 64;
     std::chrono::seconds default_timeout{2};
     unsigned max_retries = 5;
+    std::chrono::seconds unanswered_timeout{
+        1};  // before the client's first ACK (capped by the negotiated one)
+    unsigned unanswered_retries = 2;
 };
 
 // The outcome of option negotiation: settings for the transfer and the OACK to send (empty: no OACK, the
@@ -55,7 +62,7 @@ class TftpTransfer {
         failed,             // retries exhausted, protocol violation or read error; see failure()
     };
 
-    TftpTransfer(TftpSettings settings, TftpContent& content, unsigned max_retries);
+    TftpTransfer(TftpSettings settings, TftpContent& content, const TftpLimits& limits);
 
     Packets start(Clock::time_point now);
     Packets on_packet(const TftpPacket& packet, Clock::time_point now);
@@ -71,10 +78,12 @@ class TftpTransfer {
     Packets send_window(Clock::time_point now);
     Packets on_ack(std::uint16_t block, Clock::time_point now);
     Packets fail(std::string reason, TftpErrorCode code);
+    std::chrono::seconds timeout() const;
 
     TftpSettings settings_;
     TftpContent& content_;
-    unsigned max_retries_;
+    TftpLimits limits_;
+    bool answered_ = false;       // the client acknowledged something: its address is real
     std::uint64_t total_blocks_;  // the last block is shorter than blksize, possibly empty
     bool oack_pending_ = false;
     std::uint64_t window_base_ = 1;  // first block not yet acknowledged

@@ -1,5 +1,7 @@
 #include "db/discovered_repo.hpp"
 
+#include <algorithm>
+
 #include "db/identifiers.hpp"
 
 namespace bootherd::db {
@@ -54,6 +56,15 @@ bool DiscoveredRepo::remove(std::string_view mac) {
     erase->bind_all(*normalized);
     erase->run();
     return db_.changes() != 0;
+}
+
+std::int64_t DiscoveredRepo::trim(std::int64_t max_rows) {
+    auto erase = db_.prepare(
+        "DELETE FROM discovered WHERE mac IN "
+        "(SELECT mac FROM discovered ORDER BY last_seen DESC, mac LIMIT -1 OFFSET ?)");
+    erase->bind_all(std::max<std::int64_t>(0, max_rows));
+    erase->run();
+    return db_.changes();
 }
 
 }  // namespace bootherd::db

@@ -31,6 +31,8 @@ class DiscoveredRepo {
     // Most recently seen first; `unenrolled_only` hides MACs that belong to a node.
     std::vector<Discovered> list(bool unenrolled_only = false);
     bool remove(std::string_view mac);
+    // Keeps the `max_rows` most recently seen rows, deletes the others; returns how many went.
+    std::int64_t trim(std::int64_t max_rows);
 
   private:
     sqlite::Database& db_;

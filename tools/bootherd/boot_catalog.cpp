@@ -23,11 +23,19 @@ std::optional<boot::Ipv4> parse_ipv4(const std::string& text) {
 // Names are tried in order; 100000 taken names in a row means the pattern is exhausted.
 constexpr std::uint32_t max_name_attempts = 100000;
 
+// MACs whose discovered row was written within the update interval; past this many new MACs per interval
+// the sightings are not written at all.
+constexpr std::size_t max_recent_discovered = 4096;
+
 }  // namespace
 
 BootEnroller::BootEnroller(imagestore::store::ImageStore& store, std::optional<boot::NodeNamePattern> pattern,
-                           const std::string& default_group)
-    : store_(store), pattern_(std::move(pattern)) {
+                           const std::string& default_group, DiscoveryLimits limits)
+    : store_(store),
+      pattern_(std::move(pattern)),
+      limits_(limits),
+      enrol_budget_(limits_.enrol_per_second, limits_.enrol_burst),
+      recorded_(max_recent_discovered, limits_.update_interval) {
     if (default_group.empty()) return;
     const auto group = store_.catalog().session().groups().find_by_name(default_group);
     if (!group) throw std::invalid_argument("--default-group: group '" + default_group + "' does not exist");
@@ -36,6 +44,15 @@ BootEnroller::BootEnroller(imagestore::store::ImageStore& store, std::optional<b
 
 void BootEnroller::record_discovered(const boot::MacAddress& mac, const std::string& arch,
                                      const std::string& vendor_class) {
+    {
+        const std::lock_guard lock(discovered_mutex_);
+        const auto now = Clock::now();
+        if (recorded_.contains(mac, now)) return;  // seen within the interval: coalesced
+        if (!recorded_.note(mac, now)) {
+            refusal_log_.warn("boot: too many unknown machines, not recording " + mac.to_string(), now);
+            return;
+        }
+    }
     auto session = store_.catalog().session();
     auto discovered = session.discovered();
     std::string stored_arch = arch;
@@ -46,13 +63,33 @@ void BootEnroller::record_discovered(const boot::MacAddress& mac, const std::str
             if (vendor_class.empty()) stored_vendor = previous->vendor_class;
         }
     }
-    discovered.record_seen(mac.to_string(), now_ms(), stored_arch, stored_vendor);
+    const auto row = discovered.record_seen(mac.to_string(), now_ms(), stored_arch, stored_vendor);
+    if (row.seen_count > 1) return;
+    if (const auto dropped = discovered.trim(limits_.max_discovered); dropped > 0) {
+        const std::lock_guard lock(discovered_mutex_);
+        refusal_log_.warn("boot: discovered table full (" + std::to_string(limits_.max_discovered) +
+                              " rows), dropped the least recently seen",
+                          Clock::now());
+    }
+}
+
+bool BootEnroller::may_enrol(Clock::time_point now) {
+    while (!enrolled_at_.empty() && now - enrolled_at_.front() >= std::chrono::hours(1))
+        enrolled_at_.pop_front();
+    if (enrolled_at_.size() >= limits_.max_enrol_per_hour || !enrol_budget_.take(now)) return false;
+    enrolled_at_.push_back(now);
+    return true;
 }
 
 std::optional<db::Node> BootEnroller::enrol(const boot::MacAddress& mac) {
     if (!pattern_) return std::nullopt;
     const std::lock_guard lock(mutex_);
     if (auto node = store_.catalog().session().nodes().find_by_mac(mac.to_string())) return node;
+    if (!may_enrol(Clock::now())) {
+        const std::lock_guard log_lock(discovered_mutex_);
+        refusal_log_.warn("boot: auto-enrolment rate reached, " + mac.to_string() + " waits", Clock::now());
+        return std::nullopt;
+    }
     for (std::uint32_t n = 1; n <= max_name_attempts; ++n) {
         const std::string name = pattern_->name(n);
         if (store_.catalog().session().nodes().find_by_name(name)) continue;

@@ -63,6 +63,39 @@ void add_boot_service_options(CLI::App& cmd, BootServiceOptions& o) {
     cmd.add_option("--retry-seconds", o.retry_seconds,
                    "How long a waiting machine sleeps between script fetches")
         ->capture_default_str();
+    cmd.add_option("--unknown-pool-share", o.unknown_pool_share,
+                   "Full DHCP: percent of the pool machines that are not enrolled may hold")
+        ->check(CLI::Range(0U, 100U))
+        ->capture_default_str();
+    cmd.add_option("--unknown-rate", o.unknown_rate,
+                   "New machines that are not enrolled served per second (bursts of twice that)")
+        ->check(CLI::Range(0.0, 100000.0))
+        ->capture_default_str();
+    cmd.add_option("--unknown-offer-hold", o.unknown_offer_hold,
+                   "Full DHCP: seconds an address offered to a machine that is not enrolled stays reserved")
+        ->check(CLI::Range(1U, 3600U))
+        ->capture_default_str();
+    cmd.add_option("--discovered-interval", o.discovered_interval,
+                   "Seconds between updates of one discovered machine's row and its DHCP events")
+        ->check(CLI::Range(1U, 86400U))
+        ->capture_default_str();
+    cmd.add_option("--max-discovered", o.max_discovered,
+                   "Discovered machines kept (the least recently seen are dropped)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}))
+        ->capture_default_str();
+    cmd.add_option("--auto-enrol-rate", o.auto_enrol_rate,
+                   "Auto-enrolments per second (bursts of five times that)")
+        ->check(CLI::Range(0.0, 1000.0))
+        ->capture_default_str();
+    cmd.add_option("--auto-enrol-per-hour", o.auto_enrol_per_hour, "Auto-enrolments in any hour at most")
+        ->capture_default_str();
+    cmd.add_option("--tftp-max-transfers", o.tftp_max_transfers, "Concurrent TFTP transfers")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{65536}))
+        ->capture_default_str();
+    cmd.add_option("--tftp-max-per-client", o.tftp_max_per_client,
+                   "Concurrent TFTP transfers per client address")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{65536}))
+        ->capture_default_str();
 }
 
 BootService::BootService(const BootServiceOptions& o, ServeContext& context,
@@ -102,7 +135,13 @@ BootService::BootService(const BootServiceOptions& o, ServeContext& context,
     events_ = std::make_unique<BootEventLog>(context_.store.catalog());
     std::optional<boot::NodeNamePattern> pattern;
     if (!o.auto_enrol.empty()) pattern.emplace(o.auto_enrol);
-    enroller_ = std::make_unique<BootEnroller>(context_.store, std::move(pattern), o.default_group);
+    enroller_ = std::make_unique<BootEnroller>(
+        context_.store, std::move(pattern), o.default_group,
+        DiscoveryLimits{.update_interval = std::chrono::seconds(o.discovered_interval),
+                        .max_discovered = o.max_discovered,
+                        .enrol_per_second = o.auto_enrol_rate,
+                        .enrol_burst = 5 * o.auto_enrol_rate,
+                        .max_enrol_per_hour = o.auto_enrol_per_hour});
     directory_ = std::make_unique<CatalogNodeDirectory>(context_.store, *enroller_);
     leases_ = std::make_unique<CatalogLeaseStore>(context_.store.catalog());
 
@@ -123,6 +162,11 @@ void BootService::start_dhcp(const BootServiceOptions& o) {
     config.advertise_address = advertise_;
     config.http_port = http_port_;
     config.discovery = discovery_;
+    config.unknown.new_per_second = o.unknown_rate;
+    config.unknown.burst = 2 * o.unknown_rate;
+    config.unknown.pool_share_percent = o.unknown_pool_share;
+    config.unknown.offer_hold = std::chrono::seconds(o.unknown_offer_hold);
+    config.unknown.event_interval = std::chrono::seconds(o.discovered_interval);
     if (config.mode == boot::DhcpMode::full) {
         if (o.dhcp_range.empty()) throw std::invalid_argument("--dhcp full needs --dhcp-range START-END");
         std::tie(config.pool_first, config.pool_last) = boot::parse_ipv4_range(o.dhcp_range);
@@ -162,6 +206,8 @@ void BootService::start_tftp(const BootServiceOptions& o) {
                                 [this](std::string_view path) { return tftp_script(path); });
     boot::TftpServerConfig config;
     config.interface = o.interface;
+    config.max_transfers = o.tftp_max_transfers;
+    config.max_transfers_per_client = o.tftp_max_per_client;
     tftp_server_ = std::make_unique<boot::TftpServer>(
         tftp_io_.get_executor(), config, *tftp_source_, events_.get(),
         [](boot::Ipv4 address) { return boot::lookup_arp_table(address); }, &counters_);

@@ -51,6 +51,16 @@ struct BootServiceOptions {
     std::string auto_enrol;     // naming pattern, e.g. node-{n:03}; empty: off
     std::string default_group;  // group of auto-enrolled nodes
     unsigned retry_seconds = 10;
+    // Bounds on machines nobody enrolled, so floods cannot starve enrolled machines.
+    unsigned unknown_pool_share = 25;    // percent of the full-mode pool they may hold
+    double unknown_rate = 10;            // new unknown MACs served per second (burst: twice that)
+    unsigned unknown_offer_hold = 15;    // seconds an unanswered offer to one of them is kept
+    unsigned discovered_interval = 60;   // seconds between writes of one MAC's discovered row / events
+    std::int64_t max_discovered = 1000;  // discovered rows kept
+    double auto_enrol_rate = 2;          // auto-enrolments per second (burst: five times that)
+    std::size_t auto_enrol_per_hour = 200;
+    std::size_t tftp_max_transfers = 512;
+    std::size_t tftp_max_per_client = 4;  // concurrent transfers per client address
 };
 
 void add_boot_service_options(CLI::App& serve_cmd, BootServiceOptions& options);

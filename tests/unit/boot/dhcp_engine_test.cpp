@@ -412,6 +412,129 @@ TEST_CASE("dhcp full: leases survive a restart through the LeaseStore") {
           ip(101));
 }
 
+namespace {
+
+DhcpConfig flood_config(DhcpMode mode) {
+    DhcpConfig config = make_config(mode);
+    config.pool_first = ip(100);
+    config.pool_last = ip(139);  // 40 addresses: 10 for unknown clients at 25 %
+    config.unknown.new_per_second = 1000;
+    config.unknown.burst = 1000;
+    return config;
+}
+
+DhcpPacket unknown_discover(std::uint32_t n) {
+    return client_packet(
+        DhcpMessageType::discover,
+        MacAddress{{2, 0, 0, 0, static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)}},
+        Firmware::bios_pxe);
+}
+
+}  // namespace
+
+TEST_CASE("dhcp full: unknown clients get at most their share of the pool; enrolled ones always get theirs") {
+    Harness h(flood_config(DhcpMode::full), true);
+    std::size_t offered = 0;
+    for (std::uint32_t n = 0; n < 55; ++n)
+        if (h.send(unknown_discover(n))) ++offered;
+    CHECK(offered == 10);
+    // Every enrolled machine still gets an offer, and it is not one of the unknown clients' addresses.
+    for (std::uint8_t i = 1; i <= 9; ++i) {
+        const auto reply = h.send(client_packet(DhcpMessageType::discover, test_mac(i), Firmware::bios_pxe));
+        REQUIRE(reply);
+        CHECK(reply->packet.yiaddr.to_uint() >= ip(110).to_uint());
+    }
+    // An unknown client that already holds an offer keeps getting it.
+    const auto again = h.send(unknown_discover(3));
+    REQUIRE(again);
+    CHECK(again->packet.yiaddr == ip(103));
+
+    SUBCASE("unanswered offers to unknown clients are reclaimed after their short hold") {
+        h.now += 14s;
+        CHECK_FALSE(h.send(unknown_discover(100)));
+        h.now += 2s;  // 16 s: past the 15 s hold, long before the 60 s of enrolled machines
+        CHECK(h.send(unknown_discover(100)));
+    }
+    SUBCASE("a REQUEST without an offer does not get around the share") {
+        auto request = with_options(
+            client_packet(DhcpMessageType::request, test_mac(0x77), Firmware::bios_pxe), ip(130), ip(1));
+        h.directory.nodes.erase(test_mac(0x77));
+        const auto reply = h.send(request);
+        REQUIRE(reply);
+        CHECK(reply->packet.message_type() == DhcpMessageType::nak);
+        CHECK(h.leases.leases.empty());
+    }
+}
+
+TEST_CASE("dhcp full: an enrolled machine's expired lease is never handed to an unknown client") {
+    DhcpConfig config = flood_config(DhcpMode::full);
+    config.pool_last = ip(100);  // one address
+    config.unknown.pool_share_percent = 100;
+    Harness h(config, true);
+    REQUIRE(h.send(with_options(client_packet(DhcpMessageType::request, test_mac(1), Firmware::plain_os),
+                                ip(100), ip(1))));
+    h.now += 2h;  // lease expired
+    CHECK_FALSE(h.send(unknown_discover(1)));
+    CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::plain_os))->packet.yiaddr ==
+          ip(100));
+}
+
+TEST_CASE("dhcp full: DECLINE is taken only from the address's holder") {
+    Harness h(flood_config(DhcpMode::full), true);
+    REQUIRE(h.send(with_options(client_packet(DhcpMessageType::request, test_mac(1), Firmware::plain_os),
+                                ip(100), ip(1))));
+    // A stranger (or spoofer) declining addresses it does not hold changes nothing.
+    for (std::uint8_t last = 100; last < 140; ++last)
+        CHECK_FALSE(h.send(with_options(
+            client_packet(DhcpMessageType::decline, test_mac(2), Firmware::plain_os), ip(last), ip(1))));
+    REQUIRE(h.leases.leases.size() == 1);
+    CHECK(h.leases.leases.at(ip(100).to_uint()).state == Lease::State::bound);
+    CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::plain_os))->packet.yiaddr ==
+          ip(101));
+}
+
+TEST_CASE("dhcp discovery: new unknown MACs are taken on at a bounded rate, known ones are not limited") {
+    DhcpConfig config = flood_config(DhcpMode::proxy);
+    config.unknown.new_per_second = 10;
+    config.unknown.burst = 20;
+    Harness h(config, true);
+    std::size_t answered = 0;
+    for (std::uint32_t n = 0; n < 500; ++n)
+        if (h.send(unknown_discover(n))) ++answered;
+    CHECK(answered == 20);
+    CHECK(h.directory.discovered.size() == 20);
+    // An unknown MAC taken on keeps being served; enrolled machines never wait for tokens.
+    CHECK(h.send(unknown_discover(0)));
+    for (int i = 0; i < 50; ++i)
+        CHECK(h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe)));
+    h.now += 1s;
+    answered = 0;
+    for (std::uint32_t n = 1000; n < 1500; ++n)
+        if (h.send(unknown_discover(n))) ++answered;
+    CHECK(answered == 10);
+}
+
+TEST_CASE("dhcp discovery: unknown clients' events are coalesced per MAC and capped overall") {
+    DhcpConfig config = flood_config(DhcpMode::proxy);
+    config.unknown.events_per_second = 5;
+    config.unknown.event_burst = 10;
+    config.unknown.event_interval = 60s;
+    Harness h(config, true);
+    for (int i = 0; i < 5; ++i)
+        REQUIRE(h.send(unknown_discover(1)));
+    CHECK(h.events.count() == 1);  // one event per MAC per interval, not discover + offer five times
+    for (std::uint32_t n = 2; n < 100; ++n)
+        h.send(unknown_discover(n));
+    CHECK(h.events.count() == 10);  // the overall burst
+    h.now += 61s;
+    REQUIRE(h.send(unknown_discover(1)));
+    CHECK(h.events.count() == 11);
+    // Enrolled machines' events are all kept.
+    const auto before = h.events.count();
+    h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe));
+    CHECK(h.events.count() == before + 2);
+}
+
 TEST_CASE("dhcp full: configuration is validated") {
     FakeNodeDirectory directory;
     FakeLeaseStore leases;

@@ -2,6 +2,7 @@
 // EDK2 (tsize probe aborted with ERROR after the OACK, then windowsize 4).
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -49,11 +50,13 @@ std::string read_file(const std::filesystem::path& path) {
 class RunningServer {
   public:
     RunningServer(const TftpFileSource& source, std::size_t max_transfers = 512,
-                  BootEventSink* events = nullptr, MacResolver resolver = {}) {
+                  BootEventSink* events = nullptr, MacResolver resolver = {},
+                  std::size_t max_transfers_per_client = 512) {
         TftpServerConfig config;
         config.listen_address = asio::ip::make_address_v4("127.0.0.1");
         config.port = 0;
         config.max_transfers = max_transfers;
+        config.max_transfers_per_client = max_transfers_per_client;
         config.limits.default_timeout = std::chrono::seconds(1);
         server_.emplace(io_.get_executor(), config, source, events, std::move(resolver));
         server_->start();
@@ -89,12 +92,18 @@ std::string curl_command(std::uint16_t port, const std::string& name, const std:
 // A blocking UDP client with a receive timeout, driven step by step by the test.
 class ScriptedClient {
   public:
-    ScriptedClient() : socket_(io_, udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0)) {
+    explicit ScriptedClient(const char* address = "127.0.0.1")
+        : socket_(io_, udp::endpoint(asio::ip::make_address_v4(address), 0)) {
         timeval timeout{2, 0};
         ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     }
     void send(const TftpPacket& packet, const udp::endpoint& to) {
         socket_.send_to(asio::buffer(serialize_tftp_packet(packet)), to);
+    }
+    // Asio's blocking receive waits on past SO_RCVTIMEO: tests that expect silence ask this first.
+    bool answered_within(int milliseconds) {
+        pollfd fd{socket_.native_handle(), POLLIN, 0};
+        return ::poll(&fd, 1, milliseconds) == 1;
     }
     TftpPacket receive(udp::endpoint& from) {
         std::vector<std::uint8_t> buffer(65536);
@@ -251,4 +260,34 @@ TEST_CASE("tftp server: refusals") {
     const auto busy = std::get<TftpError>(second.receive(from));
     CHECK(busy.code == TftpErrorCode::not_defined);
     CHECK(from.port() == server.port());
+}
+
+TEST_CASE("tftp server: one address cannot hold more than its share; unanswered transfers end fast") {
+    TempDirectory root;
+    root.write("a", random_bytes(5000, 3));
+    TftpFileSource source(root.path());
+    RunningServer server(source, 512, nullptr, {}, 2);
+    udp::endpoint from;
+
+    // Two unanswered transfers from 127.0.0.1 (different ports) fill its share...
+    ScriptedClient first;
+    ScriptedClient second;
+    first.send(TftpRequest{false, "a", "octet", {}}, loopback(server.port()));
+    CHECK(std::get<TftpData>(first.receive(from)).block == 1);
+    second.send(TftpRequest{false, "a", "octet", {{"blksize", "1432"}}}, loopback(server.port()));
+    CHECK(std::holds_alternative<TftpOack>(second.receive(from)));
+    // ...so a third request from it gets no answer at all (an error would reflect the flood)...
+    ScriptedClient third;
+    third.send(TftpRequest{false, "a", "octet", {}}, loopback(server.port()));
+    CHECK_FALSE(third.answered_within(1000));
+    // ...while another address is served at once.
+    ScriptedClient other("127.0.0.2");
+    other.send(TftpRequest{false, "a", "octet", {}}, loopback(server.port()));
+    CHECK(std::get<TftpData>(other.receive(from)).block == 1);
+
+    // Never acknowledged, the first two end after the short unanswered timeout and retries (1 s, 2 retries)
+    // and free the address's share.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    third.send(TftpRequest{false, "a", "octet", {}}, loopback(server.port()));
+    CHECK(std::get<TftpData>(third.receive(from)).block == 1);
 }

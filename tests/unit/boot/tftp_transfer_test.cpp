@@ -22,6 +22,12 @@ TftpData data_of(const std::vector<std::uint8_t>& wire) {
     return std::get<TftpData>(parse_tftp_packet(wire));
 }
 
+TftpLimits retries(unsigned max_retries) {
+    TftpLimits limits;
+    limits.max_retries = max_retries;
+    return limits;
+}
+
 TftpSettings plain(std::uint16_t blksize = 512, std::uint16_t windowsize = 1) {
     TftpSettings settings;
     settings.blksize = blksize;
@@ -64,7 +70,7 @@ TEST_CASE(
     for (const std::size_t size : {std::size_t{0}, std::size_t{511}, std::size_t{512}, std::size_t{1025}}) {
         CAPTURE(size);
         TftpMemoryContent content(pattern(size));
-        TftpTransfer transfer(plain(), content, 3);
+        TftpTransfer transfer(plain(), content, retries(3));
         const auto now = Clock::now();
         auto packets = transfer.start(now);
         std::string received;
@@ -87,7 +93,7 @@ TEST_CASE("tftp transfer: OACK first, ACK 0 starts the data, deadline follows th
     TftpMemoryContent content(pattern(3000));
     TftpSettings settings = plain(1432);
     settings.oack = {{"blksize", "1432"}, {"tsize", "3000"}};
-    TftpTransfer transfer(settings, content, 3);
+    TftpTransfer transfer(settings, content, retries(3));
     const auto now = Clock::now();
     auto packets = transfer.start(now);
     REQUIRE(packets.size() == 1);
@@ -104,7 +110,7 @@ TEST_CASE("tftp transfer: ERROR right after the OACK ends the transfer quietly (
     TftpMemoryContent content(pattern(100));
     TftpSettings settings = plain();
     settings.oack = {{"tsize", "100"}};
-    TftpTransfer transfer(settings, content, 3);
+    TftpTransfer transfer(settings, content, retries(3));
     transfer.start(Clock::now());
     CHECK(transfer.on_packet(TftpError{TftpErrorCode::option_refused, "user aborted"}, Clock::now()).empty());
     CHECK(transfer.status() == TftpTransfer::Status::aborted_by_client);
@@ -113,7 +119,7 @@ TEST_CASE("tftp transfer: ERROR right after the OACK ends the transfer quietly (
 
 TEST_CASE("tftp transfer: duplicate ACKs do not cause retransmission (Sorcerer's Apprentice)") {
     TftpMemoryContent content(pattern(2048));
-    TftpTransfer transfer(plain(), content, 3);
+    TftpTransfer transfer(plain(), content, retries(3));
     const auto now = Clock::now();
     transfer.start(now);
     auto packets = transfer.on_packet(TftpAck{1}, now);
@@ -129,38 +135,76 @@ TEST_CASE("tftp transfer: duplicate ACKs do not cause retransmission (Sorcerer's
 
 TEST_CASE("tftp transfer: timeout retransmits the window, then gives up after the retry limit") {
     TftpMemoryContent content(pattern(5000));
-    TftpTransfer transfer(plain(512, 3), content, 2);
+    TftpTransfer transfer(plain(512, 3), content, retries(2));
     auto now = Clock::now();
-    auto first = transfer.start(now);
-    REQUIRE(first.size() == 3);
+    REQUIRE(transfer.start(now).size() == 1);
+    const auto window = transfer.on_packet(TftpAck{1}, now);
+    REQUIRE(window.size() == 3);
     now += std::chrono::seconds(1);
-    CHECK(transfer.on_timeout(now) == first);
+    CHECK(transfer.on_timeout(now) == window);
     CHECK(transfer.deadline() == now + std::chrono::seconds(1));
-    CHECK(transfer.on_timeout(now) == first);
+    CHECK(transfer.on_timeout(now) == window);
     CHECK(transfer.on_timeout(now).empty());
     CHECK(transfer.status() == TftpTransfer::Status::failed);
     CHECK_FALSE(transfer.failure().empty());
 }
 
+TEST_CASE("tftp transfer: nothing beyond the OACK or block 1 before the client answers; dropped fast") {
+    TftpMemoryContent content(pattern(512 * 20));
+    TftpLimits limits;
+    limits.unanswered_timeout = std::chrono::seconds(1);
+    limits.unanswered_retries = 2;
+    SUBCASE("windowed, with an OACK") {
+        TftpSettings settings = plain(512, 8);
+        settings.timeout = std::chrono::seconds(30);  // a client's long timeout does not apply yet
+        settings.oack = {{"windowsize", "8"}};
+        TftpTransfer transfer(settings, content, limits);
+        auto now = Clock::now();
+        const auto first = transfer.start(now);
+        REQUIRE(first.size() == 1);
+        CHECK(std::holds_alternative<TftpOack>(parse_tftp_packet(first[0])));
+        CHECK(transfer.deadline() == now + std::chrono::seconds(1));
+        CHECK(transfer.on_timeout(now + std::chrono::seconds(1)) == first);
+        CHECK(transfer.on_timeout(now + std::chrono::seconds(2)) == first);
+        CHECK(transfer.on_timeout(now + std::chrono::seconds(3)).empty());
+        CHECK(transfer.status() == TftpTransfer::Status::failed);
+        CHECK(transfer.bytes_sent() == 0);
+    }
+    SUBCASE("windowed without an OACK: block 1 alone, then the window once it is acknowledged") {
+        TftpTransfer transfer(plain(512, 8), content, limits);
+        const auto now = Clock::now();
+        const auto first = transfer.start(now);
+        REQUIRE(first.size() == 1);
+        CHECK(data_of(first[0]).block == 1);
+        CHECK(transfer.on_timeout(now) == first);
+        const auto window = transfer.on_packet(TftpAck{1}, now);
+        CHECK(window.size() == 8);
+        // Answered: the full retry budget and the negotiated timeout apply now.
+        for (int i = 0; i < 5; ++i)
+            CHECK(transfer.on_timeout(now) == window);
+        CHECK(transfer.on_timeout(now).empty());
+    }
+}
+
 TEST_CASE("tftp transfer: windows advance on full ACKs and restart after a partial ACK (RFC 7440)") {
     TftpMemoryContent content(pattern(512 * 10 + 7));  // 11 blocks
-    TftpTransfer transfer(plain(512, 4), content, 3);
+    TftpTransfer transfer(plain(512, 4), content, retries(3));
     const auto now = Clock::now();
     auto packets = transfer.start(now);
+    REQUIRE(packets.size() == 1);  // block 1 alone until the client answers
+    packets = transfer.on_packet(TftpAck{1}, now);
     REQUIRE(packets.size() == 4);
-    CHECK(data_of(packets[3]).block == 4);
-    packets = transfer.on_packet(TftpAck{4}, now);
+    CHECK(data_of(packets[0]).block == 2);
+    CHECK(data_of(packets[3]).block == 5);
+    packets = transfer.on_packet(TftpAck{5}, now);
     REQUIRE(packets.size() == 4);
-    CHECK(data_of(packets[0]).block == 5);
-    // Block 7 got lost: the client acknowledges 6, the server resends from 7.
-    packets = transfer.on_packet(TftpAck{6}, now);
-    REQUIRE(packets.size() == 4);
-    CHECK(data_of(packets[0]).block == 7);
-    CHECK(data_of(packets[3]).block == 10);
-    packets = transfer.on_packet(TftpAck{10}, now);
-    REQUIRE(packets.size() == 1);  // only block 11 remains
-    CHECK(data_of(packets[0]).block == 11);
-    CHECK(data_of(packets[0]).payload.size() == 7);
+    CHECK(data_of(packets[0]).block == 6);
+    // Block 9 got lost: the client acknowledges 8, the server resends from 9 (only 11 blocks in all).
+    packets = transfer.on_packet(TftpAck{8}, now);
+    REQUIRE(packets.size() == 3);
+    CHECK(data_of(packets[0]).block == 9);
+    CHECK(data_of(packets[2]).block == 11);
+    CHECK(data_of(packets[2]).payload.size() == 7);
     CHECK(transfer.on_packet(TftpAck{11}, now).empty());
     CHECK(transfer.status() == TftpTransfer::Status::complete);
 }
@@ -168,7 +212,7 @@ TEST_CASE("tftp transfer: windows advance on full ACKs and restart after a parti
 TEST_CASE("tftp transfer: block numbers roll over from 65535 to 0") {
     const std::size_t blocks = 65540;
     TftpMemoryContent content(pattern(blocks * 8 + 3));
-    TftpTransfer transfer(plain(8, 2), content, 3);
+    TftpTransfer transfer(plain(8, 2), content, retries(3));
     const auto now = Clock::now();
     auto packets = transfer.start(now);
     std::uint64_t absolute = 0;
@@ -197,7 +241,7 @@ TEST_CASE("tftp transfer: block numbers roll over from 65535 to 0") {
 
 TEST_CASE("tftp transfer: packets other than ACK or ERROR fail the transfer with an ERROR") {
     TftpMemoryContent content(pattern(10));
-    TftpTransfer transfer(plain(), content, 3);
+    TftpTransfer transfer(plain(), content, retries(3));
     transfer.start(Clock::now());
     const auto packets = transfer.on_packet(TftpData{1, {}}, Clock::now());
     REQUIRE(packets.size() == 1);

@@ -106,6 +106,24 @@ TEST_CASE("discovered machines: first sighting, repeat sightings, enrolled filte
     CHECK_FALSE(discovered.find("02:00:00:00:00:01").has_value());
 }
 
+TEST_CASE("discovered machines: trimmed to a cap, the least recently seen go first") {
+    auto catalog = Catalog::open_in_memory();
+    auto s = catalog.session();
+    auto discovered = s.discovered();
+    for (int i = 1; i <= 5; ++i)
+        discovered.record_seen("02:00:00:00:00:0" + std::to_string(i), 1000 * i, "", "");
+    discovered.record_seen("02:00:00:00:00:01", 9000, "", "");  // seen again: now the most recent
+    CHECK(discovered.trim(10) == 0);
+    CHECK(discovered.trim(3) == 2);
+    const auto rows = discovered.list();
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].mac == "02:00:00:00:00:01");
+    CHECK(rows[1].mac == "02:00:00:00:00:05");
+    CHECK(rows[2].mac == "02:00:00:00:00:04");
+    CHECK(discovered.trim(0) == 3);
+    CHECK(discovered.list().empty());
+}
+
 TEST_CASE("audit entries are appended and paged newest first") {
     auto catalog = Catalog::open_in_memory();
     auto s = catalog.session();
