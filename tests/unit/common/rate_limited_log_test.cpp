@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
-#include "boot/rate_limited_log.hpp"
+#include "common/rate_limited_log.hpp"
 
-using bootherd::boot::RateLimitedLog;
+using bootherd::RateLimitedLog;
 using namespace std::chrono_literals;
 
 TEST_CASE("rate limited log: a burst per interval, the rest counted") {
