@@ -86,7 +86,10 @@ class BlockDevice {
 
 // True for the system errors that mean "out of space": ENOSPC, and EDQUOT (a quota is full).
 inline bool is_out_of_space(std::error_code ec) {
-    return ec == std::errc::no_space_on_device || ec == std::error_condition(EDQUOT, std::generic_category());
+    // std::errc has no EDQUOT, so no error condition matches it across categories: compare the value.
+    const bool errno_value =
+        ec.category() == std::system_category() || ec.category() == std::generic_category();
+    return ec == std::errc::no_space_on_device || (errno_value && ec.value() == EDQUOT);
 }
 
 // Shared helper for backends that have no faster way: repeats pattern over the range with write().

@@ -54,7 +54,7 @@ client() {
 # Stops serve (then removes the files given after the first three arguments) and reads everything back from
 # a new one: a clean exit promises every acknowledged write, a failed one (which must say so) every synced one.
 stop_and_verify() {
-  local ledger=$1 log=$2 what=$3 rc=0 scope= kind=synced
+  local ledger=$1 log=$2 what=$3 rc=0 scope='' kind=synced
   shift 3
   sec_stop "$SEC_SERVE_PID" || rc=$?
   rm -f "$@"

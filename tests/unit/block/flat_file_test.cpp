@@ -243,7 +243,8 @@ TEST_CASE("flat file on a full file system: a write into a hole fails with no_sp
         return;
     }
     const std::string path = fs->file("disk.raw");
-    std::filesystem::resize_file(std::filesystem::path(path), std::uint64_t{16} << 20);  // sparse
+    std::ofstream(path).close();
+    std::filesystem::resize_file(path, std::uint64_t{16} << 20);  // sparse
     auto disk = bootherd::block::FlatFile::open(path, false);
     fs->fill("ballast");
     const std::vector<std::byte> data(64 * 1024, std::byte{0x5a});

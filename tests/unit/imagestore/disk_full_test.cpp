@@ -35,12 +35,12 @@ std::vector<std::byte> read_at(block::BlockDevice& dev, std::uint64_t offset) {
 
 TEST_CASE("VHDX on a full file system: only the write that needs space fails") {
     std::string why;
-    auto fs = test::SmallFilesystem::mount(8 * kMiB, why);
+    auto fs = bootherd::test::SmallFilesystem::mount(8 * kMiB, why);
     if (!fs) {
         MESSAGE("SKIPPED: ", why);
         return;
     }
-    test::TempDir dir(true);
+    imagestore::test::TempDir dir(true);
     const std::string base = dir.file("base.vhdx");
     VhdxFile::create_dynamic(base, {64 * kMiB, static_cast<std::uint32_t>(kMiB), 512, 4096})->close();
     const std::string child = fs->file("child.vhdx");
@@ -90,7 +90,7 @@ TEST_CASE("VHDX on a full file system: only the write that needs space fails") {
 
 TEST_CASE("VHDX on a full file system: a flush with nothing left to reserve still commits") {
     std::string why;
-    auto fs = test::SmallFilesystem::mount(8 * kMiB, why);
+    auto fs = bootherd::test::SmallFilesystem::mount(8 * kMiB, why);
     if (!fs) {
         MESSAGE("SKIPPED: ", why);
         return;
