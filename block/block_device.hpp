@@ -7,6 +7,13 @@
 // Every implementation must be safe for concurrent calls on distinct or overlapping ranges (the SCSI layer
 // serialises what needs atomicity, such as COMPARE AND WRITE). Offsets and lengths are in bytes and are
 // always multiples of logical_block_size; the SCSI layer checks ranges against the capacity before calling.
+//
+// Errors. A write (or write-same, or the zeros of an unmap) that needs space the storage under the backend
+// does not have fails with std::errc::no_space_on_device, whether the file system is full (ENOSPC) or a quota
+// is (EDQUOT): the SCSI layer answers it with SPACE ALLOCATION FAILED, and the failed write changes nothing
+// else (writes acknowledged before and after it are made durable by the next successful flush). Other I/O
+// failures come as their system error or std::errc::io_error.
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -76,6 +83,14 @@ class BlockDevice {
     // A short human description for logs ("flat file /srv/disk.img").
     virtual std::string describe() const = 0;
 };
+
+// True for the system errors that mean "out of space": ENOSPC, and EDQUOT (a quota is full).
+inline bool is_out_of_space(std::error_code ec) {
+    // std::errc has no EDQUOT, so no error condition matches it across categories: compare the value.
+    const bool errno_value =
+        ec.category() == std::system_category() || ec.category() == std::generic_category();
+    return ec == std::errc::no_space_on_device || (errno_value && ec.value() == EDQUOT);
+}
 
 // Shared helper for backends that have no faster way: repeats pattern over the range with write().
 std::error_code write_same_by_writes(BlockDevice& dev, std::uint64_t offset, std::uint64_t length,

@@ -24,6 +24,12 @@ std::error_code last_error() {
     return {errno, std::system_category()};
 }
 
+// A write's error, with a full quota reported like a full file system (the BlockDevice contract).
+std::error_code write_error() {
+    const std::error_code ec = last_error();
+    return is_out_of_space(ec) ? std::make_error_code(std::errc::no_space_on_device) : ec;
+}
+
 bool all_zero(std::span<const std::byte> s) {
     return std::all_of(s.begin(), s.end(), [](std::byte b) { return b == std::byte{0}; });
 }
@@ -34,7 +40,7 @@ std::error_code pwrite_all(int fd, std::uint64_t offset, std::span<const std::by
         ssize_t n = ::pwritev2(fd, &iov, 1, static_cast<off_t>(offset), flags);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return last_error();
+            return write_error();
         }
         data = data.subspan(static_cast<std::size_t>(n));
         offset += static_cast<std::uint64_t>(n);
@@ -196,7 +202,7 @@ std::error_code FlatFile::write(std::uint64_t offset, std::span<const std::byte>
 }
 
 std::error_code FlatFile::flush() {
-    if (::fdatasync(fd_) != 0) return last_error();
+    if (::fdatasync(fd_) != 0) return write_error();  // writeback can run out of space too (NFS, thin LVs)
     return {};
 }
 
@@ -218,7 +224,7 @@ std::error_code FlatFile::unmap(std::uint64_t offset, std::uint64_t length) {
     if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
                     static_cast<off_t>(length)) == 0)
         return {};
-    if (errno != EOPNOTSUPP) return last_error();
+    if (errno != EOPNOTSUPP) return write_error();
     return zero_range(offset, length);  // file system without hole punching: zeros keep the contract
 }
 

@@ -11,7 +11,7 @@
 
 #include "boot/boot_counters.hpp"
 #include "boot/dhcp_engine.hpp"
-#include "boot/rate_limited_log.hpp"
+#include "common/rate_limited_log.hpp"
 
 namespace bootherd::boot {
 

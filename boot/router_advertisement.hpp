@@ -11,7 +11,7 @@
 #include <span>
 #include <string>
 
-#include "boot/rate_limited_log.hpp"
+#include "common/rate_limited_log.hpp"
 
 namespace bootherd::boot {
 

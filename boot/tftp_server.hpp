@@ -15,9 +15,9 @@
 #include "boot/boot_counters.hpp"
 #include "boot/boot_event_sink.hpp"
 #include "boot/dhcp_packet.hpp"
-#include "boot/rate_limited_log.hpp"
 #include "boot/tftp_file_source.hpp"
 #include "boot/tftp_transfer.hpp"
+#include "common/rate_limited_log.hpp"
 
 namespace bootherd::boot {
 

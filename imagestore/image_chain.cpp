@@ -101,19 +101,28 @@ bool ImageChain::try_read_from(std::size_t level, std::uint64_t offset,
 }
 
 template <class F>
-static std::error_code guarded(const ImageChain& chain, const char* what, F&& f) {
+std::error_code ImageChain::guarded(const char* what, F&& operation) {
     try {
-        f();
+        operation();
         return {};
+    } catch (const ImageError& e) {
+        log_failure(what, e.what());
+        return std::make_error_code(block::is_out_of_space(e.code()) ? std::errc::no_space_on_device
+                                                                     : std::errc::io_error);
     } catch (const std::exception& e) {
-        log::error(chain.describe(), ": ", what, " failed: ", e.what());
+        log_failure(what, e.what());
         return std::make_error_code(std::errc::io_error);
     }
 }
 
+void ImageChain::log_failure(const char* what, const char* why) {
+    const std::lock_guard lock(error_log_mutex_);
+    error_log_.error(describe() + ": " + what + " failed: " + why, RateLimitedLog::Clock::now());
+}
+
 std::error_code ImageChain::read(std::uint64_t offset, std::span<std::byte> out) {
     if (auto ec = check(offset, out.size(), false)) return ec;
-    return guarded(*this, "read", [&] { read_from(0, offset, out); });
+    return guarded("read", [&] { read_from(0, offset, out); });
 }
 
 bool ImageChain::try_read_nowait(std::uint64_t offset, std::span<std::byte> out) {
@@ -122,17 +131,17 @@ bool ImageChain::try_read_nowait(std::uint64_t offset, std::span<std::byte> out)
 
 std::error_code ImageChain::write(std::uint64_t offset, std::span<const std::byte> data, bool fua) {
     if (auto ec = check(offset, data.size(), true)) return ec;
-    return guarded(*this, "write", [&] { top_->write(offset, data, fua); });
+    return guarded("write", [&] { top_->write(offset, data, fua); });
 }
 
 std::error_code ImageChain::flush() {
     if (!top_) return {};
-    return guarded(*this, "flush", [&] { top_->flush(); });
+    return guarded("flush", [&] { top_->flush(); });
 }
 
 std::error_code ImageChain::unmap(std::uint64_t offset, std::uint64_t length) {
     if (auto ec = check(offset, length, true)) return ec;
-    return guarded(*this, "unmap", [&] { top_->unmap(offset, length); });
+    return guarded("unmap", [&] { top_->unmap(offset, length); });
 }
 
 std::error_code ImageChain::write_same(std::uint64_t offset, std::uint64_t length,
@@ -147,7 +156,7 @@ std::error_code ImageChain::write_same(std::uint64_t offset, std::uint64_t lengt
 
 std::error_code ImageChain::extent_at(std::uint64_t offset, std::uint64_t max_length, Extent& out) {
     if (auto ec = check(offset, max_length, false)) return ec;
-    return guarded(*this, "extent lookup", [&] {
+    return guarded("extent lookup", [&] {
         for (std::size_t level = 0;; ++level) {
             if (level == layers_.size()) {
                 out = {block::Provisioning::deallocated, max_length};

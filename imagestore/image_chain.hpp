@@ -3,10 +3,12 @@
 // the nearest layer that has it; writes, unmaps and flushes go to the top layer, which must be a VHDX opened
 // read-write (every parent is always read-only).
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "block/block_device.hpp"
+#include "common/rate_limited_log.hpp"
 #include "imagestore/layer.hpp"
 #include "imagestore/vhdx_file.hpp"
 
@@ -38,9 +40,16 @@ class ImageChain final : public block::BlockDevice {
     void read_from(std::size_t level, std::uint64_t offset, std::span<std::byte> out) const;
     bool try_read_from(std::size_t level, std::uint64_t offset, std::span<std::byte> out) const noexcept;
     std::error_code check(std::uint64_t offset, std::uint64_t length, bool for_write) const;
+    // Runs an image operation; an ImageError becomes the error code the BlockDevice contract asks for.
+    template <class F>
+    std::error_code guarded(const char* what, F&& operation);
+    void log_failure(const char* what, const char* why);
 
     std::vector<std::shared_ptr<Layer>> layers_;
     std::shared_ptr<VhdxFile> top_;
+    // An initiator retrying writes to a full disk must not flood the log.
+    std::mutex error_log_mutex_;
+    RateLimitedLog error_log_{10, std::chrono::seconds(10)};
 };
 
 // Opens the image at `path` (raw, VHD or VHDX, detected from its contents) with its whole parent chain.

@@ -43,7 +43,9 @@ ImageFile::~ImageFile() {
 }
 
 void ImageFile::fail(const std::string& what) const {
-    throw ImageError(path_, what + ": " + std::strerror(errno));
+    const int error = errno;
+    throw ImageError(path_, what + ": " + std::strerror(error),
+                     std::error_code(error, std::system_category()));
 }
 
 std::uint64_t ImageFile::size() const {
@@ -99,6 +101,12 @@ void ImageFile::resize(std::uint64_t new_size) {
 
 void ImageFile::sync() {
     if (::fdatasync(fd_) != 0) fail("flush failed");
+}
+
+bool ImageFile::reserve(std::uint64_t offset, std::uint64_t length) {
+    if (::fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(length)) == 0) return true;
+    if (errno == EOPNOTSUPP || errno == ENOSYS) return false;
+    fail("cannot reserve space");
 }
 
 bool ImageFile::punch_hole(std::uint64_t offset, std::uint64_t length) {

@@ -25,6 +25,10 @@ class ImageFile final : public ByteSource {
     bool try_read_cached(std::uint64_t offset, std::span<std::byte> out) const noexcept;
     void write_all(std::uint64_t offset, std::span<const std::byte> data);
     void resize(std::uint64_t new_size);
+    // Backs the range with disk space now (fallocate; the file grows if the range ends past its end), so that
+    // later writes there cannot run out of space. False when the file system cannot reserve; throws
+    // ImageError (with ENOSPC or EDQUOT as its code when full) on failure.
+    bool reserve(std::uint64_t offset, std::uint64_t length);
     void sync();
     // Deallocates file space so it reads as zeros; returns false when the file system cannot.
     bool punch_hole(std::uint64_t offset, std::uint64_t length);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "block/block_device.hpp"
 #include "common/bytes.hpp"
 #include "common/log.hpp"
 #include "imagestore/image_error.hpp"
@@ -197,6 +198,7 @@ void VhdxFile::load() {
             bitmaps_[c].load(block);
         }
     }
+    if (writable_) reserve_metadata_space(lay);
     std::uint64_t end = file_->size();
     end = std::max(end, lay.bat_region.offset + lay.bat_region.length);
     end = std::max(end, lay.metadata_region.offset + lay.metadata_region.length);
@@ -211,6 +213,23 @@ void VhdxFile::load() {
             ++max_entry_pages_;
         std::lock_guard lk(header_mutex_);
         update_header_locked([](vhdx::Header& h) { h.file_write = Guid::random(); });
+    }
+}
+
+// Files made by this writer were sparse here before, and other tools make them so: without this, a full file
+// system would make every commit fail. Best effort: while the file system is full, commits may fail (and are
+// retried by the next flush) until space is freed.
+void VhdxFile::reserve_metadata_space(const vhdx::Layout& layout) {
+    const vhdx::Header& h = current_.header;
+    try {
+        file_->reserve(h.log_offset, h.log_length);
+        file_->reserve(layout.bat_region.offset, layout.bat_region.length);
+        for (std::uint64_t c = 0; c < geo_.chunks; ++c) {
+            if (bitmaps_[c].present()) file_->reserve(vhdx::bat_offset(bat_[geo_.bitmap_index(c)]), kMiB);
+        }
+    } catch (const ImageError& e) {
+        if (!block::is_out_of_space(e.code())) throw;
+        log::warn(path(), ": no space to reserve for metadata; flushes may fail until space is freed");
     }
 }
 
@@ -376,11 +395,31 @@ void VhdxFile::check_range(std::uint64_t offset, std::uint64_t length, const cha
                          concat(what, " of ", length, " bytes at ", offset, " is unaligned or out of range"));
 }
 
-std::uint64_t VhdxFile::allocate(std::uint64_t length) {
+std::uint64_t VhdxFile::allocate(std::uint64_t length, Backing backing) {
     const std::uint64_t at = next_free_.load();
-    file_->resize(at + round_up(length, kMiB));
-    next_free_.store(at + round_up(length, kMiB));
+    const std::uint64_t end = at + round_up(length, kMiB);
+    if (backing == Backing::reserved) {
+        try {
+            if (!file_->reserve(at, end - at) && file_->size() < end) file_->resize(end);
+        } catch (...) {
+            release_from(at);  // fallocate may have reserved part of it
+            throw;
+        }
+    } else if (file_->size() < end) {  // never shrink: released space below the end is reused
+        file_->resize(end);
+    }
+    next_free_.store(end);
     return at;
+}
+
+void VhdxFile::release_from(std::uint64_t at) noexcept {
+    try {
+        const std::uint64_t size = file_->size();
+        if (size > at) file_->punch_hole(at, size - at);
+        next_free_.store(at);
+    } catch (const std::exception& e) {
+        log::warn(path(), ": cannot give back the space of a failed allocation: ", e.what());
+    }
 }
 
 void VhdxFile::set_entry_locked(std::uint64_t index, std::uint64_t entry) {
@@ -390,7 +429,7 @@ void VhdxFile::set_entry_locked(std::uint64_t index, std::uint64_t entry) {
 
 std::optional<std::uint64_t> VhdxFile::prepare_bitmap(std::uint64_t chunk) {
     if (bitmaps_[chunk].present()) return std::nullopt;
-    return allocate(kMiB);
+    return allocate(kMiB, Backing::reserved);
 }
 
 void VhdxFile::set_bits_locked(std::uint64_t block, std::uint64_t first_sector, std::uint64_t count) {
@@ -475,10 +514,16 @@ void VhdxFile::write_in_block(std::uint64_t block, std::uint64_t in_block, std::
     // differencing disk: there the unwritten sectors must keep reading the parent, via the sector bitmap.
     const bool whole = in_block == 0 && data.size() == meta_.block_size;
     const bool shows_parent = meta_.has_parent && s == PayloadState::not_present;
-    const std::uint64_t at = allocate(meta_.block_size);
-    file_->write_all(at + in_block, data);
+    const std::uint64_t at = allocate(meta_.block_size, Backing::sparse);
+    std::optional<std::uint64_t> bitmap_at;
+    try {
+        file_->write_all(at + in_block, data);
+        if (shows_parent && !whole) bitmap_at = prepare_bitmap(chunk);
+    } catch (...) {
+        release_from(at);  // nothing points at the block yet: give back what the partial write took
+        throw;
+    }
     if (shows_parent && !whole) {
-        const std::optional<std::uint64_t> bitmap_at = prepare_bitmap(chunk);
         std::unique_lock lk(state_mutex_);
         if (bitmap_at) {
             bitmaps_[chunk].make_present();

@@ -9,6 +9,13 @@
 // freed blocks are never reused: their space is punched out (fallocate PUNCH_HOLE) once the commit that frees
 // them is durable. A file with an active log is replayed when opened read-write; a read-only open refuses it.
 //
+// A full file system. Everything a commit writes (the log, the BAT, the sector bitmap blocks) is backed by
+// disk space before it is needed: the log and BAT regions when the file is opened read-write, a bitmap block
+// when it is appended. So a commit never needs new space, and acknowledged writes become durable with the
+// next flush even when the file system is full. Only a write that needs space for its data (a new payload
+// block, or a hole in one) fails, with ImageError carrying ENOSPC (or EDQUOT); the block it was appending is
+// given back (punched, and reused by the next allocation), so it neither points at garbage nor keeps space.
+//
 // A read-write open holds an exclusive advisory lock (flock) on the file until it closes, so a second writer
 // (another process, or another open in this one) is refused instead of corrupting the file.
 //
@@ -98,8 +105,14 @@ class VhdxFile final : public Layer {
     void require_writable(const char* what) const;
 
     Mapping map_locked(std::uint64_t offset, std::uint64_t max_length) const;  // state_mutex_ held
-    // Under allocation_mutex_: appends file space.
-    std::uint64_t allocate(std::uint64_t length);
+    void reserve_metadata_space(const vhdx::Layout& layout);
+    // Under allocation_mutex_: appends file space; `reserved` backs it with disk space at once (metadata
+    // blocks, which a commit writes), `sparse` leaves that to the data writes.
+    enum class Backing { sparse, reserved };
+    std::uint64_t allocate(std::uint64_t length, Backing backing);
+    // Under allocation_mutex_: gives back everything appended from `at` on, after a write that failed. The
+    // file keeps its size, since a concurrent commit may have logged it as the file's end.
+    void release_from(std::uint64_t at) noexcept;
     // Under allocation_mutex_, without state_mutex_: file space for the chunk's sector bitmap block if it has
     // none yet (nullopt when it has one).
     std::optional<std::uint64_t> prepare_bitmap(std::uint64_t chunk);

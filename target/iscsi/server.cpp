@@ -94,6 +94,7 @@ struct Server::Impl {
     bool started = false;
     bool stopping = false;
     bool stopped = false;
+    bool flushed = true;  // every device's final flush succeeded
 };
 
 asio::io_context& Server::Impl::next_loop() {
@@ -180,13 +181,13 @@ std::vector<tcp::endpoint> Server::local_endpoints() const {
     return impl_->endpoints;
 }
 
-void Server::stop() {
+bool Server::stop() {
     {
         std::unique_lock lock(impl_->mutex);
-        if (!impl_->started) return;
+        if (!impl_->started) return true;
         if (impl_->stopping) {  // another thread is stopping: wait for it
             impl_->stopped_changed.wait(lock, [&] { return impl_->stopped; });
-            return;
+            return impl_->flushed;
         }
         impl_->stopping = true;
     }
@@ -209,13 +210,17 @@ void Server::stop() {
         loop->thread.join();
     impl_->context.disk_pool.join();
     std::set<scsi::TargetDevice*> flushed;
+    bool all_flushed = true;
     for (const auto& node : impl_->context.targets->all()) {
-        if (node->device && flushed.insert(node->device.get()).second) node->device->flush_all();
+        if (node->device && flushed.insert(node->device.get()).second)
+            all_flushed = node->device->flush_all() && all_flushed;
     }
     log::info("iSCSI target stopped");
     const std::lock_guard lock(impl_->mutex);
     impl_->stopped = true;
+    impl_->flushed = all_flushed;
     impl_->stopped_changed.notify_all();
+    return all_flushed;
 }
 
 void Server::wait() {

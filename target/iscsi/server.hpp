@@ -70,8 +70,8 @@ class Server {
     void start();  // binds + accepts; throws std::system_error on bind failure
     std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
     // Graceful: stop accepting, let in-flight commands finish, flush every device, close connections.
-    // Must not be called from a network thread.
-    void stop();
+    // Must not be called from a network thread. False when a device's final flush failed.
+    bool stop();
     void wait();  // blocks until stopped
     std::vector<SessionInfo> sessions() const;
     // Counters since start(); cheap (relaxed atomic loads), callable from any thread.

@@ -41,8 +41,8 @@ void LogicalUnit::reset(Asc code) {
 
 void check_backend(std::error_code ec, IoKind kind) {
     if (!ec) return;
-    if (ec == std::errc::no_space_on_device)
-        fail(SenseKey::data_protect, asc::space_allocation_failed_write_protect);
+    // SBC-3 4.7.3.6: a thin provisioned unit that cannot allocate for a write.
+    if (block::is_out_of_space(ec)) fail(SenseKey::data_protect, asc::space_allocation_failed_write_protect);
     if (ec == std::errc::read_only_file_system) fail(SenseKey::data_protect, asc::write_protected);
     if (ec.default_error_condition() == std::error_condition(ENOMEDIUM, std::generic_category()))
         fail(SenseKey::not_ready, asc::medium_not_present);

@@ -94,12 +94,16 @@ class ScsiTargetDevice final : public TargetDevice {
 
     bool has_lun(std::uint64_t lun) const override { return find_unit(lun) != nullptr; }
 
-    void flush_all() override {
+    bool flush_all() override {
+        bool flushed = true;
         for (auto& unit : units_) {
-            if (auto ec = unit->backend().flush())
+            if (auto ec = unit->backend().flush()) {
                 log::error("flush of LUN ", unit->lun(), " (", unit->backend().describe(),
                            ") failed: ", ec.message());
+                flushed = false;
+            }
         }
+        return flushed;
     }
 
   private:

@@ -53,8 +53,9 @@ class TargetDevice {
 
     virtual bool has_lun(std::uint64_t lun) const = 0;
 
-    // Flushes every backend (graceful shutdown).
-    virtual void flush_all() = 0;
+    // Flushes every backend (graceful shutdown). False when a flush failed (logged): writes acknowledged
+    // since the last good flush may not be durable.
+    [[nodiscard]] virtual bool flush_all() = 0;
 };
 
 std::unique_ptr<TargetDevice> make_target_device(std::vector<LogicalUnitConfig> luns);

@@ -60,12 +60,13 @@ IscsiService::~IscsiService() {
     stop();
 }
 
-void IscsiService::stop() {
-    if (stopped_) return;
+bool IscsiService::stop() {
+    if (stopped_) return flushed_;
     stopped_ = true;
     log::info("iSCSI: finishing in-flight commands and flushing");
-    server_.stop();
+    flushed_ = server_.stop();
     server_.wait();
+    return flushed_;
 }
 
 }  // namespace bootherd::cli

@@ -37,12 +37,14 @@ class IscsiService {
 
     iscsi::Server& server() { return server_; }
     const std::vector<boost::asio::ip::tcp::endpoint>& endpoints() const { return endpoints_; }
-    void stop();
+    // False when a disk's final flush failed: writes acknowledged since its last good flush may be lost.
+    bool stop();
 
   private:
     iscsi::Server server_;
     std::vector<boost::asio::ip::tcp::endpoint> endpoints_;
     bool stopped_ = false;
+    bool flushed_ = true;
 };
 
 }  // namespace bootherd::cli

@@ -67,7 +67,10 @@ int run_serve(const ServeOptions& o) {
     web.stop();
     boot_scripts.store(nullptr);
     boot.stop();
-    iscsi.stop();
+    if (!iscsi.stop()) {
+        log::error("stopped, but the final flush of a disk failed: its recent writes may be lost");
+        return 1;
+    }
     log::info("stopped");
     return 0;
 }

@@ -116,7 +116,10 @@ int run_share(const ShareOptions& o) {
          << (o.read_only ? ", read-only" : "") << ") as " << iqn;
     IscsiService iscsi(o.listen, o.threads, o.limits, directory, what.str());
     log::info("signal ", signals.wait(), ": stopping");
-    iscsi.stop();
+    if (!iscsi.stop()) {
+        log::error("stopped, but the final flush of ", iqn, " failed: its recent writes may be lost");
+        return 1;
+    }
     log::info("stopped");
     return 0;
 }

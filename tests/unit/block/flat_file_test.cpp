@@ -14,6 +14,7 @@
 
 #include "block/flat_file.hpp"
 #include "common/page_aligned.hpp"
+#include "tests/unit/small_filesystem.hpp"
 
 namespace fs = std::filesystem;
 using namespace bootherd::block;
@@ -232,4 +233,33 @@ TEST_CASE("a read-only flat file ignores the direct write path") {
     TempFile f(1 << 20);
     auto dev = FlatFile::open(f.path, true, 512, WritePath::direct);
     CHECK(dev->describe().find("direct") == std::string::npos);
+}
+
+TEST_CASE("flat file on a full file system: a write into a hole fails with no_space_on_device") {
+    std::string why;
+    auto fs = bootherd::test::SmallFilesystem::mount(4 << 20, why);
+    if (!fs) {
+        MESSAGE("SKIPPED: ", why);
+        return;
+    }
+    const std::string path = fs->file("disk.raw");
+    std::ofstream(path).close();
+    std::filesystem::resize_file(path, std::uint64_t{16} << 20);  // sparse
+    auto disk = bootherd::block::FlatFile::open(path, false);
+    fs->fill("ballast");
+    const std::vector<std::byte> data(64 * 1024, std::byte{0x5a});
+    std::uint64_t at = 0;
+    std::error_code ec;
+    while (!ec && at < (std::uint64_t{16} << 20)) {
+        ec = disk->write(at, data, false);
+        if (!ec) at += data.size();
+    }
+    CHECK(ec == std::errc::no_space_on_device);
+    CHECK(!disk->flush());
+    std::filesystem::remove(fs->file("ballast"));
+    CHECK(!disk->write(at, data, false));
+    CHECK(!disk->flush());
+    std::vector<std::byte> back(data.size());
+    REQUIRE(!disk->read(at, back));
+    CHECK(back == data);
 }

@@ -86,7 +86,10 @@ class FakeDevice final : public scsi::TargetDevice {
     }
     void tasks_cleared(std::uint64_t, const scsi::Nexus&, std::uint64_t) override { ++cleared; }
     bool has_lun(std::uint64_t lun) const override { return lun == 0; }
-    void flush_all() override { ++flushes; }
+    bool flush_all() override {
+        ++flushes;
+        return true;
+    }
 
     // Holds every backend command until release().
     void hold() {

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "tests/unit/scsi/harness.hpp"
 
@@ -218,6 +219,10 @@ TEST_CASE("read/write errors") {
         check_sense(h.run(rw10(0x2a, 0, 1), filled(512, 0)), kMediumError, 0x0c00);
         h.disk->fail_with(std::make_error_code(std::errc::no_space_on_device));
         check_sense(h.run(rw10(0x2a, 0, 1), filled(512, 0)), kDataProtect, 0x2707);
+        // A full quota is out of space too (SPACE ALLOCATION FAILED WRITE PROTECT), not a medium error.
+        h.disk->fail_with(std::error_code(EDQUOT, std::system_category()));
+        check_sense(h.run(rw10(0x2a, 0, 1), filled(512, 0)), kDataProtect, 0x2707);
+        check_sense(h.run(Bytes{0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0}), kDataProtect, 0x2707);
     }
 }
 

@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
-#include "boot/rate_limited_log.hpp"
+#include "common/rate_limited_log.hpp"
 
-using bootherd::boot::RateLimitedLog;
+using bootherd::RateLimitedLog;
 using namespace std::chrono_literals;
 
 TEST_CASE("rate limited log: a burst per interval, the rest counted") {
@@ -16,4 +16,7 @@ TEST_CASE("rate limited log: a burst per interval, the rest counted") {
     CHECK(limiter.suppressed() == 2);
     CHECK(limiter.warn("next interval", now + 10s));
     CHECK(limiter.suppressed() == 0);
+    CHECK(limiter.error("errors share the budget", now + 11s));
+    CHECK(limiter.error("three", now + 12s));
+    CHECK_FALSE(limiter.error("four", now + 13s));
 }
