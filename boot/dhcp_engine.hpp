@@ -12,7 +12,7 @@
 #include "boot/dhcp_packet.hpp"
 #include "boot/lease_store.hpp"
 #include "boot/node_directory.hpp"
-#include "boot/rate_limited_log.hpp"
+#include "common/rate_limited_log.hpp"
 #include "boot/recent_macs.hpp"
 #include "boot/token_bucket.hpp"
 

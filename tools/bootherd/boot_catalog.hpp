@@ -13,7 +13,7 @@
 #include "boot/lease_store.hpp"
 #include "boot/node_directory.hpp"
 #include "boot/node_naming.hpp"
-#include "boot/rate_limited_log.hpp"
+#include "common/rate_limited_log.hpp"
 #include "boot/recent_macs.hpp"
 #include "boot/token_bucket.hpp"
 #include "db/nodes_repo.hpp"
@@ -60,7 +60,7 @@ class BootEnroller {
     std::deque<Clock::time_point> enrolled_at_;  // under mutex_: enrolments of the last hour
     std::mutex discovered_mutex_;
     boot::RecentMacs<Clock> recorded_;                               // under discovered_mutex_
-    boot::RateLimitedLog refusal_log_{5, std::chrono::seconds(60)};  // under discovered_mutex_
+    RateLimitedLog refusal_log_{5, std::chrono::seconds(60)};  // under discovered_mutex_
 };
 
 class CatalogNodeDirectory final : public boot::NodeDirectory {

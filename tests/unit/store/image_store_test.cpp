@@ -48,7 +48,9 @@ TEST_CASE("import of a raw image leaves zero regions unallocated and keeps the c
     CHECK(v1.state == db::VersionState::sealed);
     CHECK(v1.size_bytes == static_cast<std::int64_t>(64 * MiB));
     const auto file = store.absolute(v1.file_path);
-    CHECK(allocated_bytes(file) < 8 * MiB);  // 3 MiB of data (in at most 3 blocks) plus metadata, not 64 MiB
+    // 3 MiB of data (in at most 3 blocks) plus metadata, with the log and BAT space a writable VHDX reserves
+    // (about 4 MiB, as Hyper-V's own files): not 64 MiB.
+    CHECK(allocated_bytes(file) < 12 * MiB);
     CHECK((std::filesystem::status(file).permissions() & std::filesystem::perms::owner_write) ==
           std::filesystem::perms::none);
 
