@@ -1,5 +1,7 @@
 #pragma once
 // The iSCSI target nodes this server exposes, and who may reach them.
+#include <boost/asio/ip/address.hpp>
+
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,6 +24,7 @@ struct TargetNode {
     std::vector<std::string> allowed_initiators;  // empty: any initiator may log in / discover it
     std::optional<Credentials> chap;              // if set, the initiator must authenticate with CHAP (MD5)
     std::optional<Credentials> mutual_chap;       // if set, the target also proves itself (mutual CHAP)
+    std::vector<boost::asio::ip::address> allowed_addresses{};  // empty: any address
 
     bool allows(std::string_view initiator_name) const;
 };
