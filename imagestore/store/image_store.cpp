@@ -120,7 +120,8 @@ void ImageStore::remove_disk_when_unused(const std::string& relative_path) {
         remove_file(relative_path);
         return;
     }
-    log::info("image store: ", relative_path, " is still open: deleted once its sessions end");
+    log::info("image store: ", relative_path,
+              " is still open for writing: deleted once it is closed (or by a later orphan sweep)");
     const std::lock_guard lock(pending_mutex_);
     pending_removals_.push_back(relative_path);
 }
