@@ -86,15 +86,13 @@ void TftpFileSource::add_generator(std::string path_prefix, TftpGenerator genera
     generators_.emplace_back(std::move(path_prefix), std::move(generator));
 }
 
-TftpOpenResult TftpFileSource::open(std::string_view requested) const {
+TftpOpenResult TftpFileSource::open(std::string_view requested,
+                                    const boost::asio::ip::address& client) const {
     const auto path = normalize_tftp_path(requested);
     if (!path) return {nullptr, TftpErrorCode::access_violation, "path refused"};
 
     for (const auto& [prefix, generator] : generators_) {
-        if (!path->starts_with(prefix)) continue;
-        auto generated = generator(*path);
-        if (!generated) return {nullptr, TftpErrorCode::file_not_found, "file not found"};
-        return {std::make_unique<TftpMemoryContent>(std::move(*generated)), {}, {}};
+        if (path->starts_with(prefix)) return generator(*path, client);
     }
 
     std::error_code ec;

@@ -4,6 +4,7 @@
 // absolute paths resolve inside the root, ".." components are refused, and a path whose real location
 // (after following symlinks) is outside the root is refused unless the source trusts the symlinks in its root
 // (Debian's /usr/lib/ipxe/ipxe.efi is a symlink to /boot/ipxe.efi).
+#include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -18,15 +19,17 @@
 
 namespace bootherd::boot {
 
-// The content for a path under the prefix it was registered with, or nullopt when it has none (the
-// server then answers "file not found"). Called on the server's I/O thread: keep it quick.
-using TftpGenerator = std::function<std::optional<std::string>(std::string_view path)>;
-
 struct TftpOpenResult {
     std::unique_ptr<TftpContent> content;  // null on failure
     TftpErrorCode error = TftpErrorCode::not_defined;
     std::string message;
 };
+
+// The content for a path under the prefix it was registered with, as asked by `client` (a node's script
+// goes only to its own address), or the error to answer (a generated file's refusal names no secret).
+// Called on the server's I/O thread: keep it quick.
+using TftpGenerator =
+    std::function<TftpOpenResult(std::string_view path, const boost::asio::ip::address& client)>;
 
 // Splits a requested name into safe relative components; nullopt for empty names and any ".." component.
 std::optional<std::string> normalize_tftp_path(std::string_view requested);
@@ -42,7 +45,7 @@ class TftpFileSource {
                             Symlinks symlinks = Symlinks::stay_inside_root);
 
     void add_generator(std::string path_prefix, TftpGenerator generator);
-    TftpOpenResult open(std::string_view requested) const;
+    TftpOpenResult open(std::string_view requested, const boost::asio::ip::address& client) const;
 
     const std::filesystem::path& root() const { return root_; }
 
@@ -62,5 +65,10 @@ class TftpMemoryContent : public TftpContent {
   private:
     std::string bytes_;
 };
+
+// A generator's successful answer.
+inline TftpOpenResult tftp_in_memory(std::string bytes) {
+    return {std::make_unique<TftpMemoryContent>(std::move(bytes)), {}, {}};
+}
 
 }  // namespace bootherd::boot

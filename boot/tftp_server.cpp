@@ -136,7 +136,7 @@ asio::awaitable<void> TftpServer::accept_requests() {
 
 asio::awaitable<void> TftpServer::run_transfer(udp::endpoint client, TftpRequest request) {
     udp::socket socket = open_socket(executor_, config_, 0);
-    auto opened = source_.open(request.filename);
+    auto opened = source_.open(request.filename, client.address());
     if (!opened.content) {
         log::info("tftp: ", endpoint_text(client), " asked for ", request.filename, ": ", opened.message);
         if (counters_) counters_->tftp_errors.fetch_add(1, std::memory_order_relaxed);

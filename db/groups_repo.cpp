@@ -6,10 +6,11 @@
 namespace bootherd::db {
 namespace {
 
-constexpr std::string_view group_columns = "SELECT id, name, image_id, persistent, description FROM groups ";
+constexpr std::string_view group_columns =
+    "SELECT id, name, image_id, persistent, description, bind_address FROM groups ";
 
 Group read_group(const sqlite::Statement& row) {
-    return Group{row.int64(0), row.text(1), row.opt_int64(2), row.boolean(3), row.text(4)};
+    return Group{row.int64(0), row.text(1), row.opt_int64(2), row.boolean(3), row.text(4), row.boolean(5)};
 }
 
 }  // namespace
@@ -30,9 +31,9 @@ void GroupsRepo::validate(const Group& group, std::optional<std::int64_t> self) 
 Group GroupsRepo::create(const Group& group) {
     sqlite::Transaction tx(db_);
     validate(group, std::nullopt);
-    auto insert =
-        db_.prepare("INSERT INTO groups (name, image_id, persistent, description) VALUES (?, ?, ?, ?)");
-    insert->bind_all(group.name, group.image_id, group.persistent, group.description);
+    auto insert = db_.prepare(
+        "INSERT INTO groups (name, image_id, persistent, description, bind_address) VALUES (?, ?, ?, ?, ?)");
+    insert->bind_all(group.name, group.image_id, group.persistent, group.description, group.bind_address);
     insert->run();
     tx.commit();
     return get(db_.last_insert_rowid());
@@ -70,9 +71,11 @@ Group GroupsRepo::update(const Group& group) {
     sqlite::Transaction tx(db_);
     get(group.id);
     validate(group, group.id);
-    auto update =
-        db_.prepare("UPDATE groups SET name = ?, image_id = ?, persistent = ?, description = ? WHERE id = ?");
-    update->bind_all(group.name, group.image_id, group.persistent, group.description, group.id);
+    auto update = db_.prepare(
+        "UPDATE groups SET name = ?, image_id = ?, persistent = ?, description = ?, bind_address = ? "
+        "WHERE id = ?");
+    update->bind_all(group.name, group.image_id, group.persistent, group.description, group.bind_address,
+                     group.id);
     update->run();
     tx.commit();
     return get(group.id);

@@ -16,6 +16,8 @@ struct Group {
     std::optional<std::int64_t> image_id{};
     bool persistent = false;  // default for members that do not choose
     std::string description{};
+    // Members that do not choose get their boot script and iSCSI logins only at their bound address.
+    bool bind_address = true;
 };
 
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
@@ -29,7 +31,7 @@ class GroupsRepo {
     std::optional<Group> find_by_name(std::string_view name);
     Group get(std::int64_t id);  // NotFound
     std::vector<Group> list();
-    // Replaces name, image, persistence and description of the group with `group.id`.
+    // Replaces name, image, persistence, description and address binding of the group with `group.id`.
     Group update(const Group& group);
     // Members stay, without a group.
     void remove(std::int64_t id);

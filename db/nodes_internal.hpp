@@ -21,6 +21,7 @@ struct NodePlacement {
     std::optional<std::int64_t> image_id;
     std::optional<bool> persistent;
     bool enabled = true;
+    std::optional<bool> bind_address{};
 };
 
 struct NodeConflict {

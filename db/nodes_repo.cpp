@@ -16,7 +16,8 @@ namespace {
 constexpr std::string_view node_columns =
     "SELECT n.id, n.name, n.mac, n.group_id, n.image_id, n.persistent, n.enabled, n.iqn, n.chap_user, "
     "n.chap_secret, n.fixed_ip, n.created_at, n.disk_version_id, n.disk_path, n.last_boot_at, n.state, "
-    "coalesce(n.image_id, g.image_id), coalesce(n.persistent, g.persistent, 0) "
+    "coalesce(n.image_id, g.image_id), coalesce(n.persistent, g.persistent, 0), n.bind_address, "
+    "n.boot_address, n.boot_address_at, coalesce(n.bind_address, g.bind_address, 1) "
     "FROM nodes n LEFT JOIN groups g ON g.id = n.group_id ";
 
 Node read_node(const sqlite::Statement& row) {
@@ -39,6 +40,10 @@ Node read_node(const sqlite::Statement& row) {
     n.state = row.text(15);
     n.effective_image_id = row.opt_int64(16);
     n.effective_persistent = row.boolean(17);
+    if (!row.is_null(18)) n.bind_address = row.boolean(18);
+    n.boot_address = row.opt_text(19);
+    n.boot_address_at = row.opt_int64(20);
+    n.effective_bind_address = row.boolean(21);
     return n;
 }
 
@@ -109,11 +114,11 @@ std::optional<NodeConflict> find_node_conflict(sqlite::Database& db, const NodeI
 std::int64_t insert_node(sqlite::Database& db, const NodeIdentity& identity, const NodePlacement& placement) {
     auto insert = db.prepare(
         "INSERT INTO nodes (name, mac, group_id, image_id, persistent, enabled, iqn, chap_user, chap_secret, "
-        "fixed_ip, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "fixed_ip, created_at, bind_address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert->bind_all(identity.name, identity.mac, placement.group_id, placement.image_id,
                      placement.persistent, placement.enabled, identity.iqn,
                      random_credential(chap_user_length), random_credential(chap_secret_length),
-                     identity.fixed_ip, now_ms());
+                     identity.fixed_ip, now_ms(), placement.bind_address);
     insert->run();
     return db.last_insert_rowid();
 }
@@ -145,7 +150,8 @@ Node NodesRepo::add(const NewNode& node) {
     // The write lock is taken before the checks, so another process cannot slip a clashing row in between.
     sqlite::Transaction tx(db_);
     const NodeIdentity identity = checked_identity(db_, node.name, node.mac, node.fixed_ip, std::nullopt);
-    const NodePlacement placement{node.group_id, node.image_id, node.persistent, node.enabled};
+    const NodePlacement placement{node.group_id, node.image_id, node.persistent, node.enabled,
+                                  node.bind_address};
     check_placement(db_, placement);
     const std::int64_t id = insert_node(db_, identity, placement);
     tx.commit();
@@ -209,13 +215,14 @@ Node NodesRepo::update(std::int64_t id, const NodeChanges& changes) {
     identity.iqn = current.iqn;  // the IQN is the node's stable iSCSI identity: a rename keeps it
     const NodePlacement placement{
         changes.group_id.value_or(current.group_id), changes.image_id.value_or(current.image_id),
-        changes.persistent.value_or(current.persistent), changes.enabled.value_or(current.enabled)};
+        changes.persistent.value_or(current.persistent), changes.enabled.value_or(current.enabled),
+        changes.bind_address.value_or(current.bind_address)};
     check_placement(db_, placement);
     auto update = db_.prepare(
         "UPDATE nodes SET name = ?, mac = ?, fixed_ip = ?, group_id = ?, image_id = ?, persistent = ?, "
-        "enabled = ? WHERE id = ?");
+        "enabled = ?, bind_address = ? WHERE id = ?");
     update->bind_all(identity.name, identity.mac, identity.fixed_ip, placement.group_id, placement.image_id,
-                     placement.persistent, placement.enabled, id);
+                     placement.persistent, placement.enabled, placement.bind_address, id);
     update->run();
     tx.commit();
     return get(id);
@@ -252,6 +259,13 @@ void NodesRepo::set_state(std::int64_t id, std::string_view state) {
     require_node_state(state);
     auto update = db_.prepare("UPDATE nodes SET state = ? WHERE id = ?");
     update->bind_all(state, id);
+    update->run();
+    if (db_.changes() == 0) throw NotFound(not_found(id));
+}
+
+void NodesRepo::set_boot_address(std::int64_t id, std::optional<std::string> address, std::int64_t at_ms) {
+    auto update = db_.prepare("UPDATE nodes SET boot_address = ?, boot_address_at = ? WHERE id = ?");
+    update->bind_all(address, address ? std::optional(at_ms) : std::nullopt, id);
     update->run();
     if (db_.changes() == 0) throw NotFound(not_found(id));
 }

@@ -29,9 +29,14 @@ struct Node {
     std::optional<std::string> disk_path{};
     std::optional<std::int64_t> last_boot_at{};
     std::string state{};
+    std::optional<bool> bind_address{};  // explicit choice; nullopt = the group's (bind without a group)
+    // The address its script was last served to while bound; its iSCSI logins are admitted only from there.
+    std::optional<std::string> boot_address{};
+    std::optional<std::int64_t> boot_address_at{};
     // Resolved through the group.
     std::optional<std::int64_t> effective_image_id{};
     bool effective_persistent = false;
+    bool effective_bind_address = true;
 };
 
 struct NewNode {
@@ -42,6 +47,7 @@ struct NewNode {
     std::optional<bool> persistent{};
     std::optional<std::string> fixed_ip{};  // dotted IPv4
     bool enabled = true;
+    std::optional<bool> bind_address{};
 };
 
 // Fields to change; an empty outer optional leaves the field as it is.
@@ -53,6 +59,7 @@ struct NodeChanges {
     std::optional<std::optional<bool>> persistent{};
     std::optional<std::optional<std::string>> fixed_ip{};
     std::optional<bool> enabled{};
+    std::optional<std::optional<bool>> bind_address{};
 };
 
 struct NodeFilter {
@@ -103,6 +110,8 @@ class NodesRepo {
     // A boot milestone: sets the state and the last boot time.
     void record_boot(std::int64_t id, std::string_view state, std::int64_t at_ms);
     void set_state(std::int64_t id, std::string_view state);
+    // The address the node's boot is bound to (its script was served there), or none.
+    void set_boot_address(std::int64_t id, std::optional<std::string> address, std::int64_t at_ms);
 
     // CSV enrolment with columns name,mac[,image][,group][,persistent] (header row required, any order). The
     // whole file is checked first; rows are written in one transaction only if none has a problem and

@@ -21,6 +21,13 @@ std::uint64_t disk_id(const std::string& relative_path) {
 
 }  // namespace
 
+boost::asio::ip::address bound_address(const db::Node& node) {
+    boost::system::error_code ec;
+    const auto address = node.boot_address ? boost::asio::ip::make_address(*node.boot_address, ec)
+                                           : boost::asio::ip::address();
+    return ec ? boost::asio::ip::address() : address;
+}
+
 std::string node_initiator_iqn(const db::Node& node) {
     return node.iqn + ":initiator";
 }
@@ -41,6 +48,7 @@ iscsi::TargetNode CatalogTargets::describe_node(const db::Node& node) const {
     target.iqn = node.iqn;
     target.allowed_initiators = {node_initiator_iqn(node)};
     target.chap = iscsi::Credentials{node.chap_user, node.chap_secret};
+    if (node.effective_bind_address) target.allowed_addresses = {bound_address(node)};
     return target;
 }
 
@@ -62,7 +70,10 @@ std::shared_ptr<const iscsi::TargetNode> CatalogTargets::open_cached(iscsi::Targ
     const std::lock_guard lock(mutex_);
     auto cached = open_.find(target.iqn);
     if (cached != open_.end() && cached->second.path == relative_path)
-        if (auto node = cached->second.node.lock()) return node;
+        if (auto device = cached->second.device.lock()) {
+            target.device = std::move(device);
+            return std::make_shared<const iscsi::TargetNode>(std::move(target));
+        }
 
     auto chain = store_.layers().open_chain(store_.absolute(relative_path).string(), true);
     const std::uint64_t id = disk_id(relative_path);
@@ -70,11 +81,11 @@ std::shared_ptr<const iscsi::TargetNode> CatalogTargets::open_cached(iscsi::Targ
     std::snprintf(serial, sizeof serial, "%016llx", static_cast<unsigned long long>(id));
     std::vector<scsi::LogicalUnitConfig> luns;
     luns.push_back({.lun = 0, .backend = chain, .serial = serial, .naa_id = id, .read_only = false});
-    target.device = scsi::make_target_device(std::move(luns));
+    std::shared_ptr<scsi::TargetDevice> device = scsi::make_target_device(std::move(luns));
     log::info("serving ", relative_path, " as ", target.iqn);
-    auto node = std::make_shared<const iscsi::TargetNode>(std::move(target));
-    open_[node->iqn] = OpenTarget{relative_path, node, keep_open ? node : nullptr};
-    return node;
+    open_[target.iqn] = OpenTarget{relative_path, device, keep_open ? device : nullptr};
+    target.device = std::move(device);
+    return std::make_shared<const iscsi::TargetNode>(std::move(target));
 }
 
 std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_node(std::string_view iqn) const {
@@ -87,12 +98,19 @@ std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_node(std::string_v
         query->reset();
     }
     if (!node || !node->enabled) return nullptr;
+    if (node->effective_bind_address && !node->boot_address) {
+        log::warn("node ", node->name, " is bound to the address its boot script goes to, and none has been ",
+                  "served yet: login refused");
+        return nullptr;
+    }
     if (!node->disk_path) node = store_.ensure_disk(node->id);  // first boot
     if (!node->disk_path) {
         log::warn("node ", node->name, " has no disk: its image has no promoted version");
         return nullptr;
     }
-    return open_cached(describe_node(*node), *node->disk_path, true);
+    auto target = open_cached(describe_node(*node), *node->disk_path, true);
+    store_.remove_unused_disks();  // a disk replaced under sessions may have been closed by now
+    return target;
 }
 
 std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_draft(std::string_view iqn) const {
@@ -144,9 +162,9 @@ std::vector<std::shared_ptr<const iscsi::TargetNode>> CatalogTargets::all() cons
     }
     const std::lock_guard lock(mutex_);
     for (auto& target : described) {
-        auto cached = open_.find(target.iqn);
-        auto node = cached != open_.end() ? cached->second.node.lock() : nullptr;
-        targets.push_back(node ? node : std::make_shared<const iscsi::TargetNode>(std::move(target)));
+        if (auto cached = open_.find(target.iqn); cached != open_.end())
+            target.device = cached->second.device.lock();
+        targets.push_back(std::make_shared<const iscsi::TargetNode>(std::move(target)));
     }
     return targets;
 }

@@ -4,14 +4,16 @@
 //   - every enabled node's disk as target <node IQN> (iqn.2026-11.org.bootherd:node.<name>), LUN 0, open only
 //     to the initiator named node_initiator_iqn(node) = "<node IQN>:initiator", authenticating with the
 //     node's CHAP user and secret. The boot script (iPXE `initiator-iqn`, then the OS's iBFT) must use that
-//     name;
+//     name. A node with address binding on (the default) admits logins only from its boot address (where its
+//     script was served), and none before a script was served to it;
 //   - each image's draft as target iqn.2026-11.org.bootherd:draft.<image>, LUN 0, for a maintenance machine:
 //     any initiator name, CHAP with the draft's own credentials (made by `image edit`, see ImageStore::edit).
 //
 // Disks are opened on first login (find), not for discovery (all), so SendTargets over 1000 nodes opens
-// nothing. Each open chain is kept and shared by all sessions to that target; when a node's disk path changes
-// in the catalog (reset, or a fresh disk at a new boot) the next login opens the new disk while sessions on
-// the old one keep it until they end. Parents come from the store's shared layer registry.
+// nothing. Each open chain (its TargetDevice) is kept and shared by all sessions to that target, while the
+// target's description (credentials, boot address) is read afresh at every login; when a node's disk path
+// changes in the catalog (reset, or a fresh disk at a new boot) the next login opens the new disk while
+// sessions on the old one keep it until they end. Parents come from the store's shared layer registry.
 //
 // A draft is kept open only while sessions use it: when the maintenance machine logs out, the draft is closed
 // (releasing its write lock), so `image commit` and `image discard` can proceed while the server runs.
@@ -29,6 +31,8 @@
 namespace bootherd::imagestore::store {
 
 std::string node_initiator_iqn(const db::Node& node);
+// The address a bound node's logins must come from: its boot address, unspecified (nobody) when it has none.
+boost::asio::ip::address bound_address(const db::Node& node);
 std::string draft_iqn(std::string_view image_name);
 
 class CatalogTargets final : public iscsi::TargetDirectory {
@@ -43,15 +47,14 @@ class CatalogTargets final : public iscsi::TargetDirectory {
   private:
     struct OpenTarget {
         std::string path;
-        std::weak_ptr<const iscsi::TargetNode> node;
-        std::shared_ptr<const iscsi::TargetNode>
-            kept;  // node disks stay open between sessions; drafts do not
+        std::weak_ptr<scsi::TargetDevice> device;
+        std::shared_ptr<scsi::TargetDevice> kept;  // node disks stay open between sessions; drafts do not
     };
     iscsi::TargetNode describe_node(const db::Node& node) const;
     std::optional<iscsi::TargetNode> describe_draft(std::string_view image_name,
                                                     const db::Version& draft) const;
-    // The cached node for `iqn` if it serves `relative_path` and is open, else `target` with its disk opened
-    // read-write and cached (kept open between sessions only with keep_open).
+    // `target` with the cached device for its IQN if that serves `relative_path` and is open, else with its
+    // disk opened read-write and cached (kept open between sessions only with keep_open).
     std::shared_ptr<const iscsi::TargetNode> open_cached(iscsi::TargetNode target,
                                                          const std::string& relative_path,
                                                          bool keep_open) const;

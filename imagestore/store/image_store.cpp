@@ -96,6 +96,17 @@ std::unique_ptr<ImageFile> lock_draft(const fs::path& file, std::string_view ima
     return locked;
 }
 
+// True when some open file description (a served chain, in this process or another) holds the file's write
+// lock. A missing file is not in use.
+bool open_for_writing(const fs::path& file) {
+    try {
+        ImageFile probe(file.string(), ImageFile::Access::read_write);
+        return !probe.try_lock_exclusive();
+    } catch (const ImageError&) {
+        return false;
+    }
+}
+
 }  // namespace
 
 std::uint64_t allocated_bytes(const fs::path& file) {
@@ -167,6 +178,34 @@ fs::path ImageStore::import_dir_file(const fs::path& requested) const {
     if (!fs::is_regular_file(resolved, ec))
         throw db::InvalidArgument("path", requested.string() + ": not a regular file");
     return resolved;
+}
+
+void ImageStore::remove_disk_when_unused(const std::string& relative_path) {
+    if (!open_for_writing(absolute(relative_path))) {
+        remove_file(relative_path);
+        return;
+    }
+    log::info("image store: ", relative_path,
+              " is still open for writing: deleted once it is closed (or by a later orphan sweep)");
+    const std::lock_guard lock(pending_mutex_);
+    pending_removals_.push_back(relative_path);
+}
+
+void ImageStore::remove_unused_disks() {
+    std::vector<std::string> pending;
+    {
+        const std::lock_guard lock(pending_mutex_);
+        pending.swap(pending_removals_);
+    }
+    std::vector<std::string> still_open;
+    for (auto& path : pending) {
+        if (open_for_writing(absolute(path)))
+            still_open.push_back(std::move(path));
+        else
+            remove_file(path);
+    }
+    const std::lock_guard lock(pending_mutex_);
+    pending_removals_.insert(pending_removals_.end(), still_open.begin(), still_open.end());
 }
 
 db::Image ImageStore::require_image(db::Catalog::Session& session, std::string_view name) {
@@ -425,7 +464,7 @@ db::Node ImageStore::replace_disk(std::int64_t node_id) {
         remove_file(relative);
         throw;
     }
-    if (replaced) remove_file(*replaced);
+    if (replaced) remove_disk_when_unused(*replaced);
     return catalog_.session().nodes().get(node_id);
 }
 
@@ -470,12 +509,18 @@ void ImageStore::remove_node(std::string_view name) {
         node = require_node(session, name);
         session.nodes().remove(node.id);
     }
-    if (node.disk_path) remove_file(*node.disk_path);
+    if (node.disk_path) remove_disk_when_unused(*node.disk_path);
 }
 
-db::Node ImageStore::begin_boot(std::int64_t node_id) {
+db::Node ImageStore::begin_boot(std::int64_t node_id, BootStart start, const DiskUsage& usage) {
+    remove_unused_disks();
     db::Node node = catalog_.session().nodes().get(node_id);
     if (node.effective_persistent) return ensure_disk(node_id);
+    if (node.disk_path && start == BootStart::unannounced && usage.has_sessions(node)) {
+        log::info("image store: ", node.name, " has a live session on ", *node.disk_path,
+                  " and announced no new boot: its disk is kept");
+        return node;
+    }
     return replace_disk(node_id);
 }
 
@@ -525,7 +570,9 @@ void ImageStore::remove_orphan_files(db::Catalog::Session& session, SweepReport&
         for (const auto& entry : fs::recursive_directory_iterator(data_dir_ / folder)) {
             if (!entry.is_regular_file()) continue;
             const std::string relative = fs::relative(entry.path(), data_dir_).generic_string();
-            if (!referenced.contains(relative)) orphans.push_back(entry.path());
+            // A file open for writing belongs to a running server's session: a later sweep takes it.
+            if (!referenced.contains(relative) && !open_for_writing(entry.path()))
+                orphans.push_back(entry.path());
         }
         for (const auto& orphan : orphans) {
             fs::remove(orphan);

@@ -19,10 +19,15 @@
 // Everything in the data directory is private to its owner (0700 directories, 0600 files, see
 // make_private): the catalog holds CHAP secrets and the disks hold the machines' data.
 //
+// A replaced or removed node disk that some process still has open for writing (its flock is held: a `serve`
+// with sessions on it) is not unlinked under them: the store retries at its next disk change or
+// remove_unused_disks(), and the orphan sweep skips such files too.
+//
 // Thread-safe: the catalog serialises its sessions, and the layer registry has its own lock.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +35,7 @@
 
 #include "db/catalog.hpp"
 #include "imagestore/image_chain.hpp"
+#include "imagestore/store/disk_usage.hpp"
 #include "imagestore/store/image_copy.hpp"
 #include "imagestore/store/shared_layers.hpp"
 
@@ -119,15 +125,21 @@ class ImageStore {
     void remove_node(std::string_view node);
     std::vector<NodeStatus> list_nodes();
     NodeStatus status(const db::Node& node);
-    // A new boot of the node begins (called by the boot chain when the node fetches its boot script, which
-    // happens before the firmware's iSCSI login). Non-persistent nodes get a fresh disk; persistent ones keep
-    // theirs, or get one if they have none. Returns the node as it now is.
-    db::Node begin_boot(std::int64_t node_id);
+    // A new boot of the node may begin (called by the boot chain when the node fetches its boot script,
+    // which happens before the firmware's iSCSI login). Persistent nodes keep their disk, or get one if they
+    // have none. A non-persistent node gets a fresh disk unless `usage` reports a session on its target and
+    // the boot was not announced (see BootStart): a running machine's disk is never replaced by a fetch.
+    // Returns the node as it now is.
+    db::Node begin_boot(std::int64_t node_id, BootStart start, const DiskUsage& usage);
     // Creates the node's disk if it has none (first boot); returns the node.
     db::Node ensure_disk(std::int64_t node_id);
 
-    // Deletes orphan files and reports rows whose file is missing. Never waits for another process: when one
-    // is changing files (an import may take minutes) the sweep is skipped and `skipped` is set.
+    // Deletes the replaced disks that were still open when they were replaced, once nothing has them open.
+    void remove_unused_disks();
+
+    // Deletes orphan files (except files open for writing) and reports rows whose file is missing. Never
+    // waits for another process: when one is changing files (an import may take minutes) the sweep is skipped
+    // and `skipped` is set.
     SweepReport sweep_orphans();
 
   private:
@@ -144,12 +156,16 @@ class ImageStore {
     void check_rows(db::Catalog::Session& session, SweepReport& report);
     std::filesystem::path lock_file() const { return data_dir_ / ".lock"; }
     void remove_file(const std::string& relative_path) const;
+    // Unlinks a node disk now unless a process has it open for writing; then it is retried later.
+    void remove_disk_when_unused(const std::string& relative_path);
 
     std::filesystem::path data_dir_;
     std::filesystem::path import_dir_;
     db::Catalog catalog_;
     SharedLayers layers_;
     SweepReport startup_report_;
+    std::mutex pending_mutex_;
+    std::vector<std::string> pending_removals_;  // replaced disks still open when they were replaced
 };
 
 // Space the file takes on disk (allocated blocks, so holes are not counted).

@@ -6,7 +6,10 @@
 #     persistent      a persistent node prints boot=1, then boot=2 (its disk keeps the counter)
 #     non-persistent  a non-persistent node prints boot=1 twice (its disk is reset at each boot)
 #     events          DHCP, TFTP, script and iSCSI (firmware login, first read) steps are in the catalog's events
-#     chap            a node's target refuses another node's credentials (iscsi-inq), accepts its own
+#     chap            a node's target accepts its own credentials from its boot address (a host standing in
+#                     for the powered-off machine), refuses a wrong secret and another node's credentials
+#     bound           the same credentials from another address (the server's) are refused; a node with
+#                     address binding off accepts them from there (CHAP only)
 #     os-login        that accepted login, the boot's second, is recorded as the OS's (iscsi.login.os)
 #     discovery       an unknown MAC waits, shows up in `node discovered`, is enrolled, boots on its next retry
 #     uefi            OVMF native PXE -> ipxe.efi over TFTP -> iPXE -> sanboot (skipped without the UEFI packages)
@@ -60,6 +63,7 @@ mac_unknown=52:54:00:b0:00:03
 mac_uefi=52:54:00:b0:00:04
 bh_cli node add keeper --mac "$mac_persistent" --image bios --persistent >/dev/null
 bh_cli node add fresh --mac "$mac_volatile" --image bios >/dev/null
+bh_cli node add routed --mac 52:54:00:b0:00:05 --image bios --persistent --no-bind-address >/dev/null
 
 # UEFI disk first (it needs no server), so the one bootherd below serves every full-mode case.
 uefi_rc=0
@@ -100,25 +104,44 @@ for kind in dhcp.discover dhcp.offer dhcp.request dhcp.ack tftp.transfer script.
 done
 if [ -z "$absent" ]; then pass "events: $events"; else fail "events: missing$absent (have: $events)"; fi
 
-# CHAP: node keeper's target with keeper's identity works; with fresh's secret, or as fresh, it does not.
+# CHAP: node keeper's target with keeper's identity works from keeper's boot address (its qemu is off: a
+# host namespace with its MAC and address stands in, as its OS would log in from there); with fresh's secret,
+# or as fresh, it does not.
 show() { bh_cli node show "$1" | sed -n "s/^$2=//p"; }
 k_target=$(show keeper target)
 k_init=$(show keeper initiator)
 k_user=$(show keeper chap_user)
 k_secret=$(show keeper chap_secret)
+k_address=$(show keeper boot_address)
 f_init=$(show fresh initiator)
 f_user=$(show fresh chap_user)
 f_secret=$(show fresh chap_secret)
-inq() { ip netns exec "$BOOT_NS" iscsi-inq -i "$1" "iscsi://$2%$3@$BOOT_SERVER_IP:3260/$k_target/0" >/dev/null 2>&1; }
-if ! inq "$k_init" "$k_user" "$k_secret"; then
-  fail "chap: the node's own credentials were refused"
+bh_host keeper "$mac_persistent" "$k_address"
+inq_from() { ip netns exec "$1" iscsi-inq -i "$2" "iscsi://$3%$4@$BOOT_SERVER_IP:3260/$5/0" >/dev/null 2>&1; }
+inq() { inq_from "$BH_HOST_NS" "$1" "$2" "$3" "$k_target"; }
+if [ -z "$k_address" ]; then
+  fail "chap: keeper has no boot address after its boots"
+elif ! inq "$k_init" "$k_user" "$k_secret"; then
+  fail "chap: the node's own credentials were refused from its boot address $k_address"
 elif inq "$k_init" "$k_user" "$f_secret"; then
   fail "chap: a wrong CHAP secret logged in to $k_target"
 elif inq "$f_init" "$f_user" "$f_secret"; then
   fail "chap: node fresh logged in to node keeper's target"
 else
-  pass "chap: $k_target accepts its node's credentials, refuses a wrong secret and another node"
+  pass "chap: $k_target accepts its node's credentials from $k_address, refuses a wrong secret and another node"
 fi
+
+# Address binding: keeper's own credentials from the server's address are refused; node routed, whose binding
+# is off, admits the same kind of login from there.
+r_target=$(show routed target)
+if inq_from "$BOOT_NS" "$k_init" "$k_user" "$k_secret" "$k_target"; then
+  fail "bound: keeper's credentials logged in from $BOOT_SERVER_IP, not its boot address $k_address"
+elif ! inq_from "$BOOT_NS" "$(show routed initiator)" "$(show routed chap_user)" "$(show routed chap_secret)" "$r_target"; then
+  fail "bound: node routed (binding off) refused its credentials from $BOOT_SERVER_IP"
+else
+  pass "bound: $k_target refuses its credentials from another address; $r_target (binding off) accepts them"
+fi
+bh_host_remove  # keeper's MAC must be free on the bridge for its next boot
 
 # The login above came after the firmware's, within the same boot: the catalog records it as the OS's login
 # (what Windows' or Linux's initiator does once iPXE hands over).

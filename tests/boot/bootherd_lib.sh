@@ -10,10 +10,14 @@
 #   bh_stop_serve              SIGTERM (graceful stop) and wait
 #   bh_boot MODE MAC REGEX SECS LOG   powers on a MODE guest with MAC, waits for its marker, checks it against REGEX
 #   bh_events MAC              the event kinds recorded for MAC, oldest first, one a line
+#   bh_host NAME MAC IP        a second host on br0 (namespace BH_HOST_NS, veth, MAC and IP/24) standing in for a
+#                              powered-off machine at its own address; removed on exit
+#   bh_host_remove             removes it now
 BH_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BH_BIN=""
 BH_DATA=""
 BH_SERVE_PID=""
+BH_HOST_NS=""
 
 bh_init() {
   BH_BIN=$1
@@ -58,4 +62,24 @@ bh_boot() {
 
 bh_events() {
   sqlite3 "file:$BH_DATA/catalog.db?mode=ro" "SELECT kind FROM events WHERE mac = '$1' ORDER BY id"
+}
+
+bh_host() {
+  local name=$1 mac=$2 ip=$3
+  BH_HOST_NS="$BOOT_NS-$name"
+  ip netns add "$BH_HOST_NS"
+  trap 'ip netns del "$BH_HOST_NS" 2>/dev/null || true; boot_cleanup' EXIT
+  ip -n "$BH_HOST_NS" link set lo up
+  ip -n "$BOOT_NS" link add "h$name" type veth peer name eth0 netns "$BH_HOST_NS"
+  ip -n "$BOOT_NS" link set "h$name" master br0
+  ip -n "$BOOT_NS" link set "h$name" up
+  ip -n "$BH_HOST_NS" link set eth0 address "$mac"
+  ip -n "$BH_HOST_NS" addr add "$ip/24" dev eth0
+  ip -n "$BH_HOST_NS" link set eth0 up
+}
+
+bh_host_remove() {
+  [ -z "$BH_HOST_NS" ] || ip netns del "$BH_HOST_NS"
+  BH_HOST_NS=""
+  trap boot_cleanup EXIT
 }

@@ -6,15 +6,18 @@
 #include <tuple>
 
 #include "boot/arp_table.hpp"
+#include "boot/boot_announcements.hpp"
 #include "boot/dhcp_engine.hpp"
 #include "boot/dhcp_server.hpp"
 #include "boot/ipxe_script.hpp"
 #include "boot/network_interface.hpp"
 #include "boot/router_advertisement.hpp"
+#include "boot/script_binding.hpp"
 #include "boot/tftp_file_source.hpp"
 #include "boot/tftp_server.hpp"
 #include "common/log.hpp"
 #include "imagestore/store/catalog_targets.hpp"
+#include "imagestore/store/disk_usage.hpp"
 #include "tools/bootherd/boot_catalog.hpp"
 #include "tools/bootherd/boot_event_log.hpp"
 #include "tools/bootherd/boot_session_events.hpp"
@@ -36,6 +39,36 @@ std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+// The firmware fetches its script seconds after its DHCP exchange; a slow UEFI takes a minute at most.
+constexpr auto announcement_expiry = std::chrono::minutes(2);
+
+// Whether a node's disk has a running machine: an iSCSI session logged in to its target.
+class LiveSessions final : public imagestore::store::DiskUsage {
+  public:
+    explicit LiveSessions(const iscsi::Server& server) : server_(server) {}
+    bool has_sessions(const db::Node& node) const override {
+        const auto sessions = server_.sessions();
+        return std::any_of(sessions.begin(), sessions.end(),
+                           [&](const iscsi::SessionInfo& s) { return s.target_iqn == node.iqn; });
+    }
+
+  private:
+    const iscsi::Server& server_;
+};
+
+std::optional<boot::Ipv4> lease_of(db::Catalog& catalog, const db::Node& node) {
+    std::optional<std::string> text = node.fixed_ip;
+    if (!text) {
+        const auto lease = catalog.session().leases().find(node.mac);
+        if (lease && lease->expires_at > now_ms()) text = lease->ip;
+    }
+    if (!text) return std::nullopt;
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address_v4(*text, ec);
+    if (ec) return std::nullopt;
+    return address;
 }
 
 }  // namespace
@@ -103,9 +136,11 @@ BootService::BootService(const BootServiceOptions& o, ServeContext& context,
     : context_(context),
       http_port_(http_port),
       interface_(o.interface),
+      full_dhcp_(o.dhcp == "full"),
       discovery_(o.discovery || !o.auto_enrol.empty()),
       retry_(std::max(1U, o.retry_seconds)),
-      counters_(counters) {
+      counters_(counters),
+      refusal_log_(10, std::chrono::minutes(1)) {
     if (o.dhcp != "off" && o.interface.empty())
         throw std::invalid_argument("--dhcp " + o.dhcp + " needs --interface");
     if (!o.advertise.empty()) {
@@ -133,6 +168,7 @@ BootService::BootService(const BootServiceOptions& o, ServeContext& context,
             "boot: no address for boot scripts (give --advertise or --interface): nodes cannot be booted");
 
     events_ = std::make_unique<BootEventLog>(context_.store.catalog());
+    announcements_ = std::make_unique<boot::BootAnnouncements>(*events_, announcement_expiry);
     std::optional<boot::NodeNamePattern> pattern;
     if (!o.auto_enrol.empty()) pattern.emplace(o.auto_enrol);
     enroller_ = std::make_unique<BootEnroller>(
@@ -177,7 +213,7 @@ void BootService::start_dhcp(const BootServiceOptions& o) {
         config.domain_name = o.domain;
         config.lease_time = std::chrono::seconds(std::max(60U, o.lease_seconds));
     }
-    dhcp_engine_ = std::make_unique<boot::DhcpEngine>(config, *directory_, *leases_, *events_);
+    dhcp_engine_ = std::make_unique<boot::DhcpEngine>(config, *directory_, *leases_, *announcements_);
     boot::DhcpServerConfig server_config;
     server_config.interface = o.interface;
     server_config.share_server_port = config.mode == boot::DhcpMode::proxy;
@@ -203,7 +239,9 @@ void BootService::start_tftp(const BootServiceOptions& o) {
     tftp_source_ =
         std::make_unique<boot::TftpFileSource>(o.tftp_root, boot::TftpFileSource::Symlinks::trusted);
     tftp_source_->add_generator(std::string(script_prefix),
-                                [this](std::string_view path) { return tftp_script(path); });
+                                [this](std::string_view path, const boost::asio::ip::address& client) {
+                                    return tftp_script(path, client);
+                                });
     boot::TftpServerConfig config;
     config.interface = o.interface;
     config.max_transfers = o.tftp_max_transfers;
@@ -240,18 +278,25 @@ std::string BootService::script_url(const boot::MacAddress& mac) const {
     return boot::default_script_url(advertise_, http_port_, mac);
 }
 
-std::optional<std::string> BootService::tftp_script(std::string_view path) {
-    if (!path.starts_with(script_prefix) || !path.ends_with(script_suffix)) return std::nullopt;
-    path.remove_prefix(script_prefix.size());
-    path.remove_suffix(script_suffix.size());
-    return boot_script(path, boost::asio::ip::address());
+boot::TftpOpenResult BootService::tftp_script(std::string_view path, const boost::asio::ip::address& client) {
+    if (path.starts_with(script_prefix) && path.ends_with(script_suffix)) {
+        path.remove_prefix(script_prefix.size());
+        path.remove_suffix(script_suffix.size());
+        auto reply = boot_script(path, client);
+        if (reply.status == web::BootScriptReply::Status::ok)
+            return boot::tftp_in_memory(std::move(reply.script));
+        if (reply.status == web::BootScriptReply::Status::forbidden)
+            return {nullptr, boot::TftpErrorCode::access_violation, "not for this address"};
+    }
+    return {nullptr, boot::TftpErrorCode::file_not_found, "file not found"};
 }
 
-std::optional<std::string> BootService::boot_script(std::string_view mac_text,
-                                                    const boost::asio::ip::address& client) {
+web::BootScriptReply BootService::boot_script(std::string_view mac_text,
+                                              const boost::asio::ip::address& client) {
+    using Status = web::BootScriptReply::Status;
     const auto mac = boot::MacAddress::parse(mac_text);
-    if (!mac) return std::nullopt;
-    const std::string from = client.is_unspecified() ? "TFTP" : client.to_string();
+    if (!mac) return {};
+    const std::string from = client.to_string();
     const auto now = std::chrono::system_clock::now();
     try {
         auto node = context_.store.catalog().session().nodes().find_by_mac(mac->to_string());
@@ -259,32 +304,64 @@ std::optional<std::string> BootService::boot_script(std::string_view mac_text,
         if (!node) {
             if (!discovery_) {
                 log::info("boot: no script for unknown machine ", mac->to_string(), " (discovery is off)");
-                return std::nullopt;
+                return {};
             }
             enroller_->record_discovered(*mac, "", "");
             events_->record(*mac, "script fetched", "not enrolled: waiting, from " + from, now);
             counters_.boot_scripts.fetch_add(1, std::memory_order_relaxed);
-            return boot::render_wait_script("this machine (" + mac->to_string() + ") is not enrolled yet",
-                                            script_url(*mac), retry_);
+            return {Status::ok,
+                    boot::render_wait_script("this machine (" + mac->to_string() + ") is not enrolled yet",
+                                             script_url(*mac), retry_)};
         }
-        counters_.boot_scripts.fetch_add(1, std::memory_order_relaxed);
         if (!node->enabled) {
+            counters_.boot_scripts.fetch_add(1, std::memory_order_relaxed);
             events_->record(*mac, "script fetched", "node disabled: local boot, from " + from, now);
-            return boot::render_local_boot_script();
+            return {Status::ok, boot::render_local_boot_script()};
         }
-        return node_script(*mac, node->id, from);
+        return bound_node_script(*mac, *node, client);
     } catch (const std::exception& e) {
         log::error("boot: script for ", mac->to_string(), " failed: ", e.what());
-        return boot::render_wait_script("the server could not prepare this boot", script_url(*mac), retry_);
+        return {Status::ok,
+                boot::render_wait_script("the server could not prepare this boot", script_url(*mac), retry_)};
     }
+}
+
+web::BootScriptReply BootService::bound_node_script(const boot::MacAddress& mac, const db::Node& node,
+                                                    const boost::asio::ip::address& client) {
+    using Status = web::BootScriptReply::Status;
+    const auto now = std::chrono::system_clock::now();
+    if (node.effective_bind_address) {
+        const auto binding =
+            boot::bind_script_client(full_dhcp_ ? boot::DhcpMode::full : boot::DhcpMode::proxy, mac, client,
+                                     full_dhcp_ ? lease_of(context_.store.catalog(), node) : std::nullopt,
+                                     [](boot::Ipv4 address) { return boot::lookup_arp_table(address); });
+        if (!binding.bound) {
+            const std::string why =
+                "script of node " + node.name + " refused to " + client.to_string() + ": " + binding.refusal;
+            {
+                const std::lock_guard lock(refusal_log_mutex_);
+                refusal_log_.warn("boot: " + why, std::chrono::steady_clock::now());
+            }
+            events_->record(mac, "script refused", why, now);
+            return {Status::forbidden, {}};
+        }
+        context_.store.catalog().session().nodes().set_boot_address(node.id, binding.bound->to_string(),
+                                                                    now_ms());
+    }
+    counters_.boot_scripts.fetch_add(1, std::memory_order_relaxed);
+    return {Status::ok, node_script(mac, node.id, client.to_string())};
 }
 
 std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t node_id,
                                      const std::string& from) {
-    // A new boot: a non-persistent node's disk is reset, a persistent one gets its disk if it has none.
+    // A new boot: a persistent node gets its disk if it has none, a non-persistent one a fresh disk unless a
+    // running machine may be using it (see ImageStore::begin_boot).
+    const auto start = announcements_->take(mac, std::chrono::system_clock::now())
+                           ? imagestore::store::BootStart::announced
+                           : imagestore::store::BootStart::unannounced;
     db::Node node = [&] {
         const std::lock_guard lock(begin_boot_mutex_);
-        return context_.store.begin_boot(node_id);
+        return context_.store.begin_boot(node_id, start, LiveSessions(context_.iscsi));
     }();
     const auto now = std::chrono::system_clock::now();
     if (!node.disk_path) {

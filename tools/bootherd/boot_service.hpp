@@ -19,13 +19,16 @@
 
 #include "boot/boot_counters.hpp"
 #include "boot/dhcp_packet.hpp"
+#include "boot/rate_limited_log.hpp"
+#include "boot/tftp_file_source.hpp"
 #include "tools/bootherd/serve_context.hpp"
+#include "web/api/api_context.hpp"
 
 namespace bootherd::boot {
+class BootAnnouncements;
 class DhcpEngine;
 class DhcpServer;
 class RouterAdvertisementResponder;
-class TftpFileSource;
 class TftpServer;
 }  // namespace bootherd::boot
 
@@ -83,22 +86,33 @@ class BootService {
     void record_session_events(SessionEventRelay& relay);
 
     // The iPXE script for the machine with MAC `mac_text` (colons or dashes, any case), fetched from
-    // `client`: an enrolled node's sanboot script (its disk prepared for this boot: a non-persistent disk is
-    // reset), `exit` for a disabled node, the wait-and-retry script for a machine that is not enrolled (or
-    // has no image yet) when discovery or auto-enrolment is on. nullopt: not a MAC, or an unknown machine
-    // with discovery off. Thread-safe; blocks while the disk is prepared.
-    std::optional<std::string> boot_script(std::string_view mac_text, const boost::asio::ip::address& client);
+    // `client`: an enrolled node's sanboot script, `exit` for a disabled node, the wait-and-retry script for
+    // a machine that is not enrolled (or has no image yet) when discovery or auto-enrolment is on. unknown:
+    // not a MAC, or an unknown machine with discovery off.
+    //
+    // A node with address binding on gets its sanboot script (its secrets) only at the address the server
+    // ties to its MAC (boot::bind_script_client), which is then recorded as its boot address, the only one
+    // its target admits logins from; any other client is forbidden, logged (rate-limited) and recorded as a
+    // boot event. Serving the script prepares the boot: a persistent node's disk is made if it has none; a
+    // non-persistent node gets a fresh disk unless a session is open on its target and its firmware
+    // announced no new boot (see imagestore::store::BootStart): fetching a script never replaces the disk of
+    // a running machine. Thread-safe; blocks while the disk is prepared.
+    web::BootScriptReply boot_script(std::string_view mac_text, const boost::asio::ip::address& client);
 
   private:
     void start_dhcp(const BootServiceOptions& options);
     void start_tftp(const BootServiceOptions& options);
-    std::optional<std::string> tftp_script(std::string_view path);
+    boot::TftpOpenResult tftp_script(std::string_view path, const boost::asio::ip::address& client);
     std::string script_url(const boot::MacAddress& mac) const;
+    // The node's script if `client` may have it (binding), else forbidden.
+    web::BootScriptReply bound_node_script(const boot::MacAddress& mac, const db::Node& node,
+                                           const boost::asio::ip::address& client);
     std::string node_script(const boot::MacAddress& mac, std::int64_t node_id, const std::string& from);
 
     ServeContext& context_;
     std::optional<std::uint16_t> http_port_;
     std::string interface_;
+    bool full_dhcp_ = false;
     boot::Ipv4 advertise_;
     std::uint16_t iscsi_port_ = 3260;
     std::string iscsi_host_;
@@ -108,6 +122,9 @@ class BootService {
 
     std::mutex begin_boot_mutex_;  // one disk preparation at a time (TFTP and web may ask together)
     std::unique_ptr<BootEventLog> events_;
+    std::unique_ptr<boot::BootAnnouncements> announcements_;  // DHCP events pass through it to events_
+    std::mutex refusal_log_mutex_;
+    boot::RateLimitedLog refusal_log_;
     std::unique_ptr<BootEnroller> enroller_;
     std::unique_ptr<CatalogNodeDirectory> directory_;
     std::unique_ptr<CatalogLeaseStore> leases_;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -25,7 +26,26 @@ struct NodeOptions {
     std::string group;
     std::string file;
     bool persistent = false;
+    bool bind_address = false;
+    bool no_bind_address = false;
+    // nullopt: neither flag given
+    std::optional<bool> binding() const {
+        if (bind_address) return true;
+        if (no_bind_address) return false;
+        return std::nullopt;
+    }
 };
+
+constexpr const char* bind_help =
+    "Serve its boot script and admit its iSCSI logins only from the address tied to its MAC (the default)";
+constexpr const char* no_bind_help =
+    "Serve its boot script and admit its iSCSI logins from any address (routed or NAT'd clients): then only "
+    "its CHAP secret protects its disk, and anyone who can fetch its script learns it";
+
+void add_binding_flags(CLI::App& cmd, NodeOptions& o) {
+    auto* on = cmd.add_flag("--bind-address", o.bind_address, bind_help);
+    cmd.add_flag("--no-bind-address", o.no_bind_address, no_bind_help)->excludes(on);
+}
 
 std::int64_t image_id(ImageStore& store, const std::string& name) {
     auto image = store.catalog().session().images().find_by_name(name);
@@ -43,6 +63,7 @@ int run_add(const NodeOptions& o) {
         node.group_id = group->id;
     }
     if (o.persistent) node.persistent = true;
+    node.bind_address = o.binding();
     auto added = store.add_node(node);
     std::cout << "enrolled " << added.name << " (" << added.mac << ") as " << added.iqn
               << (added.disk_path ? ", disk " + *added.disk_path : std::string(", disk at first boot"))
@@ -91,10 +112,35 @@ int run_show(const NodeOptions& o) {
     std::cout << "name=" << node->name << "\nmac=" << node->mac << "\nimage=" << s.image.value_or("")
               << "\nversion=" << (s.disk_version ? std::to_string(*s.disk_version) : "")
               << "\noutdated=" << (s.outdated ? "yes" : "no")
-              << "\npersistent=" << (node->effective_persistent ? "yes" : "no") << "\ntarget=" << node->iqn
+              << "\npersistent=" << (node->effective_persistent ? "yes" : "no")
+              << "\nbind_address=" << (node->effective_bind_address ? "yes" : "no")
+              << "\nboot_address=" << node->boot_address.value_or("") << "\ntarget=" << node->iqn
               << "\ninitiator=" << imagestore::store::node_initiator_iqn(*node)
               << "\nchap_user=" << node->chap_user << "\nchap_secret=" << node->chap_secret
               << "\ndisk=" << node->disk_path.value_or("") << "\n";
+    return 0;
+}
+
+int run_set(const NodeOptions& o) {
+    ImageStore store(o.data);
+    auto session = store.catalog().session();
+    auto node = session.nodes().find_by_name(o.name);
+    if (!node) throw db::NotFound("node '" + o.name + "' does not exist");
+    db::NodeChanges changes;
+    if (o.binding()) changes.bind_address = o.binding();
+    const auto changed = session.nodes().update(node->id, changes);
+    std::cout << changed.name << ": bind_address=" << (changed.effective_bind_address ? "yes" : "no") << "\n";
+    return 0;
+}
+
+int run_group_set(const NodeOptions& o) {
+    ImageStore store(o.data);
+    auto session = store.catalog().session();
+    auto group = session.groups().find_by_name(o.name);
+    if (!group) throw db::NotFound("group '" + o.name + "' does not exist");
+    if (o.binding()) group->bind_address = *o.binding();
+    const auto changed = session.groups().update(*group);
+    std::cout << changed.name << ": bind_address=" << (changed.bind_address ? "yes" : "no") << "\n";
     return 0;
 }
 
@@ -117,7 +163,13 @@ void add_node_command(CLI::App& app, Action& action) {
     add->add_option("--image", o->image, "Image it boots (default: its group's)");
     add->add_option("--group", o->group, "Group");
     add->add_flag("--persistent", o->persistent, "Keep its disk across boots");
+    add_binding_flags(*add, *o);
     add->callback([o, &action] { action = [o] { return run_add(*o); }; });
+
+    auto* set = subcommand(*node, "set", "Change a machine's settings", *o);
+    set->add_option("NAME", o->name, "Node name")->required();
+    add_binding_flags(*set, *o);
+    set->callback([o, &action] { action = [o] { return run_set(*o); }; });
 
     auto* import =
         subcommand(*node, "import", "Enrol machines from a CSV file (name,mac,image,group,persistent)", *o);
@@ -166,16 +218,22 @@ void add_group_command(CLI::App& app, Action& action) {
     add->add_option("NAME", o->name, "Group name")->required();
     add->add_option("--image", o->image, "Default image of its members");
     add->add_flag("--persistent", o->persistent, "Members keep their disks across boots by default");
+    add_binding_flags(*add, *o);
     add->callback([o, &action] {
         action = [o] {
             ImageStore store(o->data);
-            db::Group g{.name = o->name, .persistent = o->persistent};
+            db::Group g{
+                .name = o->name, .persistent = o->persistent, .bind_address = o->binding().value_or(true)};
             if (!o->image.empty()) g.image_id = image_id(store, o->image);
             auto created = store.catalog().session().groups().create(g);
             std::cout << "created group " << created.name << "\n";
             return 0;
         };
     });
+    auto* set = subcommand(*group, "set", "Change a group's settings", *o);
+    set->add_option("NAME", o->name, "Group name")->required();
+    add_binding_flags(*set, *o);
+    set->callback([o, &action] { action = [o] { return run_group_set(*o); }; });
 }
 
 }  // namespace bootherd::cli

@@ -50,10 +50,9 @@ int run_serve(const ServeOptions& o) {
     std::atomic<BootService*> boot_scripts{nullptr};
     WebService web(
         o.web, context,
-        [&boot_scripts](std::string_view mac,
-                        const boost::asio::ip::address& client) -> std::optional<std::string> {
+        [&boot_scripts](std::string_view mac, const boost::asio::ip::address& client) {
             auto* boot = boot_scripts.load();
-            return boot ? boot->boot_script(mac, client) : std::nullopt;
+            return boot ? boot->boot_script(mac, client) : web::BootScriptReply{};
         },
         &boot_counters);
     std::optional<std::uint16_t> http_port;

@@ -21,9 +21,17 @@
 
 namespace bootherd::web {
 
-// GET /boot/{mac}.ipxe: the iPXE script for the MAC as the client asked, nullopt when there is none.
-using BootScriptHandler = std::function<std::optional<std::string>(std::string_view mac_text,
-                                                                   const boost::asio::ip::address& client)>;
+// GET /boot/{mac}.ipxe: the iPXE script for the MAC, as the client (at that address) asked.
+struct BootScriptReply {
+    enum class Status {
+        ok,         // `script` is the answer
+        unknown,    // no script for this MAC (404)
+        forbidden,  // the MAC's script does not go to this address (403)
+    } status = Status::unknown;
+    std::string script{};
+};
+using BootScriptHandler =
+    std::function<BootScriptReply(std::string_view mac_text, const boost::asio::ip::address& client)>;
 
 struct LiveSources {
     std::function<std::vector<iscsi::SessionInfo>()> sessions{};

@@ -32,6 +32,7 @@ void add_group_routes(Router& router, ApiContext& context) {
         db::Group group;
         group.name = required_string(body, "name");
         group.persistent = optional_bool(body, "persistent").value_or(false);
+        group.bind_address = optional_bool(body, "bind_address").value_or(true);
         group.description = optional_string(body, "description").value_or("");
         boost::json::object out;
         {
@@ -62,6 +63,7 @@ void add_group_routes(Router& router, ApiContext& context) {
             if (auto name = optional_string(body, "name")) group.name = *name;
             if (auto image = nullable_string(body, "image")) group.image_id = image_id_for(session, *image);
             if (auto persistent = optional_bool(body, "persistent")) group.persistent = *persistent;
+            if (auto bind = optional_bool(body, "bind_address")) group.bind_address = *bind;
             if (auto description = optional_string(body, "description")) group.description = *description;
             group = session.groups().update(group);
             if (group.image_id != old_image) {

@@ -239,18 +239,24 @@ void add_live_routes(Router& router, ApiContext& context) {
     router.add(http::verb::get, "/api/v1/openapi.json",
                [](Request&) { return text_response(std::string(openapi_document()), "application/json"); });
 
-    // The node's own script (with its CHAP secret) goes only to a request for that node's MAC; the boot
-    // service decides what a MAC gets.
+    // The node's own script (with its CHAP secret) goes only to a request for that node's MAC from the
+    // address the node is bound to; the boot service decides what a MAC gets and who gets it.
     router.add(
         http::verb::get, "/boot/{mac}.ipxe",
         [&context](Request& request) {
             if (!context.boot_script)
                 throw ApiError(http::status::not_found, "boot services are not running");
-            auto script = context.boot_script(request.params.at("mac"), request.client);
-            if (!script)
-                return text_response("no boot script for this machine\n", "text/plain",
-                                     http::status::not_found);
-            return text_response(std::move(*script), "text/plain; charset=utf-8");
+            auto reply = context.boot_script(request.params.at("mac"), request.client);
+            switch (reply.status) {
+                case BootScriptReply::Status::ok:
+                    return text_response(std::move(reply.script), "text/plain; charset=utf-8");
+                case BootScriptReply::Status::forbidden:
+                    return text_response("this machine's boot script is not for this address\n", "text/plain",
+                                         http::status::forbidden);
+                case BootScriptReply::Status::unknown:
+                    break;
+            }
+            return text_response("no boot script for this machine\n", "text/plain", http::status::not_found);
         },
         RouteOptions{.requires_auth = false});
 }

@@ -26,13 +26,14 @@ boost::json::object render_node(ApiContext& context, const db::Node& node) {
     return renderer.node(session.nodes().get(node.id));
 }
 
-// The changes a body asks for ("image", "group": name or null; "persistent": bool or null; "enabled";
-// "mac"; "name"), with names resolved.
+// The changes a body asks for ("image", "group": name or null; "persistent", "bind_address": bool or null
+// (null: the group's); "enabled"; "mac"; "name"), with names resolved.
 db::NodeChanges node_changes(db::Catalog::Session& session, const boost::json::object& body) {
     db::NodeChanges changes;
     if (auto image = nullable_string(body, "image")) changes.image_id = image_id_for(session, *image);
     if (auto group = nullable_string(body, "group")) changes.group_id = group_id_for(session, *group);
     if (auto persistent = nullable_bool(body, "persistent")) changes.persistent = *persistent;
+    if (auto bind = nullable_bool(body, "bind_address")) changes.bind_address = *bind;
     changes.enabled = optional_bool(body, "enabled");
     changes.mac = optional_string(body, "mac");
     changes.name = optional_string(body, "name");
@@ -157,6 +158,7 @@ void add_node_routes(Router& router, ApiContext& context) {
         node.name = required_string(body, "name");
         node.mac = required_string(body, "mac");
         node.persistent = optional_bool(body, "persistent");
+        node.bind_address = optional_bool(body, "bind_address");
         node.enabled = optional_bool(body, "enabled").value_or(true);
         {
             auto session = context.store.catalog().session();

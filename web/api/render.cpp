@@ -104,6 +104,8 @@ boost::json::object Renderer::node(const db::Node& node) {
         {"image", optional_json(image_name(node.effective_image_id))},
         {"group", optional_json(group_name(node.group_id))},
         {"persistent", node.effective_persistent},
+        {"bind_address", node.effective_bind_address},
+        {"boot_address", optional_json(node.boot_address)},
         {"enabled", node.enabled},
         {"disk_version", optional_json(disk_version)},
         {"disk_bytes", disk_bytes},
@@ -161,6 +163,7 @@ boost::json::object Renderer::group(const db::Group& group) {
                                {"name", group.name},
                                {"image", optional_json(image_name(group.image_id))},
                                {"persistent", group.persistent},
+                               {"bind_address", group.bind_address},
                                {"description", group.description},
                                {"nodes", members}};
 }

@@ -174,3 +174,32 @@ TEST_CASE("updating a node revalidates and keeps its IQN") {
     CHECK_THROWS_AS(s.nodes().get(a.id), NotFound);
     CHECK_THROWS_AS(s.nodes().remove(a.id), NotFound);
 }
+
+TEST_CASE("address binding: on by default, from the group unless the node chooses; the boot address") {
+    auto catalog = Catalog::open_in_memory();
+    auto s = catalog.session();
+    const auto routed = s.groups().create({.name = "routed", .bind_address = false});
+    CHECK_FALSE(routed.bind_address);
+    CHECK(s.groups().create({.name = "lab"}).bind_address);
+
+    const auto loose = s.nodes().add({.name = "a", .mac = "02:00:00:00:00:01"});
+    CHECK(loose.effective_bind_address);
+    CHECK_FALSE(loose.bind_address.has_value());
+    const auto member = s.nodes().add({.name = "b", .mac = "02:00:00:00:00:02", .group_id = routed.id});
+    CHECK_FALSE(member.effective_bind_address);
+    const auto own = s.nodes().update(member.id, {.bind_address = std::optional(true)});
+    CHECK(own.effective_bind_address);
+    CHECK(s.nodes().update(member.id, {.bind_address = std::optional<bool>()}).bind_address == std::nullopt);
+    const auto off = s.nodes().add({.name = "c", .mac = "02:00:00:00:00:03", .bind_address = false});
+    CHECK_FALSE(off.effective_bind_address);
+
+    CHECK_FALSE(loose.boot_address.has_value());
+    s.nodes().set_boot_address(loose.id, "10.0.0.5", 1234);
+    const auto booted = s.nodes().get(loose.id);
+    CHECK(booted.boot_address == "10.0.0.5");
+    CHECK(booted.boot_address_at == 1234);
+    s.nodes().set_boot_address(loose.id, std::nullopt, 1235);
+    CHECK_FALSE(s.nodes().get(loose.id).boot_address.has_value());
+    CHECK_FALSE(s.nodes().get(loose.id).boot_address_at.has_value());
+    CHECK_THROWS_AS(s.nodes().set_boot_address(9999, "10.0.0.5", 1), NotFound);
+}

@@ -25,6 +25,8 @@ TEST_CASE("catalog targets: one target per node, opened lazily, bases shared") {
                                         .mac = "52:54:00:00:00:0" + std::to_string(i),
                                         .image_id = v1.image_id}));
     }
+    for (const auto& node : nodes)  // as if each fetched its script at its bound address
+        store.catalog().session().nodes().set_boot_address(node.id, "10.0.0." + std::to_string(node.id), 1);
     const auto edited = store.edit("base");
     CatalogTargets targets(store);
 
@@ -45,8 +47,8 @@ TEST_CASE("catalog targets: one target per node, opened lazily, bases shared") {
     REQUIRE(a->chap);
     CHECK(a->chap->user == nodes[0].chap_user);
     CHECK(a->chap->secret == nodes[0].chap_secret);
-    CHECK(targets.find(nodes[0].iqn) == a);   // one open chain per target, shared by sessions
-    CHECK(store.layers().open_count() == 1);  // v1, shared by both nodes' chains
+    CHECK(targets.find(nodes[0].iqn)->device == a->device);  // one open chain per target, shared by sessions
+    CHECK(store.layers().open_count() == 1);                 // v1, shared by both nodes' chains
 
     auto draft = targets.find(draft_iqn("base"));
     REQUIRE(draft);
@@ -60,7 +62,7 @@ TEST_CASE("catalog targets: one target per node, opened lazily, bases shared") {
     CHECK_FALSE(targets.find("iqn.2026-11.org.bootherd:node.nobody"));
 
     // A new boot of a non-persistent node: the next login gets its new disk.
-    store.begin_boot(nodes[0].id);
+    store.begin_boot(nodes[0].id, BootStart::unannounced, FakeDiskUsage{});
     auto a2 = targets.find(nodes[0].iqn);
     REQUIRE(a2);
     CHECK(a2 != a);
@@ -69,6 +71,48 @@ TEST_CASE("catalog targets: one target per node, opened lazily, bases shared") {
     store.catalog().session().nodes().update(nodes[2].id, {.enabled = false});
     CHECK_FALSE(targets.find(nodes[2].iqn));
     CHECK(targets.all().size() == 3);
+}
+
+TEST_CASE("catalog targets: a bound node admits logins only from its boot address, read at each login") {
+    TempDir dir;
+    std::mt19937_64 rng(11);
+    ImageStore store(dir.path() / "data");
+    auto raw = dir.path() / "base.raw";
+    write_raw_image(raw, 8 * MiB, {{0, MiB}}, rng);
+    auto v1 = store.import_image("base", raw);
+    auto bound = store.add_node({.name = "bound", .mac = "52:54:00:00:00:01", .image_id = v1.image_id});
+    auto open = store.add_node(
+        {.name = "open", .mac = "52:54:00:00:00:02", .image_id = v1.image_id, .bind_address = false});
+    CatalogTargets targets(store);
+
+    // No script served to it yet: nobody may log in, and its disk is not opened.
+    CHECK_FALSE(targets.find(bound.iqn));
+    CHECK(store.layers().open_count() == 0);
+
+    store.catalog().session().nodes().set_boot_address(bound.id, "10.0.0.5", 1);
+    auto first = targets.find(bound.iqn);
+    REQUIRE(first);
+    CHECK(first->allowed_addresses ==
+          std::vector<boost::asio::ip::address>{boost::asio::ip::make_address("10.0.0.5")});
+
+    // A new boot at another address takes effect at the next login, on the same open disk.
+    store.catalog().session().nodes().set_boot_address(bound.id, "10.0.0.6", 2);
+    auto second = targets.find(bound.iqn);
+    REQUIRE(second);
+    CHECK(second->allowed_addresses ==
+          std::vector<boost::asio::ip::address>{boost::asio::ip::make_address("10.0.0.6")});
+    CHECK(second->device == first->device);
+
+    // Binding off (node or group): any address, CHAP only.
+    auto any = targets.find(open.iqn);
+    REQUIRE(any);
+    CHECK(any->allowed_addresses.empty());
+    auto group = store.catalog().session().groups().create({.name = "routed", .bind_address = false});
+    store.catalog().session().nodes().update(bound.id, {.group_id = group.id});
+    CHECK(targets.find(bound.iqn)->allowed_addresses.empty());
+    store.catalog().session().nodes().update(
+        bound.id, {.bind_address = true});  // the node's own choice wins over its group's
+    CHECK(targets.find(bound.iqn)->allowed_addresses.size() == 1);
 }
 
 TEST_CASE("commit and discard are refused while a server has the draft open, allowed once it is closed") {

@@ -21,6 +21,7 @@ struct Fixture {
     std::mt19937_64 rng{7};
     std::unique_ptr<ImageStore> store;
     std::int64_t image_id = 0;
+    FakeDiskUsage no_sessions;
 
     Fixture() {
         store = std::make_unique<ImageStore>(dir.path() / "data");
@@ -53,7 +54,7 @@ TEST_CASE("enrolment creates the node's disk on the promoted version") {
     auto bare =
         f.store->add_node({.name = "pc2", .mac = "52:54:00:00:00:02"});  // no image: disk at first boot
     CHECK_FALSE(bare.disk_path);
-    CHECK_THROWS_AS(f.store->begin_boot(bare.id), StoreError);
+    CHECK_THROWS_AS(f.store->begin_boot(bare.id, BootStart::unannounced, FakeDiskUsage{}), StoreError);
 
     f.store->remove_node("pc1");
     CHECK_FALSE(std::filesystem::exists(f.store->absolute(*node.disk_path)));
@@ -71,12 +72,12 @@ TEST_CASE("non-persistent nodes get a fresh disk at each boot, persistent ones k
     f.write_node(volatile_node, 4 * MiB, data);
     f.write_node(kept, 4 * MiB, data);
 
-    auto rebooted = f.store->begin_boot(volatile_node.id);
+    auto rebooted = f.store->begin_boot(volatile_node.id, BootStart::unannounced, f.no_sessions);
     CHECK(rebooted.disk_path != volatile_node.disk_path);
     CHECK_FALSE(std::filesystem::exists(f.store->absolute(*volatile_node.disk_path)));
     CHECK(f.read_node(rebooted, 4 * MiB, data.size()) == base_bytes);
 
-    auto kept_again = f.store->begin_boot(kept.id);
+    auto kept_again = f.store->begin_boot(kept.id, BootStart::unannounced, f.no_sessions);
     CHECK(kept_again.disk_path == kept.disk_path);
     CHECK(f.read_node(kept_again, 4 * MiB, data.size()) == data);
 
@@ -84,8 +85,9 @@ TEST_CASE("non-persistent nodes get a fresh disk at each boot, persistent ones k
     f.store->edit("base");
     auto v2 = f.store->commit("base");
     f.store->promote("base", v2.number);
-    CHECK(f.store->begin_boot(volatile_node.id).disk_version_id == v2.id);
-    kept_again = f.store->begin_boot(kept.id);
+    CHECK(f.store->begin_boot(volatile_node.id, BootStart::unannounced, f.no_sessions).disk_version_id ==
+          v2.id);
+    kept_again = f.store->begin_boot(kept.id, BootStart::unannounced, f.no_sessions);
     CHECK(kept_again.disk_version_id != v2.id);
     CHECK(f.store->status(kept_again).outdated);
     CHECK_FALSE(f.store->status(f.store->catalog().session().nodes().get(volatile_node.id)).outdated);
@@ -97,6 +99,40 @@ TEST_CASE("non-persistent nodes get a fresh disk at each boot, persistent ones k
     CHECK_FALSE(f.store->status(reset).outdated);
 }
 
+TEST_CASE("a fetch never replaces a disk with a live session unless the firmware announced a new boot") {
+    Fixture f;
+    auto node = f.store->add_node({.name = "kiosk", .mac = "52:54:00:00:00:01", .image_id = f.image_id});
+    const auto data = random_bytes(4096, f.rng);
+    f.write_node(node, 2 * MiB, data);
+    FakeDiskUsage live;
+    live.logged_in.insert(node.iqn);
+
+    // A running machine (or anyone at its address) fetching its script keeps its disk and data.
+    for (int i = 0; i < 5; ++i) {
+        const auto same = f.store->begin_boot(node.id, BootStart::unannounced, live);
+        CHECK(same.disk_path == node.disk_path);
+    }
+    CHECK(f.read_node(node, 2 * MiB, data.size()) == data);
+
+    // Its firmware announced a new boot: the sessions left are the previous boot's, the disk is replaced. The
+    // old file stays while a server has it open for writing (a session on it), and goes once it is closed.
+    auto chain = open_image(f.store->absolute(*node.disk_path).string(), false);
+    const auto fresh = f.store->begin_boot(node.id, BootStart::announced, live);
+    CHECK(fresh.disk_path != node.disk_path);
+    CHECK(std::filesystem::exists(f.store->absolute(*node.disk_path)));
+    CHECK(f.store->sweep_orphans().removed_files.empty());  // the sweep leaves an open file alone too
+    f.store->remove_unused_disks();
+    CHECK(std::filesystem::exists(f.store->absolute(*node.disk_path)));
+    chain->close();
+    chain.reset();
+    f.store->remove_unused_disks();
+    CHECK_FALSE(std::filesystem::exists(f.store->absolute(*node.disk_path)));
+
+    // No session: a fetch alone starts a new boot.
+    const auto next = f.store->begin_boot(node.id, BootStart::unannounced, f.no_sessions);
+    CHECK(next.disk_path != fresh.disk_path);
+}
+
 TEST_CASE("CSV import enrols every node or none; each disk is made at the node's first boot") {
     Fixture f;
     auto report =
@@ -104,7 +140,7 @@ TEST_CASE("CSV import enrols every node or none; each disk is made at the node's
     REQUIRE(report.ok());
     for (const auto& s : f.store->list_nodes()) {
         CHECK_FALSE(s.node.disk_path);
-        const db::Node booted = f.store->begin_boot(s.node.id);
+        const db::Node booted = f.store->begin_boot(s.node.id, BootStart::unannounced, f.no_sessions);
         REQUIRE(booted.disk_path);
         CHECK(std::filesystem::exists(f.store->absolute(*booted.disk_path)));
         CHECK(f.store->ensure_disk(s.node.id).disk_path == booted.disk_path);
@@ -157,6 +193,6 @@ TEST_CASE("start-up sweep removes orphan files and reports rows whose file is mi
     // The node's vanished disk is recreated at its next boot.
     auto node = store.catalog().session().nodes().find_by_name("pc1");
     CHECK_FALSE(node->disk_path);
-    CHECK(store.begin_boot(node->id).disk_path);
+    CHECK(store.begin_boot(node->id, BootStart::unannounced, FakeDiskUsage{}).disk_path);
     CHECK(store.sweep_orphans().missing_node_disks.empty());
 }

@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <set>
+
 #include "block/block_device.hpp"
+#include "imagestore/store/disk_usage.hpp"
 
 namespace bootherd::imagestore::store::testing {
 
@@ -30,5 +33,11 @@ void write_raw_image(const std::filesystem::path& file, std::uint64_t size,
 std::vector<std::byte> read_all(block::BlockDevice& device);
 std::vector<std::byte> read_file(const std::filesystem::path& file);
 std::vector<std::byte> random_bytes(std::size_t length, std::mt19937_64& rng);
+
+// Sessions by target IQN, as the iSCSI server would report them.
+struct FakeDiskUsage final : DiskUsage {
+    std::set<std::string> logged_in;
+    bool has_sessions(const db::Node& node) const override { return logged_in.contains(node.iqn); }
+};
 
 }  // namespace bootherd::imagestore::store::testing
