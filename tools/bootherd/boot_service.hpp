@@ -19,7 +19,7 @@
 
 #include "boot/boot_counters.hpp"
 #include "boot/dhcp_packet.hpp"
-#include "boot/rate_limited_log.hpp"
+#include "common/rate_limited_log.hpp"
 #include "boot/tftp_file_source.hpp"
 #include "tools/bootherd/serve_context.hpp"
 #include "web/api/api_context.hpp"
@@ -124,7 +124,7 @@ class BootService {
     std::unique_ptr<BootEventLog> events_;
     std::unique_ptr<boot::BootAnnouncements> announcements_;  // DHCP events pass through it to events_
     std::mutex refusal_log_mutex_;
-    boot::RateLimitedLog refusal_log_;
+    RateLimitedLog refusal_log_;
     std::unique_ptr<BootEnroller> enroller_;
     std::unique_ptr<CatalogNodeDirectory> directory_;
     std::unique_ptr<CatalogLeaseStore> leases_;
