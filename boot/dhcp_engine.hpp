@@ -12,9 +12,9 @@
 #include "boot/dhcp_packet.hpp"
 #include "boot/lease_store.hpp"
 #include "boot/node_directory.hpp"
-#include "common/rate_limited_log.hpp"
 #include "boot/recent_macs.hpp"
 #include "boot/token_bucket.hpp"
+#include "common/rate_limited_log.hpp"
 
 namespace bootherd::boot {
 

@@ -21,7 +21,7 @@ RAW=$SEC_SCRATCH/base.raw
 truncate -s 4M "$RAW"
 dd if=/dev/urandom of="$RAW" bs=64K count=2 conv=notrunc status=none
 cli image import base "$RAW"
-cli node add pc2 --mac 52:54:00:00:00:02 --image base
+cli node add pc2 --mac 52:54:00:00:00:02 --image base --no-bind-address
 
 sec_serve "$DATA" "$LOGS/serve.log" -v
 if [ -e "$DATA/initial-admin-password" ]; then
@@ -40,7 +40,7 @@ out=$(api POST /api/v1/tokens -H 'Content-Type: application/json' -d '{"name":"s
 TOKEN=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' <<<"$(api_body "$out")")
 curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" "$API_BASE/api/v1/nodes" || die "the token does not work"
 api POST /api/v1/nodes -H 'Content-Type: application/json' \
-  -d '{"name":"pc1","mac":"52:54:00:00:00:01","image":"base"}' >/dev/null
+  -d '{"name":"pc1","mac":"52:54:00:00:00:01","image":"base","bind_address":false}' >/dev/null
 api POST /api/v1/images/base/edit >/dev/null
 api GET /api/v1/images/base/versions >/dev/null
 for mac in 52:54:00:00:00:01 52:54:00:00:00:02; do

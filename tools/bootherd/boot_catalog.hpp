@@ -13,9 +13,9 @@
 #include "boot/lease_store.hpp"
 #include "boot/node_directory.hpp"
 #include "boot/node_naming.hpp"
-#include "common/rate_limited_log.hpp"
 #include "boot/recent_macs.hpp"
 #include "boot/token_bucket.hpp"
+#include "common/rate_limited_log.hpp"
 #include "db/nodes_repo.hpp"
 #include "imagestore/store/image_store.hpp"
 
@@ -59,7 +59,7 @@ class BootEnroller {
     boot::TokenBucket<Clock> enrol_budget_;      // under mutex_
     std::deque<Clock::time_point> enrolled_at_;  // under mutex_: enrolments of the last hour
     std::mutex discovered_mutex_;
-    boot::RecentMacs<Clock> recorded_;                               // under discovered_mutex_
+    boot::RecentMacs<Clock> recorded_;                         // under discovered_mutex_
     RateLimitedLog refusal_log_{5, std::chrono::seconds(60)};  // under discovered_mutex_
 };
 

@@ -19,8 +19,8 @@
 
 #include "boot/boot_counters.hpp"
 #include "boot/dhcp_packet.hpp"
-#include "common/rate_limited_log.hpp"
 #include "boot/tftp_file_source.hpp"
+#include "common/rate_limited_log.hpp"
 #include "tools/bootherd/serve_context.hpp"
 #include "web/api/api_context.hpp"
 

@@ -15,8 +15,8 @@ namespace {
 constexpr std::uint64_t MiB = 1024 * 1024;
 
 // 256 nodes on one base of `base_size` random bytes, each writing `per_node` bytes of random data in 64 KiB
-// pieces at random places. Each node disk may cost its fixed size (headers, reserved log, BAT and bitmap space:
-// whatever it writes) plus 1.1x what it wrote. Prints the figure.
+// pieces at random places. Each node disk may cost its fixed size (headers, reserved log, BAT and bitmap
+// space: whatever it writes) plus 1.1x what it wrote. Prints the figure.
 void check_storage_figure(std::uint64_t base_size, std::uint64_t per_node) {
     constexpr std::uint64_t kPiece = 64 * 1024;
     constexpr int kNodes = 256;
