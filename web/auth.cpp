@@ -107,7 +107,8 @@ void Authenticator::authenticate(Request& request) {
         if (found->scope != db::kTokenScopeAdmin && !reads)
             throw ApiError(http::status::forbidden, "this API token may only read (GET, HEAD)");
         tokens.touch(found->id, now);
-        request.principal = Principal{found->user_id, found->user_name, true};
+        request.principal =
+            Principal{found->user_id, found->user_name, true, found->scope != db::kTokenScopeAdmin};
         return;
     }
     std::optional<std::string> cookie;

@@ -25,6 +25,7 @@ struct Principal {
     std::int64_t user_id = 0;
     std::string username{};
     bool via_token = false;
+    bool reads_only = false;  // a read-scoped token: no secrets in answers either
 };
 
 struct Request {

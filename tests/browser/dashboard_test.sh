@@ -69,11 +69,13 @@ done
 BASE_URL=http://127.0.0.1:$HTTP_PORT
 ok "serve: dashboard on $BASE_URL"
 
-# A machine fetching its iPXE boot script, as it does while booting: the live event, and the discovered machine.
+# A boot script fetch by MAC, for the live event and the discovered machine. An enrolled machine's script goes
+# only to its bound address, so from here it is refused (403) and recorded as a script.refused event; an
+# unknown MAC gets the wait script and shows up as discovered.
 cat >"$SCRATCH/boot-script-fetch.sh" <<EOF
 #!/usr/bin/env bash
 set -euo pipefail
-curl -fsS "$BASE_URL/boot/\$2.ipxe" | head -n 1
+curl -sS -w 'HTTP %{http_code}\n' "$BASE_URL/boot/\$2.ipxe" | tail -n 1
 EOF
 chmod +x "$SCRATCH/boot-script-fetch.sh"
 

@@ -41,6 +41,19 @@ code=$(as "$read_secret" DELETE "/api/v1/tokens/$read_id")
 [ "$code" = 403 ] || die "a read token deleted a token ($code)"
 ok "a read token gets 403 on POST and DELETE"
 
+# A draft's CHAP secret is for those who may change images, not for a metrics scraper.
+head -c 1048576 /dev/zero >"$SEC_SCRATCH/base.img"
+sec_cli "$data" image import base "$SEC_SCRATCH/base.img" >/dev/null
+sec_cli "$data" image edit base >/dev/null
+draft_secret=$(sqlite3 "file:$data/catalog.db?mode=ro" "SELECT chap_secret FROM versions WHERE state = 'draft'")
+[ -n "$draft_secret" ] || die "the draft has no CHAP secret"
+seen=$(curl -s --max-time 10 -H "Authorization: Bearer $read_secret" "$url/api/v1/images/base/versions")
+grep -q '"target"' <<<"$seen" || die "a read token cannot see the draft: $seen"
+! grep -qF "$draft_secret" <<<"$seen" || die "a read token sees the draft's CHAP secret"
+admin_seen=$(curl -s --max-time 10 -H "Cookie: $cookie" "$url/api/v1/images/base/versions")
+grep -qF "$draft_secret" <<<"$admin_seen" || die "an admin session does not see the draft's CHAP secret"
+ok "a read token sees the draft but not its CHAP secret; an admin session does"
+
 short=$(new_token '{"name":"short-lived","expires_in":1}')
 short_secret=$(field "$short" token)
 [ "$(field "$short" expires)" != None ] || die "the token has no expiry: $short"

@@ -41,11 +41,12 @@ std::int64_t start_import(ApiContext& context, const std::string& name, std::fil
     });
 }
 
-// A draft's target and the credentials its maintenance machine logs in with (every API user may see them:
-// anyone who can call the API can edit images anyway).
-void add_draft_access(boost::json::object& out, const std::string& image, const db::Version& draft) {
+// A draft's target and the credentials its maintenance machine logs in with: for users who may change
+// images anyway, not for a read-only token (a metrics scraper).
+void add_draft_access(boost::json::object& out, const Request& request, const std::string& image,
+                      const db::Version& draft) {
     out["target"] = imagestore::store::draft_iqn(image);
-    if (draft.chap_user && draft.chap_secret)
+    if (draft.chap_user && draft.chap_secret && !request.user().reads_only)
         out["chap"] = {{"user", *draft.chap_user}, {"secret", *draft.chap_secret}};
     else
         out["chap"] = nullptr;
@@ -162,7 +163,7 @@ void add_image_routes(Router& router, ApiContext& context) {
         for (const auto& version : session.versions().list(image.id)) {
             auto rendered = renderer.version(version);
             if (version.state == db::VersionState::draft) {
-                add_draft_access(rendered, image.name, version);
+                add_draft_access(rendered, request, image.name, version);
                 draft = rendered;
             } else {
                 items.push_back(std::move(rendered));
@@ -192,7 +193,7 @@ void add_image_routes(Router& router, ApiContext& context) {
         const auto version = context.store.edit(name);
         audit(context, request, "image.edit", "image:" + name, {{"version", version.number}});
         auto out = render_version(context, version);
-        add_draft_access(out, name, version);
+        add_draft_access(out, request, name, version);
         boost::json::array portals;
         for (const auto& portal : context.iscsi_portals)
             portals.push_back(
