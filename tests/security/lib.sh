@@ -8,6 +8,7 @@
 #   sec_serve DATA LOG ARGS...  `bootherd serve` on 127.0.0.1 (iSCSI and HTTP on ephemeral ports) unless ARGS
 #                             give --listen/--listen-http; waits until it listens; sets SEC_SERVE_PID,
 #                             SEC_HTTP_PORT, SEC_ISCSI_PORT
+#   sec_wait_log LOG REGEX PID WHAT  waits until process PID logs REGEX (it is up); dies if it exits or takes 30 s
 #   sec_stop PID              SIGTERM, wait; returns the exit status
 #   sec_lan N                 namespace SEC_NS with bridge br0 holding SEC_SERVER_IP=10.97.N.1/24
 #   sec_host NAME IP [MAC]    a host namespace "$SEC_NS-NAME" plugged into br0 with IP/24 (and MAC); prints the
@@ -72,6 +73,17 @@ sec_serve() {
   done
   cat "$log"
   die "bootherd serve did not start"
+}
+
+sec_wait_log() {
+  local log=$1 regex=$2 pid=$3 what=$4 i
+  for i in $(seq 300); do
+    grep -qE "$regex" "$log" && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$log"; die "$what exited"; }
+    sleep 0.1
+  done
+  cat "$log"
+  die "$what did not start"
 }
 
 sec_stop() {

@@ -25,14 +25,7 @@ lan_serve() {
     --listen-http "$SEC_SERVER_IP:8080" --interface br0 "$@" >"$log" 2>&1 &
   LAN_SERVE_PID=$!
   SEC_PIDS+=("$LAN_SERVE_PID")
-  local i
-  for i in $(seq 300); do
-    grep -q 'tftp: serving' "$log" && return 0
-    kill -0 "$LAN_SERVE_PID" 2>/dev/null || { cat "$log"; die "bootherd serve exited"; }
-    sleep 0.1
-  done
-  cat "$log"
-  die "bootherd serve did not start"
+  sec_wait_log "$log" 'tftp: serving' "$LAN_SERVE_PID" "bootherd serve"
 }
 
 lan_http() {

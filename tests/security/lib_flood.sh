@@ -15,14 +15,7 @@ flood_serve() {
     >"$log" 2>&1 &
   FLOOD_SERVE_PID=$!
   SEC_PIDS+=("$FLOOD_SERVE_PID")
-  local i
-  for i in $(seq 300); do
-    grep -q 'tftp: serving' "$log" && return 0
-    kill -0 "$FLOOD_SERVE_PID" 2>/dev/null || { cat "$log"; die "bootherd serve exited"; }
-    sleep 0.1
-  done
-  cat "$log"
-  die "bootherd serve did not start"
+  sec_wait_log "$log" 'tftp: serving' "$FLOOD_SERVE_PID" "bootherd serve"
 }
 
 flood_tool() {
