@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     TftpSettings settings;
     settings.blksize = 8;
     settings.windowsize = 3;
-    TftpTransfer transfer(settings, content, 2);
+    TftpTransfer transfer(settings, content, TftpLimits{.max_retries = 2, .unanswered_retries = 2});
     const auto now = TftpTransfer::Clock::now();
     transfer.start(now);
     transfer.on_packet(packet, now);
