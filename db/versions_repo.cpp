@@ -130,17 +130,20 @@ std::vector<Version> VersionsRepo::list(std::int64_t image_id) {
     return versions;
 }
 
-void VersionsRepo::update_draft_sizes(std::int64_t id, std::int64_t size_bytes, std::int64_t file_bytes) {
+void VersionsRepo::require_draft(std::int64_t id) {
     if (get(id).state != VersionState::draft)
         throw Conflict("version", "version " + id_text(id) + " is sealed");
+}
+
+void VersionsRepo::update_draft_sizes(std::int64_t id, std::int64_t size_bytes, std::int64_t file_bytes) {
+    require_draft(id);
     auto update = db_.prepare("UPDATE versions SET size_bytes = ?, file_bytes = ? WHERE id = ?");
     update->bind_all(size_bytes, file_bytes, id);
     update->run();
 }
 
 void VersionsRepo::set_chap(std::int64_t id, std::string_view user, std::string_view secret) {
-    if (get(id).state != VersionState::draft)
-        throw Conflict("version", "version " + id_text(id) + " is sealed");
+    require_draft(id);
     auto update = db_.prepare("UPDATE versions SET chap_user = ?, chap_secret = ? WHERE id = ?");
     update->bind_all(user, secret, id);
     update->run();

@@ -71,6 +71,7 @@ class VersionsRepo {
     std::vector<Version> gc_candidates(std::int64_t image_id, int keep_last);
 
   private:
+    void require_draft(std::int64_t id);  // Conflict when the version is sealed
     std::vector<std::int64_t> needed_ids(std::int64_t image_id, int keep_last);
     sqlite::Database& db_;
 };
