@@ -14,6 +14,8 @@ packages=(
   # real PXE boots under qemu, and the peer boot stack (dnsmasq + tgt)
   qemu-system-x86 seabios ipxe ipxe-qemu ovmf dnsmasq-base iproute2 nasm mtools dosfstools gdisk
   grub-efi-amd64-bin grub-common
+  # the real-OS boot test: a Debian disk built without mounts (mmdebstrap, syslinux, mkfs.ext4 -d)
+  mmdebstrap syslinux syslinux-common e2fsprogs
 )
 
 missing=()

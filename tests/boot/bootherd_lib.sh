@@ -5,8 +5,8 @@
 #   bh_cli ARGS...             runs `bootherd ARGS... --data DATA` (the CLI next to a running server)
 #   bh_import_bios NAME        builds the BIOS counter disk (make_bios_disk.sh), converts it to VHDX with qemu-img
 #                              and imports it as image NAME
-#   bh_start_serve LOG ARGS... `bootherd serve` in the namespace on br0, iSCSI on BOOT_SERVER_IP:3260, no web UI;
-#                              waits until TFTP is up; sets BH_SERVE_PID
+#   bh_start_serve LOG ARGS... `bootherd serve` in the namespace on br0, iSCSI on BOOT_SERVER_IP:3260, the web UI
+#                              and API on BH_HTTP (ADDR:PORT) if set, else none; waits until TFTP is up; sets BH_SERVE_PID
 #   bh_stop_serve              SIGTERM (graceful stop) and wait
 #   bh_boot MODE MAC REGEX SECS LOG   powers on a MODE guest with MAC, waits for its marker, checks it against REGEX
 #   bh_events MAC              the event kinds recorded for MAC, oldest first, one a line
@@ -18,6 +18,7 @@ BH_BIN=""
 BH_DATA=""
 BH_SERVE_PID=""
 BH_HOST_NS=""
+BH_HTTP=${BH_HTTP:-}
 
 bh_init() {
   BH_BIN=$1
@@ -38,7 +39,9 @@ bh_import_bios() {
 bh_start_serve() {
   local log=$1
   shift
-  boot_spawn "$log" "$BH_BIN" serve --data "$BH_DATA" --listen "$BOOT_SERVER_IP:3260" --no-http \
+  local http=(--no-http)
+  [ -z "$BH_HTTP" ] || http=(--listen-http "$BH_HTTP")
+  boot_spawn "$log" "$BH_BIN" serve --data "$BH_DATA" --listen "$BOOT_SERVER_IP:3260" "${http[@]}" \
     --interface br0 "$@"
   BH_SERVE_PID=$BOOT_LAST_PID
   boot_wait_log "$log" 'tftp: serving' "$BH_SERVE_PID" "bootherd serve"

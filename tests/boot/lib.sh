@@ -9,8 +9,8 @@
 #   boot_wait_log LOG REGEX PID WHAT  waits until a server started that way logs REGEX (it is up)
 #   boot_dnsmasq_dhcp FIRST  prints the dnsmasq lines every test uses (no DNS; DHCP on br0 from .FIRST to .199)
 #   boot_start_tgtd      tgtd on BOOT_SERVER_IP:3260;  boot_tgt_add TID IQN FILE  serves FILE as LUN 1 of IQN
-#   boot_start_qemu bios|uefi LOG [MAC]  powers on a diskless guest that network-boots (random MAC by default);
-#                        sets BOOT_QEMU_PID, BOOT_QEMU_T0
+#   boot_start_qemu bios|uefi LOG [MAC]  powers on a diskless guest that network-boots (random MAC by default;
+#                        BOOT_QEMU_MEM MiB, default 256); sets BOOT_QEMU_PID, BOOT_QEMU_T0
 #   boot_wait_marker LOG REGEX SECS   waits for a serial line matching REGEX; sets BOOT_MARKER_LINE, BOOT_SECONDS
 #   boot_stop_qemu       stops the guest (if it has not powered itself off);  boot_kill PID  stops one process
 set -euo pipefail
@@ -24,6 +24,7 @@ BOOT_QEMU_PID=""
 BOOT_QEMU_T0=""
 BOOT_QEMU_ACCEL=${BOOT_QEMU_ACCEL:-tcg}
 BOOT_OVMF=${BOOT_OVMF:-/usr/share/qemu/OVMF.fd}
+BOOT_QEMU_MEM=${BOOT_QEMU_MEM:-256} # MiB of guest memory
 
 boot_log() { echo "[boot $(date -u +%H:%M:%S)] $*" >&2; }
 boot_die() {
@@ -154,7 +155,7 @@ boot_start_qemu() {
   local mode=$1 log=$2 mac=${3:-}
   [ -n "$mac" ] || mac=$(printf '52:54:00:99:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)))
   # shellcheck disable=SC2054 # the commas belong to qemu option values
-  local args=(qemu-system-x86_64 -accel "$BOOT_QEMU_ACCEL" -machine pc -m 256 -nographic -no-reboot
+  local args=(qemu-system-x86_64 -accel "$BOOT_QEMU_ACCEL" -machine pc -m "$BOOT_QEMU_MEM" -nographic -no-reboot
     -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -boot n)
   case $mode in
     bios) args+=(-device "e1000,netdev=n0,mac=$mac,romfile=/usr/lib/ipxe/qemu/pxe-e1000.rom") ;;
