@@ -132,11 +132,13 @@ cat >"$work/grub.cfg" <<EOF
 serial --unit=0 --speed=115200
 terminal_output serial
 search --no-floppy --label BHBOOT --set=root
-linux /vmlinuz $cmdline
-initrd /initrd.img
-boot
+if linux /vmlinuz $cmdline; then
+  if initrd /initrd.img; then boot; fi
+fi
+echo BOOTHERD-OS-BOOTLOADER-FAILED
+halt
 EOF
-modules="normal serial terminal echo search search_label part_msdos fat linux boot"
+modules="normal serial terminal echo search search_label part_msdos fat linux boot halt"
 grub-mkstandalone -O x86_64-efi -o "$work/BOOTX64.EFI" --modules="$modules" --install-modules="$modules" \
   --locales= --fonts= --themes= "boot/grub/grub.cfg=$work/grub.cfg"
 mmd -i "$work/boot.fat" ::/EFI ::/EFI/BOOT
