@@ -79,6 +79,8 @@ customize_hook='set -e
   install -m 755 '"$here"'/realos/bootherd-os "$1/usr/local/sbin/bootherd-os"
   install -m 644 '"$here"'/realos/bootherd-os.service "$1/etc/systemd/system/bootherd-os.service"
   chroot "$1" systemctl enable bootherd-os.service
+  # No login prompts: nobody logs in, and a getty on ttyS0 would mix its prompt into the test lines.
+  chroot "$1" systemctl mask serial-getty@ttyS0.service getty@tty1.service
   chroot "$1" sh -c "unmkinitramfs /boot/initrd.img-* /tmp/initrd &&
     grep -q \"iscsistart -b -P node.session.timeo.replacement_timeout=86400\" /tmp/initrd/scripts/local-top/iscsi &&
     rm -rf /tmp/initrd" || { echo "the initramfs logs in without the root-disk timeouts" >&2; exit 1; }

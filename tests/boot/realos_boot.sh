@@ -12,7 +12,8 @@
 #   restart          bootherd gets SIGTERM while the OS runs (node "os-stay-up": the OS writes and syncs a tick
 #                    every 2 s) and starts again: the OS's initiator logs in again with the same initiator name and
 #                    ISID (reinstatement), ticks are written and synced after it, the guest kernel logs no I/O
-#                    error, and the filesystem passes `e2fsck -n` once the OS powered off
+#                    error, the session keeps the root-disk timeouts (docs/REAL-OS.md) before and after, and the
+#                    filesystem passes `e2fsck -n` once the OS powered off
 #   peer             the same disk from dnsmasq + tgt (peer_lib.sh): the time reference
 # Cases that need features still being built are gated by a probe each and print "SKIP <case>: feature missing"
 # (see the "gated cases" section): maintenance round trip, boot outcomes, hostname.
@@ -232,19 +233,24 @@ restart_case() {
   # The OS ends its stay-up run by itself (a clean power-off, so the filesystem can be checked read-only).
   local off=yes
   os_wait_off || off=no
-  local errors summary
+  local errors summary timeouts want_timeouts='recovery_tmo=86400 noop_out_interval=0 noop_out_timeout=0'
   errors=$(io_errors "$log")
+  # The session's timeouts as the OS's kernel reports them, before (initramfs login) and after the restart
+  # (iscsid's logins).
+  timeouts=$(sed -nE 's/.*BOOTHERD-OS-(ISCSI|DONE) (recovery_tmo=[^\r]*).*/\2/p' "$log" | tr -d '\r' | sort -u)
   if [ -z "$os_login" ] || [ "$relogin" != "$os_login" ]; then
     fail "restart: OS login before '$os_login', first login after the restart '$relogin' (want the same initiator and ISID)"
   elif [ -n "$errors" ]; then
     fail "restart: guest kernel errors: $(head -n 3 <<<"$errors")"
+  elif [ "$timeouts" != "$want_timeouts" ]; then
+    fail "restart: the OS's iSCSI session timeouts: '$(tr '\n' ';' <<<"$timeouts")', want '$want_timeouts' throughout"
   elif [ "$off" != yes ]; then
     fail "restart: the stay-up OS did not power off by itself"
     boot_show "$log" 20
   elif ! summary=$(fsck_node os-stay-up); then
     fail "restart: e2fsck after the restart: $summary"
   else
-    pass "restart: server down ${down}s; OS logged in again as '$relogin' (reinstatement), ticks $((ticks_before + 1))-$want written after it, no I/O error, root: $summary"
+    pass "restart: server down ${down}s; OS logged in again as '$relogin' (reinstatement), ticks $((ticks_before + 1))-$want written after it, no I/O error, $want_timeouts before and after, root: $summary"
   fi
 }
 restart_case
