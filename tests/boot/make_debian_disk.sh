@@ -46,6 +46,7 @@ fi
 
 # The host's Debian mirror for the suite and its updates/security companions (sources.list or deb822 files).
 mirrors=()
+# shellcheck disable=SC2016 # $(...) are apt's format fields
 while read -r uri release; do
   mirrors+=("deb $uri $release main")
 done < <(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Identifier: Packages' 'Origin: Debian' 2>/dev/null |
@@ -105,7 +106,10 @@ mmdebstrap --variant=minbase --mode=root --format=directory \
 
 kernel=$(find "$root/boot" -name 'vmlinuz-*' | sort | tail -n 1)
 initrd=$(find "$root/boot" -name 'initrd.img-*' | sort | tail -n 1)
-[ -n "$kernel" ] && [ -n "$initrd" ] || { echo "make_debian_disk: no kernel or initramfs in the tree" >&2; exit 1; }
+if [ -z "$kernel" ] || [ -z "$initrd" ]; then
+  echo "make_debian_disk: no kernel or initramfs in the tree" >&2
+  exit 1
+fi
 cmdline="root=LABEL=bhroot rw console=ttyS0,115200 loglevel=4 systemd.show_status=error fsck.mode=skip"
 
 # Root filesystem: everything up to the end of the disk.

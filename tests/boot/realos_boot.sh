@@ -281,13 +281,15 @@ case_maintenance() {
     "$OS_LIMIT" || return
   grep -aq BOOTHERD-OS-MAINTAINED "$BOOT_SCRATCH/serial-maintenance-boot.log" ||
     { fail "maintenance: the OS did not write its marker"; return; }
-  # Commit is refused while the maintenance machine's sessions are open: they end when the server notices.
-  local i out
-  for i in $(seq 60); do
+  # Commit is refused while the maintenance machine's sessions are open: a powered-off machine never logs out,
+  # so they end when the server's idle timeout (2 min) notices.
+  local i out=""
+  for ((i = 0; i < 90; i++)); do
     out=$(bh_cli image commit debian 2>&1) && break
     sleep 2
   done
-  [ "$i" -lt 60 ] || { fail "maintenance: image commit kept failing: $out"; return; }
+  [ "$i" -lt 90 ] || { fail "maintenance: image commit kept failing for 3 min: $out"; return; }
+  echo "maintenance: committed after $((i * 2)) s of retries"
   bh_cli image promote debian 2 >/dev/null || { fail "maintenance: image promote debian 2"; return; }
   os_boot maintenance-v2 bios "$mac_fresh" 'BOOTHERD-OS boot=1 .*marker=present .*' "$OS_LIMIT" || return
   bh_cli image rollback debian >/dev/null || { fail "maintenance: image rollback debian"; return; }
