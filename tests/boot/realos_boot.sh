@@ -311,7 +311,8 @@ case_outcomes() {
     api GET "/api/v1/nodes/$1/boots" | /usr/bin/python3 -c '
 import json, sys
 boots = json.load(sys.stdin)
-boots = boots.get("boots", boots) if isinstance(boots, dict) else boots
+if isinstance(boots, dict):  # the API wraps lists as {"total", "items"}
+    boots = boots.get("items", boots.get("boots", []))
 key = lambda b: b.get("started") or b.get("id") or 0
 print(sorted(boots, key=key)[-1]["outcome"] if boots else "none")'
   }
