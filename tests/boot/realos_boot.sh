@@ -19,7 +19,8 @@
 # (see the "gated cases" section): maintenance round trip, boot outcomes, hostname.
 # Each case prints the seconds from power-on to the OS's line; the end prints the total time of the test.
 # Usage: realos_boot.sh BOOTHERD_BINARY [CACHE_DIR]   (the Debian disk is cached there, see make_debian_disk.sh)
-# Run as root. Exits 77 if it cannot run here. BOOT_KEEP=1 keeps the scratch folder (serial, serve, tgtd logs).
+# Run as root. Exits 77 if it cannot run here. BOOT_KEEP=1 keeps the scratch folder (serial, serve, tgtd logs);
+# REALOS_GATED="maintenance outcomes hostname" picks gated cases, REALOS_BASE=0 skips the base cases but the first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # GRUB under OVMF runs out of memory loading the kernel and initramfs with lib.sh's 256 MiB.
