@@ -177,7 +177,16 @@ ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin' CHECK (sco
 ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
 )sql";
 
-constexpr std::array<std::string_view, 3> scripts{schema_v1, schema_v2, schema_v3};
+// Machine identity (v4): nodes.hostname is the host name given explicitly (lower case; NULL: the node goes
+// by its name when that is a valid host name). Unique like fixed_ip; the rule covering names used as host
+// names lives in NodesRepo.
+constexpr std::string_view schema_hostname = R"sql(
+ALTER TABLE nodes ADD COLUMN hostname TEXT
+    CHECK (hostname = lower(hostname) AND length(hostname) BETWEEN 1 AND 253);
+CREATE UNIQUE INDEX nodes_hostname ON nodes(hostname);
+)sql";
+
+constexpr std::array<std::string_view, 4> scripts{schema_v1, schema_v2, schema_v3, schema_hostname};
 
 }  // namespace
 
