@@ -380,7 +380,8 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
                             .target_iqn = node.iqn,
                             .initiator_iqn = imagestore::store::node_initiator_iqn(node),
                             .chap_user = node.chap_user,
-                            .chap_secret = node.chap_secret});
+                            .chap_secret = node.chap_secret,
+                            .hostname = node.effective_hostname.value_or("")});
 }
 
 }  // namespace bootherd::cli
