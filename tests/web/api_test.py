@@ -389,6 +389,40 @@ def run(server, args, scratch, data):
     check(st == 404, "PATCH an unknown node is 404")
     st, _, _, _ = admin.call("GET", "/api/v1/nodes/nosuch")
     check(st == 404, "GET an unknown node is 404")
+    # --- each machine is itself: host name and fixed address ---
+    st, body, _, _ = admin.call("GET", "/api/v1/nodes/ws-1")
+    check(body["hostname"] is None and body["effective_hostname"] == "ws-1" and body["fixed_ip"] is None,
+          "a node without a host name goes by its name; no fixed address")
+    st, body, _, _ = admin.call("PATCH", "/api/v1/nodes/ws-1", {"hostname": "Desk-1.Lab", "fixed_ip": "10.77.0.11",
+                                                               "enabled": True, "bind_address": False})
+    check(st == 200 and body["hostname"] == "desk-1.lab" and body["effective_hostname"] == "desk-1.lab"
+          and body["fixed_ip"] == "10.77.0.11", "PATCH sets host name (lower case) and fixed address")
+    st, body, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-9", "mac": "52:54:00:00:00:09",
+                                                          "fixed_ip": "10.77.0.11"})
+    check(st == 409 and body.get("field") == "fixed_ip" and "ws-1" in body.get("error", "")
+          and "UNIQUE" not in body.get("error", ""), "a second machine with the same fixed address is 409 naming the holder")
+    st, body, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-9", "mac": "52:54:00:00:00:09",
+                                                          "hostname": "DESK-1.lab"})
+    check(st == 409 and body.get("field") == "hostname", "a second machine with the same host name is 409")
+    st, body, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-9", "mac": "52:54:00:00:00:09",
+                                                          "hostname": "bad_name"})
+    check(st == 400 and body.get("field") == "hostname", "an invalid host name is 400 on hostname")
+    st, body, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-9", "mac": "52:54:00:00:00:09",
+                                                          "fixed_ip": "224.0.0.9"})
+    check(st == 400 and body.get("field") == "fixed_ip", "a multicast fixed address is 400 on fixed_ip")
+    st, body, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-9", "mac": "52:54:00:00:00:09",
+                                                          "hostname": "ws9", "fixed_ip": "10.77.0.19"})
+    check(st == 201 and body["hostname"] == "ws9" and body["fixed_ip"] == "10.77.0.19",
+          "POST /api/v1/nodes with hostname and fixed_ip")
+    st, _, _, boot_script = anon.call("GET", "/boot/52:54:00:00:00:01.ipxe")
+    check(st == 200 and "set hostname desk-1.lab\n" in boot_script.decode(),
+          "the boot script sets the host name (iPXE puts it in the iBFT)")
+    st, body, _, _ = admin.call("PATCH", "/api/v1/nodes/ws-9", {"hostname": None, "fixed_ip": None})
+    check(st == 200 and body["hostname"] is None and body["effective_hostname"] == "ws-9" and body["fixed_ip"] is None,
+          "PATCH null drops host name and fixed address")
+    st, _, _, _ = admin.call("DELETE", "/api/v1/nodes/ws-9")
+    check(st == 204, "DELETE ws-9")
+
     st, _, _, _ = admin.call("DELETE", "/api/v1/nodes/ws-1", route="/api/v1/nodes/{name}")
     check(st == 204, "DELETE /api/v1/nodes/{name}")
     st, _, _, _ = admin.call("DELETE", "/api/v1/nodes/ws-1")
