@@ -226,6 +226,8 @@ async function enrollDiscovered(page) {
   const row = page.getByTestId(`discovered-${unknown}`);
   await row.waitFor({ timeout: TIMEOUT });
   await page.getByTestId(`enroll-name-${unknown}`).fill('lab-new');
+  await page.getByTestId(`enroll-${unknown}-hostname`).fill('Lab-New.example');
+  await page.getByTestId(`enroll-${unknown}-ip`).fill('10.66.0.42');
   await row.getByLabel(`Group for ${unknown}`).selectOption('lab');
   await shot(page, 'discovered');
   await page.getByTestId(`enroll-${unknown}`).click();
@@ -234,7 +236,24 @@ async function enrollDiscovered(page) {
   const enrolled = await (await page.request.get(`${BASE_URL}/api/v1/nodes/lab-new`)).json();
   assert.equal(enrolled.mac, unknown);
   assert.equal(enrolled.group, 'lab');
-  ok('the discovered machine was enrolled with one click, in group lab');
+  assert.equal(enrolled.hostname, 'lab-new.example');
+  assert.equal(enrolled.fixed_ip, '10.66.0.42');
+  ok('the discovered machine was enrolled with one click, in group lab, with its host name and fixed IP');
+
+  // The machine page changes and drops them.
+  await page.goto(`${BASE_URL}/#/machine/lab-new`);
+  const hostname = page.getByTestId('identity-hostname');
+  await hostname.waitFor({ timeout: TIMEOUT });
+  assert.equal(await hostname.inputValue(), 'lab-new.example');
+  await hostname.fill('desk-42');
+  await page.getByTestId('identity-ip').fill('');
+  await shot(page, 'machine-identity');
+  await page.getByTestId('identity-save').click();
+  await waitForText(page.getByTestId('toast-success').last(), /save identity done/);
+  const changed = await (await page.request.get(`${BASE_URL}/api/v1/nodes/lab-new`)).json();
+  assert.equal(changed.hostname, 'desk-42');
+  assert.equal(changed.fixed_ip, null);
+  ok('the machine page set its host name and dropped its fixed IP');
 }
 
 // A fresh profile each run (Playwright takes the profile folder as launchPersistentContext's first argument).

@@ -1,6 +1,7 @@
 // One machine: its settings, disk, actions, and its boot timeline, live from the event stream.
 import { api, followEvents } from './api.js';
 import { h, clear, toast, confirmAction, formatBytes, formatTime, statusBadge, select, labelled } from './dom.js';
+import { identityEditor } from './identity.js';
 
 const TIMELINE_LIMIT = 200;
 
@@ -80,6 +81,7 @@ export function mount(root, name) {
         h('dt', {}, 'Enabled'), h('dd', {}, node.enabled ? 'yes' : 'no'),
         h('dt', {}, 'Last seen'), h('dd', {}, formatTime(node.last_seen))),
       h('div', { class: 'toolbar' }, labelled('Image', image), labelled('Group', group), save),
+      identityEditor(node, (changes) => change('Save identity', () => api.updateNode(name, changes))),
       h('div', { class: 'actions' },
         h('button', { type: 'button', testid: 'machine-wake',
           onclick: () => change('Wake', () => api.bulk([name], 'wake')) }, 'Wake'),
