@@ -276,9 +276,16 @@ std::optional<std::string> DhcpEngine::fixed_address_refusal(const DhcpPacket& r
     if (!client.node || !client.node->fixed_address) return std::nullopt;
     const Ipv4 fixed = *client.node->fixed_address;
     // A relayed request comes from another subnet, whose mask this server does not know.
-    if (request.giaddr.is_unspecified() &&
-        !on_same_subnet(fixed, config_.server_address, config_.subnet_mask))
-        return "fixed address " + fixed.to_string() + " is not on the served subnet";
+    if (request.giaddr.is_unspecified()) {
+        if (!on_same_subnet(fixed, config_.server_address, config_.subnet_mask))
+            return "fixed address " + fixed.to_string() + " is not on the served subnet";
+        const std::uint32_t host_bits = ~config_.subnet_mask.to_uint();
+        const std::uint32_t host = fixed.to_uint() & host_bits;
+        if (host == 0 || host == host_bits)
+            return "fixed address " + fixed.to_string() + " is the subnet's network or broadcast address";
+    }
+    if (fixed == config_.server_address || (config_.router && fixed == *config_.router))
+        return "fixed address " + fixed.to_string() + " is this server's or the router's";
     if (pool_->contains(fixed) && !pool_->available_to(fixed, client.mac, Holder::enrolled, now))
         return "fixed address " + fixed.to_string() +
                " is still leased to another client (it is refused that address at its next renewal)";

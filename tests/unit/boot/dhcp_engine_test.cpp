@@ -303,7 +303,7 @@ TEST_CASE("dhcp proxy: no option 12, the address and its identity belong to the 
     CHECK_FALSE(offer->packet.has_option(dhcp_option::host_name));
 }
 
-TEST_CASE("dhcp full: a fixed address off the served subnet is not handed out") {
+TEST_CASE("dhcp full: a fixed address off the served subnet or taken by the network is not handed out") {
     Harness h(DhcpMode::full);
     h.directory.nodes[test_mac(1)].fixed_address = Ipv4({192, 168, 7, 7});
     CHECK_FALSE(h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe)));
@@ -313,6 +313,13 @@ TEST_CASE("dhcp full: a fixed address off the served subnet is not handed out") 
                             Ipv4({192, 168, 7, 7}), ip(1)));
     REQUIRE(nak);
     CHECK(nak->packet.message_type() == DhcpMessageType::nak);
+    // Nor the subnet's network or broadcast address, the server's or the router's.
+    for (const Ipv4& taken : {ip(0), ip(255), ip(1), ip(254)}) {
+        CAPTURE(taken.to_string());
+        h.directory.nodes[test_mac(1)].fixed_address = taken;
+        CHECK_FALSE(h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe)));
+    }
+    h.directory.nodes[test_mac(1)].fixed_address = Ipv4({192, 168, 7, 7});
     // Through a relay the subnet is the relay's, which this server cannot judge: served.
     auto relayed = client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe);
     relayed.giaddr = Ipv4({192, 168, 7, 1});
