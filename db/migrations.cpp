@@ -178,12 +178,12 @@ ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
 )sql";
 
 // Machine identity (v4): nodes.hostname is the host name given explicitly (lower case; NULL: the node goes
-// by its name when that is a valid host name). Unique like fixed_ip; the rule covering names used as host
-// names lives in NodesRepo.
+// by its name when that is a valid host name). No two nodes share the name they go by: an explicit host name
+// is a valid host name, so lower(name) can only equal one when the name is a host name too.
 constexpr std::string_view schema_hostname = R"sql(
 ALTER TABLE nodes ADD COLUMN hostname TEXT
     CHECK (hostname = lower(hostname) AND length(hostname) BETWEEN 1 AND 253);
-CREATE UNIQUE INDEX nodes_hostname ON nodes(hostname);
+CREATE UNIQUE INDEX nodes_host_name ON nodes(coalesce(hostname, lower(name)));
 )sql";
 
 constexpr std::array<std::string_view, 4> scripts{schema_v1, schema_v2, schema_v3, schema_hostname};

@@ -103,13 +103,17 @@ TEST_CASE("two machines never share a host name, whether given or taken from the
     CHECK(nodes.list({}).total == 3);
 }
 
-TEST_CASE("the schema keeps explicit host names unique and lower case") {
+TEST_CASE("the schema keeps host names unique (given or the node name) and lower case") {
     auto catalog = Catalog::open_in_memory();
     auto s = catalog.session();
     s.nodes().add({.name = "a", .mac = "02:00:00:00:00:01", .hostname = "host-a"});
     s.nodes().add({.name = "b", .mac = "02:00:00:00:00:02"});
     CHECK_THROWS_AS(s.database().exec("UPDATE nodes SET hostname = 'host-a' WHERE name = 'b'"), SqliteError);
     CHECK_THROWS_AS(s.database().exec("UPDATE nodes SET hostname = 'Host-B' WHERE name = 'b'"), SqliteError);
+    // ...and a host name equal to another node's name, which that node goes by.
+    s.nodes().add({.name = "c", .mac = "02:00:00:00:00:03"});
+    CHECK_THROWS_AS(s.database().exec("UPDATE nodes SET hostname = 'c' WHERE name = 'b'"), SqliteError);
+    s.database().exec("UPDATE nodes SET hostname = 'host-b' WHERE name = 'b'");
 }
 
 TEST_CASE("fixed addresses: unicast host addresses only, one machine each") {
