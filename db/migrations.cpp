@@ -177,7 +177,16 @@ ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin' CHECK (sco
 ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
 )sql";
 
-constexpr std::array<std::string_view, 3> scripts{schema_v1, schema_v2, schema_v3};
+// Maintenance from a machine: versions.maintenance_node_id names the node that boots a draft (its next boot
+// script sanboots the draft instead of its own disk); one draft per node, cleared when the draft is sealed,
+// and when the node is removed.
+constexpr std::string_view schema_maintenance = R"sql(
+ALTER TABLE versions ADD COLUMN maintenance_node_id INTEGER REFERENCES nodes(id) ON DELETE SET NULL;
+CREATE UNIQUE INDEX versions_maintenance_node ON versions(maintenance_node_id)
+    WHERE maintenance_node_id IS NOT NULL;
+)sql";
+
+constexpr std::array<std::string_view, 4> scripts{schema_v1, schema_v2, schema_v3, schema_maintenance};
 
 }  // namespace
 
