@@ -360,8 +360,8 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
                            ? imagestore::store::BootStart::announced
                            : imagestore::store::BootStart::unannounced;
     // A maintenance machine boots its image's draft; its own disk is left as it is.
-    if (auto maintenance =
-            context_.store.maintenance_of(context_.store.catalog().session().nodes().get(node_id)))
+    const db::Node enrolled = context_.store.catalog().session().nodes().get(node_id);
+    if (auto maintenance = context_.store.maintenance_of(enrolled))
         return maintenance_script(mac, *maintenance, from);
     db::Node node = [&] {
         const std::lock_guard lock(begin_boot_mutex_);
