@@ -81,6 +81,13 @@ refused "$DRAFT_URL" iqn.2026-11.org.example:admin
 refused "$DRAFT_URL" "$P2_INIT"
 refused "iscsi://$D_USER%wrong-secret-1234@127.0.0.1:$PORT/$DRAFT_IQN/0" "$P1_INIT"
 ok "the draft target admits pc1's initiator with the draft's CHAP, nobody else"
+logins() {
+  sqlite3 "file:$DATA/catalog.db?mode=ro" "SELECT count(*) FROM events e JOIN nodes n ON n.id = e.node_id
+    WHERE n.name = '$1' AND e.kind LIKE 'iscsi.login%' AND e.detail LIKE '%$2%'"
+}
+for _ in $(seq 50); do [ "$(logins pc1 "$P1_INIT")" -gt 0 ] && break; sleep 0.1; done
+[ "$(logins pc1 "$P1_INIT")" -gt 0 ] || die "pc1's login to the draft is not on its boot timeline"
+ok "pc1's login to the draft is recorded as its boot step"
 
 D_OPTS="driver=iscsi,transport=tcp,portal=127.0.0.1:$PORT,target=$DRAFT_IQN,lun=0,initiator-name=$P1_INIT,user=$D_USER,password-secret=sec0"
 qemu-io --object "secret,id=sec0,data=$D_SECRET" --image-opts "$D_OPTS" -c "write -P 0x5a 2M 64k" >/dev/null ||
