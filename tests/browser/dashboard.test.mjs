@@ -1,7 +1,8 @@
 // The dashboard driven like an operator would, in Debian's headless Chromium through playwright-core:
 // log in, import 300 machines from a CSV with 3 bad rows (shown, fixed in the page, validated again), see the
 // 300 machines, bulk-assign a group, promote image v2 and roll it back through the confirmation dialogs, and
-// watch a live event arrive on a machine's boot timeline, and enroll a discovered machine with one click.
+// watch a live event arrive on a machine's boot timeline, boot a machine into an image's draft ("Maintain
+// image…"), and enroll a discovered machine with one click.
 // Screenshots of every step go to $ARTIFACTS.
 //
 // Environment: BASE_URL (the dashboard), PASSWORD (admin's), IMAGE (an image with sealed v1 promoted and v2 not),
@@ -218,6 +219,27 @@ async function liveEvent(page) {
   ok(`a live "${stepName}" event appeared on ${target}'s timeline without reloading`);
 }
 
+// On a machine's page: "Maintain image…" boots it into the image's draft (made now), and a badge says so.
+async function maintainFromMachine(page) {
+  const target = name(7);
+  await page.goto(`${BASE_URL}/#/machine/${target}`);
+  await waitForText(page.getByTestId('machine-name'), new RegExp(`^${target}$`));
+  assert.equal(await page.getByTestId('machine-maintenance').count(), 0, 'a badge before any maintenance');
+  await page.getByTestId('maintain-image').selectOption(IMAGE);
+  await page.getByTestId('machine-maintain').click();
+  const dialog = page.getByTestId('confirm-dialog');
+  await dialog.waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.getByTestId('confirm-ok').click();
+  const badge = await waitForText(page.getByTestId('machine-maintenance'),
+    new RegExp(`^maintenance: ${IMAGE} draft v\\d+$`));
+  await shot(page, 'maintenance');
+  const node = await (await page.request.get(`${BASE_URL}/api/v1/nodes/${target}`)).json();
+  assert.equal(node.maintenance && node.maintenance.image, IMAGE);
+  const versions = await (await page.request.get(`${BASE_URL}/api/v1/images/${IMAGE}/versions`)).json();
+  assert.equal(versions.draft && versions.draft.maintenance_node, target);
+  ok(`"Maintain image…" made ${target} the maintenance machine of ${IMAGE}'s draft (${badge})`);
+}
+
 async function enrollDiscovered(page) {
   const unknown = '52:54:00:c0:ff:ee';
   const { stdout } = await promisify(execFile)(FETCH_BOOT_SCRIPT, ['unknown', unknown], { timeout: TIMEOUT });
@@ -282,6 +304,7 @@ try {
   await bulkAssign(page);
   await promoteAndRollBack(page);
   await liveEvent(page);
+  await maintainFromMachine(page);
   await enrollDiscovered(page);
 } catch (error) {
   failures.push(error.stack || String(error));

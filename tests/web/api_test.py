@@ -167,6 +167,84 @@ def csv_rows(n, bad=()):
     return "\n".join(lines) + "\n"
 
 
+def wait_for(predicate, seconds=15):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def maintenance(admin, anon):
+    """A node booted into an image's draft: edit with "on", its script, its JSON, commit refused while it is
+    logged in to the draft (409 naming it), accepted after, and its script back on its own disk."""
+    perf = shutil.which("iscsi-perf")
+    check(perf is not None, "iscsi-perf (libiscsi-bin) is installed")
+    if not perf:
+        return
+    mac = "52:54:00:00:00:31"
+    st, node, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "maint-1", "mac": mac, "image": "golden",
+                                                          "bind_address": False})
+    check(st == 201 and node["maintenance"] is None, "a new node maintains no image")
+    st, body, _, _ = admin.call("POST", "/api/v1/images/golden/edit", {"on": "nosuch"})
+    check(st == 400 and body.get("field") == "on", "edit on an unknown node is 400 on on")
+    st, body, _, _ = admin.call("POST", "/api/v1/images/golden/edit", {"on": 5})
+    check(st == 400 and body.get("field") == "on", "edit with a non-string on is 400 on on")
+    st, draft, _, _ = admin.call("POST", "/api/v1/images/golden/edit", {"on": "maint-1"})
+    check(st == 201 and draft["state"] == "draft" and draft["maintenance_node"] == "maint-1" and draft["chap"]["secret"]
+          and draft["portals"], "edit with on makes a draft whose maintenance machine is the node")
+    st, again, _, _ = admin.call("POST", "/api/v1/images/golden/edit", {"on": "maint-1"})
+    check(st == 200 and again["number"] == draft["number"] and again["chap"] == draft["chap"],
+          "edit with on again uses the existing draft (200)")
+    st, body, _, _ = admin.call("GET", "/api/v1/nodes/maint-1")
+    check(body["maintenance"] == {"image": "golden", "version": draft["number"]}
+          and any(e["step"] == "audit.image.edit" for e in body["events"]),
+          "the node's JSON shows its maintenance, its events the audit entry")
+    st, body, _, _ = admin.call("GET", "/api/v1/images/golden/versions")
+    check(body["draft"]["maintenance_node"] == "maint-1", "versions name the draft's maintenance machine")
+
+    initiator = node["iqn"] + ":initiator"
+    st, _, _, text = anon.call("GET", "/boot/%s.ipxe" % mac)
+    text = text.decode()
+    host, port = draft["portals"][0].rsplit(":", 1)
+    check(st == 200 and ("sanboot iscsi:%s::%s:0:%s " % (host, port, draft["target"])) in text
+          and ("set initiator-iqn %s\n" % initiator) in text and ("set username %s\n" % draft["chap"]["user"]) in text
+          and ("set password %s\n" % draft["chap"]["secret"]) in text,
+          "the node's next script sanboots the draft with its initiator and the draft's CHAP")
+
+    url = "iscsi://%s%%%s@%s:%s/%s/0" % (draft["chap"]["user"], draft["chap"]["secret"], host, port, draft["target"])
+    holder = subprocess.Popen([perf, "-i", initiator, "-t", "60", url], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        on_draft = lambda: any(s["target"] == draft["target"] for s in admin.call("GET", "/api/v1/sessions")[1]["items"])
+        check(wait_for(on_draft), "the node logs in to the draft")
+        st, body, _, _ = admin.call("GET", "/api/v1/nodes/maint-1")
+        check(body["status"] == "booted", "a maintenance machine logged in to the draft is booted")
+        for action in ("commit", "discard"):
+            st, body, _, _ = admin.call("POST", "/api/v1/images/golden/" + action)
+            check(st == 409 and body["error"] ==
+                  "node maint-1 is still logged in to the draft of image 'golden': shut it down first",
+                  "%s while the node is logged in to the draft is 409 naming it (%s)" % (action, body))
+    finally:
+        holder.terminate()
+        holder.wait(10)
+    check(wait_for(lambda: not on_draft()), "the node logs out")
+    committed = lambda: admin.call("POST", "/api/v1/images/golden/commit")
+    st, body = 0, None
+    for _ in range(50):
+        st, body, _, _ = committed()
+        if st != 409:
+            break
+        time.sleep(0.2)
+    check(st == 200 and body["state"] == "sealed" and body["maintenance_node"] is None, "commit once it logged out")
+    st, body, _, _ = admin.call("GET", "/api/v1/nodes/maint-1")
+    check(body["maintenance"] is None, "after commit the node maintains nothing")
+    st, _, _, text = anon.call("GET", "/boot/%s.ipxe" % mac)
+    check(st == 200 and (":0:%s " % node["iqn"]) in text.decode(), "its next script sanboots its own disk again")
+    admin.call("DELETE", "/api/v1/nodes/maint-1")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bootherd", required=True)
@@ -427,6 +505,8 @@ def run(server, args, scratch, data):
     check(st == 204, "DELETE /api/v1/nodes/{name}")
     st, _, _, _ = admin.call("DELETE", "/api/v1/nodes/ws-1")
     check(st == 404, "DELETE it again is 404")
+
+    maintenance(admin, anon)
 
     # --- CSV import ---
     bad_csv = csv_rows(300, bad=(10, 150, 299))

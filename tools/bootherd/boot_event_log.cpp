@@ -65,6 +65,16 @@ std::optional<db::Node> find_node_by_iqn(db::Catalog::Session& session, const st
     return std::nullopt;
 }
 
+// A maintenance machine's session on its draft: the node whose initiator name it is, if it maintains a draft.
+std::optional<db::Node> find_maintenance_machine(db::Catalog::Session& session,
+                                                 const std::string& initiator) {
+    constexpr std::string_view suffix = ":initiator";
+    if (!initiator.ends_with(suffix)) return std::nullopt;
+    auto node = find_node_by_iqn(session, initiator.substr(0, initiator.size() - suffix.size()));
+    if (!node || !session.versions().maintained_by(node->id)) return std::nullopt;
+    return node;
+}
+
 }  // namespace
 
 BootEventLog::BootEventLog(db::Catalog& catalog) : catalog_(catalog), writer_([this] { write_loop(); }) {}
@@ -79,6 +89,7 @@ void BootEventLog::record(const boot::MacAddress& mac, std::string_view step, st
                   event_kind(step),
                   event_detail_json(detail),
                   std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count(),
+                  {},
                   {}});
 }
 
@@ -93,7 +104,8 @@ void BootEventLog::record_session(const iscsi::SessionEvent& event) {
                   std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count(),
-                  event.target_iqn});
+                  event.target_iqn,
+                  event.initiator_name});
 }
 
 void BootEventLog::enqueue(Entry entry) {
@@ -133,8 +145,10 @@ void BootEventLog::write(Entry entry) {
         auto session = catalog_.session();
         std::optional<db::Node> node;
         if (!entry.target_iqn.empty()) {
-            // Only node targets are boot steps (drafts are maintenance sessions).
+            // Node targets are boot steps, and a draft's when its maintenance machine boots it (other draft
+            // sessions are an administrator's tools).
             node = find_node_by_iqn(session, entry.target_iqn);
+            if (!node) node = find_maintenance_machine(session, entry.initiator);
             if (!node) return;
             entry.mac = node->mac;
             if (entry.kind == "iscsi.login")

@@ -40,7 +40,8 @@ class BootEventLog final : public boot::BootEventSink {
         std::string kind;
         std::string detail;
         std::int64_t at_ms;
-        std::string target_iqn;  // iSCSI events: whose node this is
+        std::string target_iqn;   // iSCSI events: whose node this is
+        std::string initiator{};  // iSCSI events: on a draft, its maintenance machine's initiator name
     };
     void enqueue(Entry entry);
     void write_loop();

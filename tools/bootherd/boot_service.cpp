@@ -359,6 +359,10 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
     const auto start = announcements_->take(mac, std::chrono::system_clock::now())
                            ? imagestore::store::BootStart::announced
                            : imagestore::store::BootStart::unannounced;
+    // A maintenance machine boots its image's draft; its own disk is left as it is.
+    const db::Node enrolled = context_.store.catalog().session().nodes().get(node_id);
+    if (auto maintenance = context_.store.maintenance_of(enrolled))
+        return maintenance_script(mac, *maintenance, from);
     db::Node node = [&] {
         const std::lock_guard lock(begin_boot_mutex_);
         return context_.store.begin_boot(node_id, start, LiveSessions(context_.iscsi));
@@ -382,6 +386,29 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
                             .chap_user = node.chap_user,
                             .chap_secret = node.chap_secret,
                             .hostname = node.effective_hostname.value_or("")});
+}
+
+std::string BootService::maintenance_script(const boot::MacAddress& mac,
+                                            const imagestore::store::Maintenance& maintenance,
+                                            const std::string& from) {
+    const auto& node = maintenance.node;
+    const auto& draft = maintenance.draft;
+    if (!draft.chap_user || !draft.chap_secret)
+        throw std::runtime_error("the draft of image " + maintenance.image + " has no CHAP credentials");
+    context_.store.catalog().session().nodes().record_boot(node.id, "booting", now_ms());
+    const std::string what = "maintenance of image " + maintenance.image + ": draft v" +
+                             std::to_string(draft.number) + " as " +
+                             imagestore::store::draft_iqn(maintenance.image);
+    events_->record(mac, "script fetched", "node " + node.name + " " + what + ", from " + from,
+                    std::chrono::system_clock::now());
+    log::info("boot: ", node.name, " (", mac.to_string(), ") boots the ", what, " via ", from);
+    return boot::render_sanboot_script(
+        boot::SanbootScript{.server = iscsi_host_,
+                            .port = iscsi_port_,
+                            .target_iqn = imagestore::store::draft_iqn(maintenance.image),
+                            .initiator_iqn = imagestore::store::node_initiator_iqn(node),
+                            .chap_user = *draft.chap_user,
+                            .chap_secret = *draft.chap_secret});
 }
 
 }  // namespace bootherd::cli

@@ -96,7 +96,9 @@ class BootService {
     // boot event. Serving the script prepares the boot: a persistent node's disk is made if it has none; a
     // non-persistent node gets a fresh disk unless a session is open on its target and its firmware
     // announced no new boot (see imagestore::store::BootStart): fetching a script never replaces the disk of
-    // a running machine. Thread-safe; blocks while the disk is prepared.
+    // a running machine. A node that is an image's maintenance machine (imagestore::store::ImageStore::
+    // maintain) gets the sanboot script of that image's draft instead, and its own disk stays as it is.
+    // Thread-safe; blocks while the disk is prepared.
     web::BootScriptReply boot_script(std::string_view mac_text, const boost::asio::ip::address& client);
 
   private:
@@ -108,6 +110,10 @@ class BootService {
     web::BootScriptReply bound_node_script(const boot::MacAddress& mac, const db::Node& node,
                                            const boost::asio::ip::address& client);
     std::string node_script(const boot::MacAddress& mac, std::int64_t node_id, const std::string& from);
+    // The sanboot script of a maintenance machine: the draft's target with the draft's credentials.
+    std::string maintenance_script(const boot::MacAddress& mac,
+                                   const imagestore::store::Maintenance& maintenance,
+                                   const std::string& from);
 
     ServeContext& context_;
     std::optional<std::uint16_t> http_port_;

@@ -115,16 +115,20 @@ int run_import(const NodeOptions& o) {
 
 int run_list(const NodeOptions& o) {
     ImageStore store(o.data);
-    std::printf("%-16s %-17s %-16s %-15s %-12s %-7s %-10s %-9s %s\n", "NAME", "MAC", "HOSTNAME", "IP",
-                "IMAGE", "VERSION", "PERSISTENT", "STATE", "TARGET IQN");
+    std::printf("%-16s %-17s %-16s %-15s %-12s %-7s %-10s %-9s %-48s %s\n", "NAME", "MAC", "HOSTNAME", "IP",
+                "IMAGE", "VERSION", "PERSISTENT", "STATE", "TARGET IQN", "MAINTENANCE");
     for (const auto& s : store.list_nodes()) {
         std::string version = s.disk_version ? "v" + std::to_string(*s.disk_version) : "-";
         if (s.outdated) version += " (outdated)";
-        std::printf("%-16s %-17s %-16s %-15s %-12s %-7s %-10s %-9s %s\n", s.node.name.c_str(),
+        const std::string maintenance =
+            s.maintenance_image
+                ? "draft v" + std::to_string(*s.maintenance_version) + " of " + *s.maintenance_image
+                : "-";
+        std::printf("%-16s %-17s %-16s %-15s %-12s %-7s %-10s %-9s %-48s %s\n", s.node.name.c_str(),
                     s.node.mac.c_str(), s.node.effective_hostname.value_or("-").c_str(),
                     s.node.fixed_ip.value_or("-").c_str(), s.image ? s.image->c_str() : "-", version.c_str(),
                     s.node.effective_persistent ? "yes" : "no",
-                    s.node.enabled ? s.node.state.c_str() : "disabled", s.node.iqn.c_str());
+                    s.node.enabled ? s.node.state.c_str() : "disabled", s.node.iqn.c_str(), maintenance.c_str());
     }
     return 0;
 }
@@ -145,7 +149,9 @@ int run_show(const NodeOptions& o) {
               << "\nboot_address=" << node->boot_address.value_or("") << "\ntarget=" << node->iqn
               << "\ninitiator=" << imagestore::store::node_initiator_iqn(*node)
               << "\nchap_user=" << node->chap_user << "\nchap_secret=" << node->chap_secret
-              << "\ndisk=" << node->disk_path.value_or("") << "\n";
+              << "\ndisk=" << node->disk_path.value_or("")
+              << "\nmaintenance=" << s.maintenance_image.value_or("") << "\nmaintenance_version="
+              << (s.maintenance_version ? std::to_string(*s.maintenance_version) : "") << "\n";
     return 0;
 }
 

@@ -2,6 +2,7 @@
 import { api, followEvents } from './api.js';
 import { h, clear, toast, confirmAction, formatBytes, formatTime, statusBadge, select, labelled } from './dom.js';
 import { identityEditor } from './identity.js';
+import { maintenanceBadge, maintenanceControls } from './maintenance.js';
 
 const TIMELINE_LIMIT = 200;
 
@@ -72,7 +73,7 @@ export function mount(root, name) {
     clear(info,
       h('dl', { class: 'details' },
         h('dt', {}, 'MAC'), h('dd', { class: 'mono' }, node.mac),
-        h('dt', {}, 'Status'), h('dd', { testid: 'machine-status' }, statusBadge(node.status)),
+        h('dt', {}, 'Status'), h('dd', { testid: 'machine-status' }, statusBadge(node.status), ' ', maintenanceBadge(node)),
         h('dt', {}, 'Disk'), h('dd', { testid: 'machine-disk' },
           `${formatBytes(node.disk_bytes)} written`,
           node.disk_version !== null && node.disk_version !== undefined ? ` on v${node.disk_version}` : '',
@@ -82,6 +83,7 @@ export function mount(root, name) {
         h('dt', {}, 'Last seen'), h('dd', {}, formatTime(node.last_seen))),
       h('div', { class: 'toolbar' }, labelled('Image', image), labelled('Group', group), save),
       identityEditor(node, (changes) => change('Save identity', () => api.updateNode(name, changes))),
+      maintenanceControls(node, choices.images, change),
       h('div', { class: 'actions' },
         h('button', { type: 'button', testid: 'machine-wake',
           onclick: () => change('Wake', () => api.bulk([name], 'wake')) }, 'Wake'),
