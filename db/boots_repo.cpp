@@ -151,6 +151,19 @@ BootPage BootsRepo::list(const BootFilter& filter) {
     return page;
 }
 
+std::vector<VersionBootCounts> BootsRepo::outcomes_by_version() {
+    auto query = db_.prepare(
+        "SELECT i.name, v.number, sum(b.outcome = 'running'), sum(b.outcome = 'ok'), sum(b.outcome = "
+        "'failed') "
+        "FROM boots b LEFT JOIN versions v ON v.id = b.version_id LEFT JOIN images i ON i.id = v.image_id "
+        "GROUP BY i.name, v.number ORDER BY i.name, v.number");
+    std::vector<VersionBootCounts> counts;
+    while (query->step())
+        counts.push_back(
+            {query->opt_text(0), query->opt_int64(1), query->int64(2), query->int64(3), query->int64(4)});
+    return counts;
+}
+
 std::optional<std::int64_t> BootsRepo::node_at_boot_address(std::string_view address) {
     auto query = db_.prepare(
         "SELECT id FROM nodes WHERE boot_address = ? ORDER BY boot_address_at DESC, id DESC LIMIT 1");

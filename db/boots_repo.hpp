@@ -54,6 +54,13 @@ struct BootPage {
     std::int64_t total = 0;     // matches before paging
 };
 
+// How the boots of one image version ended (image and version are empty when the version is gone).
+struct VersionBootCounts {
+    std::optional<std::string> image{};
+    std::optional<std::int64_t> version{};
+    std::int64_t running = 0, ok = 0, failed = 0;
+};
+
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class BootsRepo {
   public:
@@ -71,6 +78,8 @@ class BootsRepo {
     std::optional<Boot> latest_for_node(std::int64_t node_id);
     std::vector<Boot> running();
     BootPage list(const BootFilter& filter);
+    // The stored boots counted by outcome per image version, by image name then version.
+    std::vector<VersionBootCounts> outcomes_by_version();
     // The node whose current boot is bound to `address` (nodes.boot_address), the most recently bound one.
     std::optional<std::int64_t> node_at_boot_address(std::string_view address);
 

@@ -116,6 +116,15 @@ TEST_CASE("boots: filters, paging newest first, per-node bound, cascade") {
     CHECK(boots.list({.node_id = b.id}).total == BootsRepo::kept_per_node);
     CHECK(boots.list({.node_id = a.id}).total == 2);
 
+    const auto counts = boots.outcomes_by_version();
+    REQUIRE(counts.size() == 3);
+    CHECK(counts[0].image == "linux");
+    CHECK(counts[0].running == BootsRepo::kept_per_node);
+    CHECK(counts[2].image == "win");
+    CHECK(counts[2].version == 2);
+    CHECK(counts[2].failed == 1);
+    CHECK(counts[2].ok == 0);
+
     s.nodes().remove(a.id);
     CHECK(boots.list({.image = "win"}).total == 0);
 }
