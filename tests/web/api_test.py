@@ -601,6 +601,100 @@ def run(server, args, scratch, data):
     st, _, _, _ = admin.call("GET", "/healthz")
     check(st == 200, "the server is still healthy after hostile requests")
 
+    # --- boot records and health reports ---
+    def from_address(address, method, path, body=None, headers=None):
+        """A request from another loopback address, as a machine on the boot network would send it."""
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=20, source_address=(address, 0))
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data_ = r.read()
+        c.close()
+        parsed = json.loads(data_) if r.getheader("Content-Type", "").startswith("application/json") and data_ else None
+        return r.status, parsed
+
+    def first_boot(name):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            st_, body_, _, _ = admin.call("GET", "/api/v1/nodes/%s/boots" % name)
+            if st_ == 200 and body_["items"]:
+                return body_["items"][0]
+            time.sleep(0.1)
+        return None
+
+    def bind(name, address):
+        """What serving a bound node its script does: tie its boot to the address it came from."""
+        db.execute("UPDATE nodes SET bind_address = 1, boot_address = ?, boot_address_at = ? WHERE name = ?",
+                   (address, int(time.time() * 1000), name))
+        db.commit()
+
+    for name, mac in (("boot-1", "52:54:00:00:b0:01"), ("boot-2", "52:54:00:00:b0:02")):
+        st, _, _, _ = admin.call("POST", "/api/v1/nodes", {"name": name, "mac": mac, "image": "golden",
+                                                            "bind_address": False})
+        check(st == 201, "node %s for boot records" % name)
+        st, _, _, script_text = anon.call("GET", "/boot/%s.ipxe" % mac)
+        check(st == 200 and b"sanboot" in script_text, "%s is served its sanboot script" % name)
+    boot = first_boot("boot-1")
+    COVERED.add(("GET", "/api/v1/nodes/{name}/boots"))
+    check(boot is not None and boot["node"] == "boot-1" and boot["mac"] == "52:54:00:00:b0:01"
+          and boot["outcome"] == "running" and boot["image"] == "golden" and isinstance(boot["version"], int)
+          and boot["ended_at"] is None and boot["reason"] == "" and isinstance(boot["started_at"], int)
+          and [s["step"] for s in boot["steps"]] == ["script"] and boot["steps"][0]["at"] == boot["started_at"],
+          "serving the script starts a running boot record (got %s)" % boot)
+    st, _, _, _ = admin.call("GET", "/api/v1/nodes/nosuch/boots")
+    check(st == 404, "boots of an unknown node is 404")
+
+    bind("boot-1", "127.0.0.2")
+    bind("boot-2", "127.0.0.4")
+    st, _ = from_address("127.0.0.3", "POST", "/boot/health", "state=ok",
+                         {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 403, "POST /boot/health from an address no boot is bound to is 403")
+    st, _, _, _ = anon.call("POST", "/boot/health", "state=failed", {"Content-Type": "application/x-www-form-urlencoded"},
+                            route="/boot/health")
+    check(st == 403, "... from the server's own address too")
+    st, body = from_address("127.0.0.2", "POST", "/boot/health", "state=maybe",
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 400 and body.get("field") == "state", "a state other than ok|failed is 400 on state")
+    st, body = from_address("127.0.0.2", "POST", "/boot/health", "state=ok&message=" + "x" * 1001,
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 400 and body.get("field") == "message", "an overlong message is 400 on message")
+    # What `curl -fsS -X POST -d state=ok http://SERVER:8080/boot/health` sends.
+    st, body = from_address("127.0.0.2", "POST", "/boot/health", "state=ok&message=all+up%21",
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 200 and body["node"] == "boot-1" and body["message"] == "all up!" and body["outcome"] == "running"
+          and [s["step"] for s in body["steps"]] == ["script", "health"],
+          "a form-encoded ok report from the bound address is recorded; ok waits for the OS login (got %s)" % body)
+    st, body = from_address("127.0.0.4", "POST", "/boot/health", json.dumps({"state": "failed", "message": "disk\nfull"}),
+                            {"Content-Type": "application/json"})
+    check(st == 200 and body["node"] == "boot-2" and body["outcome"] == "failed" and body["reason"] == "health_failed"
+          and body["message"] == "disk?full" and body["ended_at"] is not None
+          and [s["step"] for s in body["steps"]] == ["script", "health", "end"],
+          "a JSON failed report fails the boot (got %s)" % body)
+    st, body = from_address("127.0.0.4", "POST", "/boot/health", "state=ok",
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 409, "a report without a running boot is 409")
+    refused = [row[0] for row in db.execute("SELECT detail FROM events WHERE kind = 'boot.health.refused'")]
+    check(len(refused) == 2 and "127.0.0.3" in refused[0], "refused reports are recorded as events (%s)" % refused)
+
+    st, body, _, _ = admin.call("GET", "/api/v1/boots?outcome=failed", route="/api/v1/boots")
+    check(st == 200 and body["total"] == 1 and body["items"][0]["node"] == "boot-2", "GET /api/v1/boots?outcome=failed")
+    version = boot["version"] if boot else 0
+    st, body, _, _ = admin.call("GET", "/api/v1/boots?image=golden&version=%d&limit=1" % version)
+    check(st == 200 and body["total"] == 2 and len(body["items"]) == 1 and body["items"][0]["node"] == "boot-2",
+          "GET /api/v1/boots?image=&version=&limit= newest first, paged")
+    st, body, _, _ = admin.call("GET", "/api/v1/boots?image=uploaded")
+    check(st == 200 and body["total"] == 0, "image filter")
+    for query, field in [("outcome=bogus", "outcome"), ("version=0", "version"), ("limit=0", "limit")]:
+        st, body, _, _ = admin.call("GET", "/api/v1/boots?" + query)
+        check(st == 400 and body.get("field") == field, "bad boots query %s is 400 on %s" % (query, field))
+    st, body, _, _ = admin.call("GET", "/api/v1/boots/summary", route="/api/v1/boots/summary")
+    golden = [i for i in body["items"] if i["image"] == "golden" and i["version"] == version]
+    check(st == 200 and golden and golden[0]["running"] == 1 and golden[0]["failed"] == 1 and golden[0]["ok"] == 0,
+          "GET /api/v1/boots/summary counts outcomes per image version")
+    st, _, _, text = script.call("GET", "/metrics")
+    check(('bootherd_boot_outcomes_total{image="golden",version="%d",outcome="failed"} 1' % version) in text.decode()
+          and "bootherd_boot_duration_seconds_bucket" in text.decode(),
+          "/metrics counts boot outcomes per image version")
+
     # --- token revocation, logout, audit, password change ---
     st, _, _, _ = admin.call("DELETE", "/api/v1/tokens/%d" % token_id, route="/api/v1/tokens/{id}")
     check(st == 204, "DELETE /api/v1/tokens/{id}")
