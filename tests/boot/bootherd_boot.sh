@@ -11,6 +11,8 @@
 #     bound           the same credentials from another address (the server's) are refused; a node with
 #                     address binding off accepts them from there (CHAP only)
 #     os-login        that accepted login, the boot's second, is recorded as the OS's (iscsi.login.os)
+#     boots           each boot is a record: keeper's first boot failed (reboot_loop: it PXE-booted again before
+#                     ok), its second has every step from DHCP to the OS login and still runs
 #     discovery       an unknown MAC waits, shows up in `node discovered`, is enrolled, boots on its next retry
 #     uefi            OVMF native PXE -> ipxe.efi over TFTP -> iPXE -> sanboot (skipped without the UEFI packages)
 #   proxy mode: dnsmasq hands out addresses only, bootherd --dhcp proxy the boot information; the persistent node
@@ -151,6 +153,21 @@ if [ "$last_login" = iscsi.login.os ]; then
   pass "os-login: a second login in the same boot is recorded as iscsi.login.os"
 else
   fail "os-login: the second login of a boot was recorded as '$last_login'"
+fi
+
+# Boot records: the test disk is no OS, so a boot followed by another PXE boot is a reboot loop; the login from
+# keeper's address above is its second boot's OS login (the boot stays running until the ok window).
+boot_rows() {
+  sqlite3 "file:$BH_DATA/catalog.db?mode=ro" "SELECT b.outcome || ' ' || b.reason || ' ' ||
+    (b.dhcp_at IS NOT NULL) || (b.tftp_at IS NOT NULL) || (b.script_at IS NOT NULL) ||
+    (b.firmware_login_at IS NOT NULL) || (b.first_read_at IS NOT NULL) || (b.os_login_at IS NOT NULL)
+    FROM boots b JOIN nodes n ON n.id = b.node_id WHERE n.name = '$1' ORDER BY b.id" | tr '\n' ','
+}
+keeper_boots=$(boot_rows keeper)
+if [ "$keeper_boots" = "failed reboot_loop 111110,running  111111," ]; then
+  pass "boots: keeper's first boot failed (reboot loop), its second has DHCP..OS login and runs"
+else
+  fail "boots: keeper's boot records are '$keeper_boots' (outcome reason steps dhcp,tftp,script,fw,read,os)"
 fi
 
 # Discovery: an unknown machine waits and retries; once enrolled, its next retry boots.
