@@ -63,12 +63,12 @@ Transition apply(NodeBoots& node, Signal signal, std::int64_t at, const db::Boot
                  const Thresholds& t) {
     Transition result;
     if (node.latest && expire(*node.latest, at, t)) result.latest_changed = result.latest_ended = true;
+    // The running boot, if any (every boot starts at its script, so it is past it).
     db::Boot* current = node.latest && running(*node.latest) ? &*node.latest : nullptr;
-    const bool past_script = current && current->script_at;
 
     switch (signal) {
         case Signal::pxe_dhcp:
-            if (past_script) {  // the machine started over before its boot was ok
+            if (current) {  // the machine started over before its boot was ok
                 end(*current, db::BootOutcome::failed, "reboot_loop", at);
                 result.latest_changed = result.latest_ended = true;
             }
@@ -81,7 +81,7 @@ Transition apply(NodeBoots& node, Signal signal, std::int64_t at, const db::Boot
             if (fresh_pending(node.pending_dhcp, at, t)) first(node.pending_tftp, at);
             return result;
         case Signal::script:
-            if (past_script) {
+            if (current) {
                 end(*current, db::BootOutcome::failed, "reboot_loop", at);
                 result.ended = *current;
             } else if (result.latest_changed) {
