@@ -32,18 +32,19 @@ def check(condition, what):
 
 
 class Server:
-    def __init__(self, bootherd, data):
+    def __init__(self, bootherd, data, extra_args=()):
         self.log_path = os.path.join(data, "serve.log")
-        self.log = open(self.log_path, "w+")
+        self.log = open(self.log_path, "a+")
+        start = self.log.tell()  # a restarted server appends: read only its own lines
         self.proc = subprocess.Popen([bootherd, "serve", "--data", data, "--listen", "127.0.0.1:0",
-                                      "--listen-http", "127.0.0.1:0"],
+                                      "--listen-http", "127.0.0.1:0", *extra_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.port = None
         self.password = None
         deadline = time.time() + 30
         while time.time() < deadline and self.port is None:
             time.sleep(0.1)
-            text = open(self.log_path).read()
+            text = open(self.log_path).read()[start:]
             m = re.search(r"web on [0-9.]+:(\d+)", text)
             if m:
                 self.port = int(m.group(1))
@@ -175,20 +176,82 @@ def main():
     scratch = tempfile.mkdtemp(prefix="bootherd-web-")
     data = os.path.join(scratch, "data")
     os.makedirs(data)
-    server = Server(args.bootherd, data)
     try:
-        run(server, args, scratch, data)
+        server = Server(args.bootherd, data)
+        try:
+            run(server, args, scratch, data)
+        finally:
+            server.stop()
+            if FAILURES:
+                print("--- server log ---")
+                print(open(server.log_path).read()[-6000:])
+        boot_timeouts(args, scratch)
     finally:
-        server.stop()
-        if FAILURES:
-            print("--- server log ---")
-            print(open(server.log_path).read()[-6000:])
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
     if FAILURES:
         print("%d check(s) failed" % len(FAILURES))
         sys.exit(1)
     print("all checks passed")
+
+
+def boot_timeouts(args, scratch):
+    """Boot outcome thresholds from the config file; the periodic tick fails a boot without OS login, also one
+    that was running when the server stopped (running boots come back from the catalog)."""
+    data = os.path.join(scratch, "timeouts")
+    os.makedirs(data)
+    cli = lambda *a: subprocess.run([args.bootherd, *a, "--data", data], capture_output=True, text=True, check=True)
+    with open(os.path.join(scratch, "disk.raw"), "wb") as f:
+        f.truncate(1 << 20)
+    cli("image", "import", "base", os.path.join(scratch, "disk.raw"))
+    cli("node", "add", "t-1", "--mac", "52:54:00:00:c0:01", "--image", "base", "--no-bind-address")
+    cli("node", "add", "t-2", "--mac", "52:54:00:00:c0:02", "--image", "base", "--no-bind-address")
+    config = os.path.join(scratch, "bootherd.toml")
+    with open(config, "w") as f:
+        f.write("[serve]\nboot-os-login-timeout = 2\nboot-ok-window = 3\n")
+    db = sqlite3.connect(os.path.join(data, "catalog.db"), timeout=10)
+    boot_of = lambda node: db.execute("SELECT b.outcome, b.reason, b.ended_at - b.started_at FROM boots b JOIN nodes n "
+                                      "ON n.id = b.node_id WHERE n.name = ? ORDER BY b.id DESC", (node,)).fetchone()
+
+    def wait_for(node, outcome, seconds):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            row = boot_of(node)
+            if row and row[0] == outcome:
+                return row
+            time.sleep(0.2)
+        return boot_of(node)
+
+    server = Server(args.bootherd, data, ["--config", config])
+    try:
+        anon = Client(server.port)
+        for mac in ("52:54:00:00:c0:01", "52:54:00:00:c0:02"):
+            st, _, _, _ = anon.call("GET", "/boot/%s.ipxe" % mac)
+            check(st == 200, "timeouts: %s is served its script" % mac)
+        check(wait_for("t-1", "running", 5) == ("running", "", None), "timeouts: t-1's boot runs")
+    finally:
+        server.stop()
+    time.sleep(2.5)  # both timeouts pass while the server is down
+    server = Server(args.bootherd, data, ["--config", config])
+    try:
+        check(wait_for("t-1", "failed", 10) == ("failed", "no_os_login", 2000) and
+              wait_for("t-2", "failed", 10) == ("failed", "no_os_login", 2000),
+              "timeouts: after a restart, boots without an OS login past --boot-os-login-timeout 2 (config file) "
+              "fail, ending when it fell due (got %s, %s)" % (boot_of("t-1"), boot_of("t-2")))
+        anon = Client(server.port)
+        st, _, _, _ = anon.call("GET", "/boot/52:54:00:00:c0:01.ipxe")
+        started = time.time()
+        fresh = wait_for("t-1", "running", 5)
+        row = wait_for("t-1", "failed", 10)
+        boots = db.execute("SELECT count(*) FROM boots b JOIN nodes n ON n.id = b.node_id WHERE n.name = 't-1'").fetchone()
+        check(fresh == ("running", "", None) and row == ("failed", "no_os_login", 2000) and boots == (2,)
+              and time.time() - started < 9,
+              "timeouts: the running server's tick fails a new boot too (got %s then %s)" % (fresh, row))
+    finally:
+        server.stop()
+        db.close()
+        if FAILURES:
+            print(open(server.log_path).read()[-3000:])
 
 
 def run(server, args, scratch, data):

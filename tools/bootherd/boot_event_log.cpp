@@ -54,11 +54,12 @@ std::string event_detail_json(std::string_view text) {
 
 namespace {
 
-// Node IQNs end in ":node.<name>" (lower-cased, '_' as '-'): search by that first, then among all nodes.
 std::int64_t to_ms(std::chrono::system_clock::time_point when) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
 }
 
+// The boot step a boot service's event is, if any: a DHCP exchange of PXE firmware or iPXE, a finished TFTP
+// transfer. (The sanboot script comes through record_boot_script, iSCSI steps through record_session.)
 std::optional<boots::Signal> boot_step(std::string_view step, std::string_view detail) {
     if (boot::announces_boot(step, detail)) return boots::Signal::pxe_dhcp;
     if (step == "tftp transfer" && detail.ends_with(" complete")) return boots::Signal::tftp;
@@ -72,6 +73,7 @@ std::optional<boots::Signal> session_step(std::string_view kind) {
     return std::nullopt;
 }
 
+// Node IQNs end in ":node.<name>" (lower-cased, '_' as '-'): search by that first, then among all nodes.
 std::optional<db::Node> find_node_by_iqn(db::Catalog::Session& session, const std::string& iqn) {
     const auto at = iqn.rfind(":node.");
     std::vector<std::string> searches;
