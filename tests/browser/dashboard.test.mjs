@@ -217,6 +217,8 @@ async function liveEvent(page) {
   const newest = events.first();
   const stepName = await newest.getAttribute('data-step');
   assert.ok(stepName, 'the new event has no step');
+  await page.getByTestId('events-toggle').click();  // the raw event list is folded under the boots
+  await newest.waitFor({ state: 'visible', timeout: TIMEOUT });
   await shot(page, 'live-event');
   ok(`a live "${stepName}" event appeared on ${target}'s timeline without reloading`);
 }

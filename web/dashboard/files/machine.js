@@ -136,7 +136,7 @@ export function mount(root, name) {
     h('section', { class: 'card' }, info),
     boots.element,
     h('section', { class: 'card' }, h('details', {},
-      h('summary', { class: 'title-row' }, h('h2', {}, 'All events'), live), timeline)));
+      h('summary', { class: 'title-row', testid: 'events-toggle' }, h('h2', {}, 'All events'), live), timeline)));
 
   return () => { disposed = true; stop(); };
 }
