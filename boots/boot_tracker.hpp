@@ -6,7 +6,8 @@
 // kept per enrolled node only. An ended boot is counted in `stats()` and written as a "boot.ok" or
 // "boot.failed" event; an accepted health report as a "boot.health" event.
 //
-// Thread-safe (one mutex, then the catalog's): callers are the event writer thread, web workers and the tick.
+// Thread-safe (its own mutex, then the catalog's): callers are the event writer thread, web workers and the
+// tick. Never call it while holding a catalog session, or two threads could wait for each other's lock.
 // Times are the catalog's UTC milliseconds, passed in by the caller.
 #include <cstdint>
 #include <map>

@@ -174,27 +174,32 @@ void BootEventLog::write_loop() {
 
 void BootEventLog::write(Entry entry) {
     try {
-        auto session = catalog_.session();
-        std::optional<db::Node> node;
-        if (!entry.target_iqn.empty()) {
-            // Only node targets are boot steps (drafts are maintenance sessions).
-            node = find_node_by_iqn(session, entry.target_iqn);
-            if (!node) return;
-            entry.mac = node->mac;
-            if (entry.kind == "iscsi.login")
-                entry.kind =
-                    logins_since_script_[node->id]++ == 0 ? "iscsi.login.firmware" : "iscsi.login.os";
-            entry.step = session_step(entry.kind);
-        } else {
-            node = session.nodes().find_by_mac(entry.mac);
-            if (node && entry.kind == "script.fetched") logins_since_script_[node->id] = 0;
+        std::optional<std::int64_t> node_id;
+        {
+            auto session = catalog_.session();
+            std::optional<db::Node> node;
+            if (!entry.target_iqn.empty()) {
+                // Only node targets are boot steps (drafts are maintenance sessions).
+                node = find_node_by_iqn(session, entry.target_iqn);
+                if (!node) return;
+                entry.mac = node->mac;
+                if (entry.kind == "iscsi.login")
+                    entry.kind =
+                        logins_since_script_[node->id]++ == 0 ? "iscsi.login.firmware" : "iscsi.login.os";
+                entry.step = session_step(entry.kind);
+            } else {
+                node = session.nodes().find_by_mac(entry.mac);
+                if (node && entry.kind == "script.fetched") logins_since_script_[node->id] = 0;
+            }
+            if (node) node_id = node->id;
+            session.events().append(db::NewEvent{.kind = entry.kind,
+                                                 .node_id = node_id,
+                                                 .mac = entry.mac,
+                                                 .detail = entry.detail,
+                                                 .at = entry.at_ms});
         }
-        session.events().append(db::NewEvent{.kind = entry.kind,
-                                             .node_id = node ? std::optional(node->id) : std::nullopt,
-                                             .mac = entry.mac,
-                                             .detail = entry.detail,
-                                             .at = entry.at_ms});
-        if (node && entry.step) tracker_.on_step(node->id, *entry.step, entry.at_ms);
+        // Outside the catalog session: the tracker takes its own lock first, then the catalog's.
+        if (node_id && entry.step) tracker_.on_step(*node_id, *entry.step, entry.at_ms);
     } catch (const std::exception& e) {
         log::warn("boot: could not record event ", entry.kind, " of ", entry.mac, ": ", e.what());
     }
