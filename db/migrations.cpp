@@ -195,8 +195,36 @@ CREATE UNIQUE INDEX versions_maintenance_node ON versions(maintenance_node_id)
     WHERE maintenance_node_id IS NOT NULL;
 )sql";
 
-constexpr std::array<std::string_view, 5> scripts{schema_v1, schema_v2, schema_v3, schema_hostname,
-                                                    schema_maintenance};
+// Boot attempts (v6): one row per boot of an enrolled node (see boots/). Each step's time (NULL until it
+// happened), the version its disk sat on (the draft, when it boots one), and its outcome: 'running' until it
+// ends 'ok' or 'failed' (reason: why; message: what the machine's health report said).
+constexpr std::string_view schema_boots = R"sql(
+CREATE TABLE boots (
+    id INTEGER PRIMARY KEY,
+    node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+    mac TEXT NOT NULL,
+    version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,
+    started_at INTEGER NOT NULL,
+    dhcp_at INTEGER,
+    tftp_at INTEGER,
+    script_at INTEGER,
+    firmware_login_at INTEGER,
+    first_read_at INTEGER,
+    os_login_at INTEGER,
+    health_at INTEGER,
+    ended_at INTEGER,
+    outcome TEXT NOT NULL DEFAULT 'running' CHECK (outcome IN ('running', 'ok', 'failed')),
+    reason TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL DEFAULT '',
+    CHECK ((outcome = 'running') = (ended_at IS NULL))
+) STRICT;
+CREATE INDEX boots_node ON boots(node_id, id);
+CREATE INDEX boots_version ON boots(version_id, id);
+CREATE INDEX boots_running ON boots(outcome) WHERE outcome = 'running';
+)sql";
+
+constexpr std::array<std::string_view, 6> scripts{schema_v1,       schema_v2,          schema_v3,
+                                                    schema_hostname, schema_maintenance, schema_boots};
 
 }  // namespace
 

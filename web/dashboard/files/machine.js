@@ -1,5 +1,7 @@
-// One machine: its settings, disk, actions, and its boot timeline, live from the event stream.
+// One machine: its settings, disk, actions, its boots as a waterfall (boots.js) and, folded, its raw event
+// timeline, both live from the event stream.
 import { api, followEvents } from './api.js';
+import { mountBoots } from './boots.js';
 import { h, clear, toast, confirmAction, formatBytes, formatTime, statusBadge, select, labelled } from './dom.js';
 import { identityEditor } from './identity.js';
 import { maintenanceBadge, maintenanceControls } from './maintenance.js';
@@ -23,6 +25,7 @@ export function mount(root, name) {
   const timeline = h('ol', { class: 'timeline', testid: 'timeline', 'aria-label': 'Boot timeline' });
   const live = h('span', { class: 'badge', testid: 'stream-state' }, 'connecting');
   const seen = new Set();
+  const boots = mountBoots(name);
   let node = null;
   let stop = () => {};
   let disposed = false;
@@ -126,6 +129,7 @@ export function mount(root, name) {
     stop = followEvents(after, (event) => {
       if (!belongs(event)) return;
       addEvent(event, true);
+      boots.refresh();
       if (event.step) refresh();
     }, (state) => { live.textContent = state; live.className = `badge ${state === 'live' ? 'good' : 'warn'}`; });
   })();
@@ -134,7 +138,9 @@ export function mount(root, name) {
     h('p', {}, h('a', { href: '#/machines' }, '‹ Machines')),
     h('h1', { testid: 'machine-name' }, name),
     h('section', { class: 'card' }, info),
-    h('section', { class: 'card' }, h('div', { class: 'title-row' }, h('h2', {}, 'Boot timeline'), live), timeline));
+    boots.element,
+    h('section', { class: 'card' }, h('details', {},
+      h('summary', { class: 'title-row', testid: 'events-toggle' }, h('h2', {}, 'All events'), live), timeline)));
 
   return () => { disposed = true; stop(); };
 }
