@@ -5,21 +5,21 @@
 namespace bootherd::boot {
 namespace {
 
+constexpr std::size_t prune_above = 1024;  // forged client MACs cannot grow the map without bound
+
+}  // namespace
+
 // The DHCP engine's offers and acks read "<address> <boot file>" (full) or "proxy boot file <file>" (proxy);
 // the file is empty for a client that is no PXE firmware nor iPXE.
-bool names_boot_file(std::string_view step, std::string_view detail) {
+bool announces_boot(std::string_view step, std::string_view detail) {
     if (step != "dhcp offer" && step != "dhcp ack") return false;
     const auto space = detail.rfind(' ');
     return space != std::string_view::npos && space + 1 < detail.size();
 }
 
-constexpr std::size_t prune_above = 1024;  // forged client MACs cannot grow the map without bound
-
-}  // namespace
-
 void BootAnnouncements::record(const MacAddress& mac, std::string_view step, std::string_view detail,
                                Clock::time_point when) {
-    if (names_boot_file(step, detail)) {
+    if (announces_boot(step, detail)) {
         const std::lock_guard lock(mutex_);
         if (announced_.size() > prune_above)
             std::erase_if(announced_, [&](const auto& entry) { return when - entry.second > expiry_; });

@@ -12,6 +12,9 @@
 
 namespace bootherd::boot {
 
+// Whether boot event `step` with `detail` is such an announcement: a DHCP offer or ack naming a boot file.
+bool announces_boot(std::string_view step, std::string_view detail);
+
 class BootAnnouncements final : public BootEventSink {
   public:
     using Clock = std::chrono::system_clock;

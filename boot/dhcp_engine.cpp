@@ -163,7 +163,7 @@ std::optional<DhcpReply> DhcpEngine::handle_full(const DhcpPacket& request, cons
             record(client, "dhcp inform", request.ciaddr.to_string(), now);
             DhcpReply reply{reply_skeleton(request, DhcpMessageType::ack), {}};
             reply.packet.ciaddr = request.ciaddr;
-            add_network_options(reply.packet, false);
+            add_network_options(reply.packet, client, false);
             if (is_pxe_client(request) || is_ipxe_client(request))
                 add_boot_information(reply.packet, request, client);
             reply.destination = destination_for(request, reply.packet, origin);
@@ -180,6 +180,12 @@ std::optional<DhcpReply> DhcpEngine::handle_full(const DhcpPacket& request, cons
 
 std::optional<DhcpReply> DhcpEngine::full_discover(const DhcpPacket& request, const Client& client,
                                                    Clock::time_point now) {
+    if (const auto refusal = fixed_address_refusal(request, client, now)) {
+        refusal_log_.warn("dhcp: no offer to node " + client.node->name + ": " + *refusal,
+                          RateLimitedLog::Clock::now());
+        record(client, "dhcp refused", *refusal, now);
+        return std::nullopt;
+    }
     const auto address = address_for(request, client, now);
     if (!address) {
         refusal_log_.warn("dhcp: no free address in the pool for " + client.mac.to_string() +
@@ -192,7 +198,7 @@ std::optional<DhcpReply> DhcpEngine::full_discover(const DhcpPacket& request, co
                      now + (client.node ? config_.offer_hold : config_.unknown.offer_hold));
     DhcpReply reply{reply_skeleton(request, DhcpMessageType::offer), {}};
     reply.packet.yiaddr = *address;
-    add_network_options(reply.packet, true);
+    add_network_options(reply.packet, client, true);
     if (is_pxe_client(request) || is_ipxe_client(request))
         add_boot_information(reply.packet, request, client);
     record(client, "dhcp offer", address->to_string() + " " + reply.packet.file, now);
@@ -225,13 +231,21 @@ std::optional<DhcpReply> DhcpEngine::full_request(const DhcpPacket& request, con
         log::debug("dhcp: DHCPREQUEST from ", client.mac.to_string(), " names no address");
         return std::nullopt;
     }
+    if (const auto refusal = fixed_address_refusal(request, client, now))
+        return make_nak(request, client, *refusal, now);
+    if (!has_fixed && pool_->contains(address) && directory_.is_fixed_address(address)) {
+        // The address became another machine's fixed one: this client's lease on it ends now, so that
+        // machine gets it at once.
+        pool_->release(client.mac);
+        return make_nak(request, client, "address " + address.to_string() + " is now reserved", now);
+    }
     if (!valid_for_client(address, client, now))
         return make_nak(request, client, "address " + address.to_string() + " is not available to you", now);
     if (!has_fixed) pool_->bind(address, client.mac, holder_of(client), now + config_.lease_time);
     DhcpReply reply{reply_skeleton(request, DhcpMessageType::ack), {}};
     reply.packet.ciaddr = request.ciaddr;
     reply.packet.yiaddr = address;
-    add_network_options(reply.packet, true);
+    add_network_options(reply.packet, client, true);
     if (is_pxe_client(request) || is_ipxe_client(request))
         add_boot_information(reply.packet, request, client);
     record(client, "dhcp ack", address.to_string() + " " + reply.packet.file, now);
@@ -255,6 +269,27 @@ bool DhcpEngine::valid_for_client(Ipv4 address, const Client& client, Clock::tim
     if (client.node && client.node->fixed_address) return address == *client.node->fixed_address;
     return pool_->available_to(address, client.mac, holder_of(client), now) &&
            !directory_.is_fixed_address(address);
+}
+
+std::optional<std::string> DhcpEngine::fixed_address_refusal(const DhcpPacket& request, const Client& client,
+                                                             Clock::time_point now) const {
+    if (!client.node || !client.node->fixed_address) return std::nullopt;
+    const Ipv4 fixed = *client.node->fixed_address;
+    // A relayed request comes from another subnet, whose mask this server does not know.
+    if (request.giaddr.is_unspecified()) {
+        if (!on_same_subnet(fixed, config_.server_address, config_.subnet_mask))
+            return "fixed address " + fixed.to_string() + " is not on the served subnet";
+        const std::uint32_t host_bits = ~config_.subnet_mask.to_uint();
+        const std::uint32_t host = fixed.to_uint() & host_bits;
+        if (host == 0 || host == host_bits)
+            return "fixed address " + fixed.to_string() + " is the subnet's network or broadcast address";
+    }
+    if (fixed == config_.server_address || (config_.router && fixed == *config_.router))
+        return "fixed address " + fixed.to_string() + " is this server's or the router's";
+    if (pool_->contains(fixed) && !pool_->available_to(fixed, client.mac, Holder::enrolled, now))
+        return "fixed address " + fixed.to_string() +
+               " is still leased to another client (it is refused that address at its next renewal)";
+    return std::nullopt;
 }
 
 DhcpPacket DhcpEngine::reply_skeleton(const DhcpPacket& request, DhcpMessageType type) const {
@@ -301,7 +336,7 @@ bool DhcpEngine::add_boot_information(DhcpPacket& reply, const DhcpPacket& reque
     return true;
 }
 
-void DhcpEngine::add_network_options(DhcpPacket& reply, bool with_lease) const {
+void DhcpEngine::add_network_options(DhcpPacket& reply, const Client& client, bool with_lease) const {
     reply.set_address_option(dhcp_option::subnet_mask, config_.subnet_mask);
     if (config_.router) reply.set_address_option(dhcp_option::router, *config_.router);
     if (!config_.dns_servers.empty()) {
@@ -313,6 +348,8 @@ void DhcpEngine::add_network_options(DhcpPacket& reply, bool with_lease) const {
         reply.set_option(dhcp_option::dns_servers, std::move(value));
     }
     if (!config_.domain_name.empty()) reply.set_string_option(dhcp_option::domain_name, config_.domain_name);
+    if (client.node && !client.node->hostname.empty())
+        reply.set_string_option(dhcp_option::host_name, client.node->hostname);
     if (with_lease) {
         const std::uint32_t lease = seconds_of(config_.lease_time);
         reply.set_u32_option(dhcp_option::lease_time, lease);

@@ -78,11 +78,16 @@ class DhcpEngine {
     std::optional<Ipv4> address_for(const DhcpPacket& request, const Client& client,
                                     Clock::time_point now) const;
     bool valid_for_client(Ipv4 address, const Client& client, Clock::time_point now) const;
+    // Why the client's fixed address cannot be handed out now (not on the served subnet, or still held in
+    // the pool by another client); nullopt when it can.
+    std::optional<std::string> fixed_address_refusal(const DhcpPacket& request, const Client& client,
+                                                     Clock::time_point now) const;
 
     DhcpPacket reply_skeleton(const DhcpPacket& request, DhcpMessageType type) const;
     // Adds siaddr/file/66/67 and PXE options; returns false when the client cannot be booted.
     bool add_boot_information(DhcpPacket& reply, const DhcpPacket& request, const Client& client) const;
-    void add_network_options(DhcpPacket& reply, bool with_lease) const;
+    // Subnet, router, DNS, domain, lease times; the client's host name (option 12) when it has one.
+    void add_network_options(DhcpPacket& reply, const Client& client, bool with_lease) const;
     DhcpReply make_nak(const DhcpPacket& request, const Client& client, std::string_view why,
                        Clock::time_point now);
     DhcpDestination destination_for(const DhcpPacket& request, const DhcpPacket& reply,

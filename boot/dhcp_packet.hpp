@@ -22,6 +22,7 @@ inline constexpr std::uint8_t pad = 0;
 inline constexpr std::uint8_t subnet_mask = 1;
 inline constexpr std::uint8_t router = 3;
 inline constexpr std::uint8_t dns_servers = 6;
+inline constexpr std::uint8_t host_name = 12;
 inline constexpr std::uint8_t domain_name = 15;
 inline constexpr std::uint8_t vendor_specific = 43;
 inline constexpr std::uint8_t requested_address = 50;

@@ -35,6 +35,7 @@ std::string echo_text(std::string_view text) {
 
 std::string render_sanboot_script(const SanbootScript& s) {
     std::string text = "#!ipxe\n";
+    if (!s.hostname.empty()) text += "set hostname " + checked(s.hostname, "host name") + "\n";
     text += "set initiator-iqn " + checked(s.initiator_iqn, "initiator IQN") + "\n";
     text += "set username " + checked(s.chap_user, "CHAP user") + "\n";
     text += "set password " + checked(s.chap_secret, "CHAP secret") + "\n";

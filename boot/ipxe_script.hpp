@@ -16,9 +16,11 @@ struct SanbootScript {
     std::string initiator_iqn;
     std::string chap_user;
     std::string chap_secret;
+    std::string hostname{};  // the machine's host name; empty: none
 };
 
-// Sets initiator-iqn and one-way CHAP credentials, then `sanboot iscsi:{server}::{port}:0:{target}`.
+// Sets the host name (iPXE copies its `hostname` setting into the iBFT's NIC section, where the OS reads it),
+// initiator-iqn and one-way CHAP credentials, then `sanboot iscsi:{server}::{port}:0:{target}`.
 std::string render_sanboot_script(const SanbootScript& script);
 
 // Leaves network boot: the firmware goes on to the next boot device (the local disk).

@@ -15,6 +15,7 @@ struct NodeRecord {
     std::optional<Ipv4> fixed_address;  // full DHCP mode: always hand out this address
     bool enabled = true;                // disabled nodes get no answer at all
     std::string boot_script_url;        // empty: default_script_url()
+    std::string hostname{};             // full DHCP mode: sent as option 12; empty: none
 };
 
 struct DiscoveredClient {

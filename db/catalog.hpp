@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "db/audit_repo.hpp"
+#include "db/boots_repo.hpp"
 #include "db/discovered_repo.hpp"
 #include "db/events_repo.hpp"
 #include "db/groups_repo.hpp"
@@ -48,6 +49,7 @@ class Catalog {
         LeasesRepo leases() { return LeasesRepo(db_); }
         DiscoveredRepo discovered() { return DiscoveredRepo(db_); }
         AuditRepo audit() { return AuditRepo(db_); }
+        BootsRepo boots() { return BootsRepo(db_); }
         sqlite::Database& database() noexcept { return db_; }
 
         // Every file the catalog points at (version files and node disks), relative to the data directory,

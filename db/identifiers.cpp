@@ -8,6 +8,8 @@ namespace bootherd::db {
 namespace {
 
 constexpr std::size_t max_name_length = 63;
+constexpr std::size_t max_label_length = 63;
+constexpr std::size_t max_hostname_length = 253;
 
 bool is_name_char(char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -56,6 +58,45 @@ void require_valid_name(std::string_view field, std::string_view name) {
             std::string(field),
             "'" + std::string(name) + "' is not a valid name (1-63 characters from A-Z a-z 0-9 . _ -)");
     }
+}
+
+std::optional<std::string> canonical_hostname(std::string_view text) {
+    if (text.empty() || text.size() > max_hostname_length) return std::nullopt;
+    std::string out;
+    out.reserve(text.size());
+    std::size_t label_start = 0;
+    bool label_all_digits = true;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+        if (i == text.size() || text[i] == '.') {
+            const std::size_t length = i - label_start;
+            if (length == 0 || length > max_label_length) return std::nullopt;
+            if (text[label_start] == '-' || text[i - 1] == '-') return std::nullopt;
+            if (i == text.size() && label_all_digits) return std::nullopt;
+            if (i < text.size()) out += '.';
+            label_start = i + 1;
+            label_all_digits = true;
+            continue;
+        }
+        char c = text[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        const bool digit = c >= '0' && c <= '9';
+        if (!digit && !(c >= 'a' && c <= 'z') && c != '-') return std::nullopt;
+        label_all_digits = label_all_digits && digit;
+        out += c;
+    }
+    return out;
+}
+
+std::string require_hostname(std::string_view field, std::string_view text) {
+    auto hostname = canonical_hostname(text);
+    if (!hostname) {
+        throw InvalidArgument(std::string(field),
+                              "'" + std::string(text) +
+                                  "' is not a valid host name (dot-separated labels of 1-63 characters from "
+                                  "A-Z a-z 0-9 -, not starting or ending with -, 253 characters in all, "
+                                  "the last label not all digits)");
+    }
+    return *hostname;
 }
 
 std::optional<std::string> normalize_mac(std::string_view text) {

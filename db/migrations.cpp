@@ -177,7 +177,54 @@ ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'admin' CHECK (sco
 ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
 )sql";
 
-constexpr std::array<std::string_view, 3> scripts{schema_v1, schema_v2, schema_v3};
+// Machine identity (v4): nodes.hostname is the host name given explicitly (lower case; NULL: the node goes
+// by its name when that is a valid host name). No two nodes share the name they go by: an explicit host name
+// is a valid host name, so lower(name) can only equal one when the name is a host name too.
+constexpr std::string_view schema_hostname = R"sql(
+ALTER TABLE nodes ADD COLUMN hostname TEXT
+    CHECK (hostname = lower(hostname) AND length(hostname) BETWEEN 1 AND 253);
+CREATE UNIQUE INDEX nodes_host_name ON nodes(coalesce(hostname, lower(name)));
+)sql";
+
+// Maintenance from a machine (v5): versions.maintenance_node_id names the node that boots a draft (its next boot
+// script sanboots the draft instead of its own disk); one draft per node, cleared when the draft is sealed,
+// and when the node is removed.
+constexpr std::string_view schema_maintenance = R"sql(
+ALTER TABLE versions ADD COLUMN maintenance_node_id INTEGER REFERENCES nodes(id) ON DELETE SET NULL;
+CREATE UNIQUE INDEX versions_maintenance_node ON versions(maintenance_node_id)
+    WHERE maintenance_node_id IS NOT NULL;
+)sql";
+
+// Boot attempts (v6): one row per boot of an enrolled node (see boots/). Each step's time (NULL until it
+// happened), the version its disk sat on (the draft, when it boots one), and its outcome: 'running' until it
+// ends 'ok' or 'failed' (reason: why; message: what the machine's health report said).
+constexpr std::string_view schema_boots = R"sql(
+CREATE TABLE boots (
+    id INTEGER PRIMARY KEY,
+    node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+    mac TEXT NOT NULL,
+    version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,
+    started_at INTEGER NOT NULL,
+    dhcp_at INTEGER,
+    tftp_at INTEGER,
+    script_at INTEGER,
+    firmware_login_at INTEGER,
+    first_read_at INTEGER,
+    os_login_at INTEGER,
+    health_at INTEGER,
+    ended_at INTEGER,
+    outcome TEXT NOT NULL DEFAULT 'running' CHECK (outcome IN ('running', 'ok', 'failed')),
+    reason TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL DEFAULT '',
+    CHECK ((outcome = 'running') = (ended_at IS NULL))
+) STRICT;
+CREATE INDEX boots_node ON boots(node_id, id);
+CREATE INDEX boots_version ON boots(version_id, id);
+CREATE INDEX boots_running ON boots(outcome) WHERE outcome = 'running';
+)sql";
+
+constexpr std::array<std::string_view, 6> scripts{schema_v1,       schema_v2,          schema_v3,
+                                                    schema_hostname, schema_maintenance, schema_boots};
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 
 #include "db/credentials.hpp"
 #include "db/csv.hpp"
+#include "db/error.hpp"
 #include "db/identifiers.hpp"
 #include "db/nodes_internal.hpp"
 #include "db/nodes_repo.hpp"
@@ -18,10 +19,12 @@ enum Column : std::size_t {
     image_column,
     group_column,
     persistent_column,
+    hostname_column,
+    ip_column,
     column_count
 };
-constexpr std::array<std::string_view, column_count> column_names{"name", "mac", "image", "group",
-                                                                  "persistent"};
+constexpr std::array<std::string_view, column_count> column_names{"name",       "mac",      "image", "group",
+                                                                  "persistent", "hostname", "ip"};
 
 std::string lower(std::string_view text) {
     std::string out(text);
@@ -44,6 +47,12 @@ std::optional<bool> parse_flag(std::string_view text) {
     return std::nullopt;
 }
 
+// An InvalidArgument's message without its "field: " prefix (the CSV report names its own column).
+std::string reason(const InvalidArgument& e) {
+    const std::string_view text = e.what();
+    return std::string(text.substr(std::min(text.size(), e.field().size() + 2)));
+}
+
 class Importer {
   public:
     Importer(sqlite::Database& db, ImportReport& report) : db_(db), report_(report) {}
@@ -57,7 +66,8 @@ class Importer {
             const auto it = std::find(column_names.begin(), column_names.end(), title);
             if (it == column_names.end()) {
                 problem(header.line, "csv",
-                        "unknown column '" + title + "' (expected name, mac, image, group, persistent)");
+                        "unknown column '" + title +
+                            "' (expected name, mac, image, group, persistent, hostname, ip)");
                 ok = false;
                 continue;
             }
@@ -89,6 +99,7 @@ class Importer {
         }
         const std::size_t problems_before = report_.problems.size();
         Row row;
+        bool name_unique = false;
         const std::string_view name = field(record, name_column);
         if (!is_valid_name(name)) {
             problem(
@@ -99,7 +110,7 @@ class Importer {
             row.identity.iqn = node_iqn(name);
             // Distinct names can still share an IQN ('_' maps to '-'): one report per row is enough.
             if (check_unique_in_file(names_, lower(name), record.line, "name")) {
-                check_unique_in_file(iqns_, row.identity.iqn, record.line, "name");
+                name_unique = check_unique_in_file(iqns_, row.identity.iqn, record.line, "name");
             }
         }
         const std::string_view mac_text = field(record, mac_column);
@@ -118,9 +129,10 @@ class Importer {
                         "'" + std::string(flag) + "' is not true/false/yes/no/1/0");
             }
         }
+        check_identity_extras(record, row.identity, name_unique);
         if (report_.problems.size() != problems_before) return;
         if (auto conflict = find_node_conflict(db_, row.identity, std::nullopt)) {
-            problem(record.line, conflict->field, conflict->message);
+            problem(record.line, conflict->field == "fixed_ip" ? "ip" : conflict->field, conflict->message);
             return;
         }
         rows_.push_back(std::move(row));
@@ -133,6 +145,27 @@ class Importer {
     }
 
   private:
+    // The optional hostname and ip columns: valid, and unique within the file (a row without a host name goes
+    // by its node name, so that counts too, unless the name itself was already reported as a duplicate).
+    void check_identity_extras(const CsvRecord& record, NodeIdentity& identity, bool name_unique) {
+        try {
+            const std::string_view hostname = field(record, hostname_column);
+            set_hostname(identity, hostname.empty() ? std::nullopt : std::optional<std::string>(hostname));
+            if (identity.effective_hostname && (identity.hostname || name_unique))
+                check_unique_in_file(hostnames_, *identity.effective_hostname, record.line, "hostname");
+        } catch (const InvalidArgument& e) {
+            problem(record.line, "hostname", reason(e));
+        }
+        const std::string_view ip = field(record, ip_column);
+        if (ip.empty()) return;
+        try {
+            identity.fixed_ip = require_fixed_ip(ip);
+            check_unique_in_file(ips_, *identity.fixed_ip, record.line, "ip");
+        } catch (const InvalidArgument& e) {
+            problem(record.line, "ip", reason(e));
+        }
+    }
+
     struct Row {
         NodeIdentity identity;
         NodePlacement placement;
@@ -181,7 +214,7 @@ class Importer {
     ImportReport& report_;
     std::array<std::optional<std::size_t>, column_count> positions_{};
     std::size_t width_ = 0;
-    std::map<std::string, std::size_t> names_, macs_, iqns_;
+    std::map<std::string, std::size_t> names_, macs_, iqns_, hostnames_, ips_;
     std::map<std::string, std::optional<std::int64_t>> images_, groups_;
     std::vector<Row> rows_;
 };
@@ -200,7 +233,7 @@ ImportReport NodesRepo::import_csv(std::string_view text, bool validate_only) {
     if (doc.records.empty() || header_broken) {
         if (!header_broken)
             report.problems.push_back(
-                {1, "csv", "a header row (name,mac,image,group,persistent) is required"});
+                {1, "csv", "a header row (name,mac,image,group,persistent,hostname,ip) is required"});
         return report;
     }
     // Read and write in one transaction so the checks still hold when the rows land.

@@ -13,7 +13,9 @@ struct NodeIdentity {
     std::string name;
     std::string mac;  // normalised
     std::string iqn;
-    std::optional<std::string> fixed_ip;  // canonical dotted quad
+    std::optional<std::string> fixed_ip;    // canonical dotted quad
+    std::optional<std::string> hostname{};  // explicit, canonical
+    std::optional<std::string> effective_hostname{};
 };
 
 struct NodePlacement {
@@ -31,14 +33,22 @@ struct NodeConflict {
 
 bool exists(sqlite::Database& db, std::string_view table, std::int64_t id);
 std::optional<std::string> canonical_ipv4(std::string_view text);
+// The canonical form of a fixed address, or InvalidArgument("fixed_ip") for anything but a unicast host
+// address (0.0.0.0/8, loopback, link-local, multicast and reserved addresses are refused).
+std::string require_fixed_ip(std::string_view text);
+// Fills in the explicit host name (validated) and the effective one (else the name, when it is a host name).
+void set_hostname(NodeIdentity& identity, const std::optional<std::string>& hostname);
 
-// The first stored node other than `self` that clashes with the identity's name, MAC, IQN or fixed IP.
+// The first stored node other than `self` that clashes with the identity's name, MAC, IQN, fixed IP or
+// effective host name.
 std::optional<NodeConflict> find_node_conflict(sqlite::Database& db, const NodeIdentity& identity,
                                                std::optional<std::int64_t> self);
 
-// Validates name, MAC and fixed IP and checks them against stored nodes; throws InvalidArgument/Conflict.
+// Validates name, MAC, fixed IP and host name and checks them against stored nodes; throws
+// InvalidArgument/Conflict.
 NodeIdentity checked_identity(sqlite::Database& db, std::string_view name, std::string_view mac,
-                              const std::optional<std::string>& fixed_ip, std::optional<std::int64_t> self);
+                              const std::optional<std::string>& fixed_ip,
+                              const std::optional<std::string>& hostname, std::optional<std::int64_t> self);
 void check_placement(sqlite::Database& db, const NodePlacement& placement);
 
 // Inserts an already validated node with fresh CHAP credentials; returns its id.

@@ -17,7 +17,7 @@ constexpr std::string_view node_columns =
     "SELECT n.id, n.name, n.mac, n.group_id, n.image_id, n.persistent, n.enabled, n.iqn, n.chap_user, "
     "n.chap_secret, n.fixed_ip, n.created_at, n.disk_version_id, n.disk_path, n.last_boot_at, n.state, "
     "coalesce(n.image_id, g.image_id), coalesce(n.persistent, g.persistent, 0), n.bind_address, "
-    "n.boot_address, n.boot_address_at, coalesce(n.bind_address, g.bind_address, 1) "
+    "n.boot_address, n.boot_address_at, coalesce(n.bind_address, g.bind_address, 1), n.hostname "
     "FROM nodes n LEFT JOIN groups g ON g.id = n.group_id ";
 
 Node read_node(const sqlite::Statement& row) {
@@ -44,6 +44,8 @@ Node read_node(const sqlite::Statement& row) {
     n.boot_address = row.opt_text(19);
     n.boot_address_at = row.opt_int64(20);
     n.effective_bind_address = row.boolean(21);
+    n.hostname = row.opt_text(22);
+    n.effective_hostname = n.hostname ? n.hostname : canonical_hostname(n.name);
     return n;
 }
 
@@ -91,12 +93,38 @@ std::optional<std::string> canonical_ipv4(std::string_view text) {
     return std::string(buffer.data());
 }
 
+std::string require_fixed_ip(std::string_view text) {
+    const auto address = canonical_ipv4(text);
+    if (!address) throw InvalidArgument("fixed_ip", "'" + std::string(text) + "' is not an IPv4 address");
+    in_addr parsed{};
+    inet_pton(AF_INET, address->c_str(), &parsed);
+    const std::uint32_t value = ntohl(parsed.s_addr);
+    const std::uint32_t first_octet = value >> 24;
+    const bool link_local = (value >> 16) == 0xa9fe;  // 169.254.0.0/16
+    if (first_octet == 0 || first_octet == 127 || first_octet >= 224 || link_local) {
+        throw InvalidArgument("fixed_ip", "'" + *address +
+                                              "' is not a host address a machine can be given (0.x, 127.x, "
+                                              "169.254.x, multicast and reserved addresses are refused)");
+    }
+    return *address;
+}
+
+void set_hostname(NodeIdentity& identity, const std::optional<std::string>& hostname) {
+    identity.hostname = hostname ? std::optional(require_hostname("hostname", *hostname)) : std::nullopt;
+    identity.effective_hostname = identity.hostname ? identity.hostname : canonical_hostname(identity.name);
+}
+
 std::optional<NodeConflict> find_node_conflict(sqlite::Database& db, const NodeIdentity& identity,
                                                std::optional<std::int64_t> self) {
+    // A node without an explicit host name goes by its name (lower case) when that is a host name; a name
+    // that is not one cannot equal the valid host name ?6, so lower(name) needs no validity test here.
     auto query = db.prepare(
-        "SELECT name = ?1, mac = ?2, iqn = ?3, fixed_ip IS NOT NULL AND fixed_ip = ?4, name FROM nodes "
-        "WHERE (name = ?1 OR mac = ?2 OR iqn = ?3 OR fixed_ip = ?4) AND id IS NOT ?5 LIMIT 1");
-    query->bind_all(identity.name, identity.mac, identity.iqn, identity.fixed_ip, self);
+        "SELECT name = ?1, mac = ?2, iqn = ?3, fixed_ip IS NOT NULL AND fixed_ip = ?4, name, hostname IS "
+        "NULL "
+        "FROM nodes WHERE (name = ?1 OR mac = ?2 OR iqn = ?3 OR fixed_ip = ?4 OR "
+        "coalesce(hostname, lower(name)) = ?6) AND id IS NOT ?5 LIMIT 1");
+    query->bind_all(identity.name, identity.mac, identity.iqn, identity.fixed_ip, self,
+                    identity.effective_hostname);
     if (!query->step()) return std::nullopt;
     const std::string other = query->text(4);
     if (query->boolean(0)) return NodeConflict{"name", "a node named '" + other + "' already exists"};
@@ -107,31 +135,37 @@ std::optional<NodeConflict> find_node_conflict(sqlite::Database& db, const NodeI
         return NodeConflict{"name",
                             "maps to the same iSCSI name as node '" + other + "' (" + identity.iqn + ")"};
     }
-    return NodeConflict{"fixed_ip", "address " + identity.fixed_ip.value_or("") +
-                                        " is already fixed for node '" + other + "'"};
+    if (query->boolean(3)) {
+        return NodeConflict{"fixed_ip", "address " + identity.fixed_ip.value_or("") +
+                                            " is already fixed for node '" + other + "'"};
+    }
+    const std::string used = "host name " + identity.effective_hostname.value_or("") +
+                             " is already used by node '" + other + "'" +
+                             (query->boolean(5) ? " (its node name)" : "");
+    if (identity.hostname) return NodeConflict{"hostname", used};
+    return NodeConflict{"hostname", used + "; this node goes by its name " + identity.name +
+                                        ": give it a host name of its own"};
 }
 
 std::int64_t insert_node(sqlite::Database& db, const NodeIdentity& identity, const NodePlacement& placement) {
     auto insert = db.prepare(
         "INSERT INTO nodes (name, mac, group_id, image_id, persistent, enabled, iqn, chap_user, chap_secret, "
-        "fixed_ip, created_at, bind_address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "fixed_ip, created_at, bind_address, hostname) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert->bind_all(identity.name, identity.mac, placement.group_id, placement.image_id,
                      placement.persistent, placement.enabled, identity.iqn,
                      random_credential(chap_user_length), random_credential(chap_secret_length),
-                     identity.fixed_ip, now_ms(), placement.bind_address);
+                     identity.fixed_ip, now_ms(), placement.bind_address, identity.hostname);
     insert->run();
     return db.last_insert_rowid();
 }
 
 NodeIdentity checked_identity(sqlite::Database& db, std::string_view name, std::string_view mac,
-                              const std::optional<std::string>& fixed_ip, std::optional<std::int64_t> self) {
+                              const std::optional<std::string>& fixed_ip,
+                              const std::optional<std::string>& hostname, std::optional<std::int64_t> self) {
     require_valid_name("name", name);
     NodeIdentity identity{std::string(name), require_mac(mac), node_iqn(name), std::nullopt};
-    if (fixed_ip) {
-        identity.fixed_ip = canonical_ipv4(*fixed_ip);
-        if (!identity.fixed_ip)
-            throw InvalidArgument("fixed_ip", "'" + *fixed_ip + "' is not an IPv4 address");
-    }
+    if (fixed_ip) identity.fixed_ip = require_fixed_ip(*fixed_ip);
+    set_hostname(identity, hostname);
     if (auto conflict = find_node_conflict(db, identity, self))
         throw Conflict(conflict->field, conflict->message);
     return identity;
@@ -149,7 +183,8 @@ void check_placement(sqlite::Database& db, const NodePlacement& placement) {
 Node NodesRepo::add(const NewNode& node) {
     // The write lock is taken before the checks, so another process cannot slip a clashing row in between.
     sqlite::Transaction tx(db_);
-    const NodeIdentity identity = checked_identity(db_, node.name, node.mac, node.fixed_ip, std::nullopt);
+    const NodeIdentity identity =
+        checked_identity(db_, node.name, node.mac, node.fixed_ip, node.hostname, std::nullopt);
     const NodePlacement placement{node.group_id, node.image_id, node.persistent, node.enabled,
                                   node.bind_address};
     check_placement(db_, placement);
@@ -211,7 +246,8 @@ Node NodesRepo::update(std::int64_t id, const NodeChanges& changes) {
     const std::string name = changes.name.value_or(current.name);
     const std::string mac = changes.mac.value_or(current.mac);
     const auto fixed_ip = changes.fixed_ip.value_or(current.fixed_ip);
-    NodeIdentity identity = checked_identity(db_, name, mac, fixed_ip, id);
+    const auto hostname = changes.hostname.value_or(current.hostname);
+    NodeIdentity identity = checked_identity(db_, name, mac, fixed_ip, hostname, id);
     identity.iqn = current.iqn;  // the IQN is the node's stable iSCSI identity: a rename keeps it
     const NodePlacement placement{
         changes.group_id.value_or(current.group_id), changes.image_id.value_or(current.image_id),
@@ -220,9 +256,9 @@ Node NodesRepo::update(std::int64_t id, const NodeChanges& changes) {
     check_placement(db_, placement);
     auto update = db_.prepare(
         "UPDATE nodes SET name = ?, mac = ?, fixed_ip = ?, group_id = ?, image_id = ?, persistent = ?, "
-        "enabled = ?, bind_address = ? WHERE id = ?");
+        "enabled = ?, bind_address = ?, hostname = ? WHERE id = ?");
     update->bind_all(identity.name, identity.mac, identity.fixed_ip, placement.group_id, placement.image_id,
-                     placement.persistent, placement.enabled, placement.bind_address, id);
+                     placement.persistent, placement.enabled, placement.bind_address, identity.hostname, id);
     update->run();
     tx.commit();
     return get(id);

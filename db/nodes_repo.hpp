@@ -33,6 +33,9 @@ struct Node {
     // The address its script was last served to while bound; its iSCSI logins are admitted only from there.
     std::optional<std::string> boot_address{};
     std::optional<std::int64_t> boot_address_at{};
+    std::optional<std::string> hostname{};  // given explicitly (lower case); nullopt: none given
+    // Resolved: the explicit host name, else the node name in lower case when it is a valid host name.
+    std::optional<std::string> effective_hostname{};
     // Resolved through the group.
     std::optional<std::int64_t> effective_image_id{};
     bool effective_persistent = false;
@@ -48,6 +51,7 @@ struct NewNode {
     std::optional<std::string> fixed_ip{};  // dotted IPv4
     bool enabled = true;
     std::optional<bool> bind_address{};
+    std::optional<std::string> hostname{};  // RFC 1123 host name; nullopt: go by the node name
 };
 
 // Fields to change; an empty outer optional leaves the field as it is.
@@ -60,6 +64,7 @@ struct NodeChanges {
     std::optional<std::optional<std::string>> fixed_ip{};
     std::optional<bool> enabled{};
     std::optional<std::optional<bool>> bind_address{};
+    std::optional<std::optional<std::string>> hostname{};
 };
 
 struct NodeFilter {
@@ -113,7 +118,8 @@ class NodesRepo {
     // The address the node's boot is bound to (its script was served there), or none.
     void set_boot_address(std::int64_t id, std::optional<std::string> address, std::int64_t at_ms);
 
-    // CSV enrolment with columns name,mac[,image][,group][,persistent] (header row required, any order). The
+    // CSV enrolment with columns name,mac[,image][,group][,persistent][,hostname][,ip] (header row required,
+    // any order; an empty hostname or ip field means none). The
     // whole file is checked first; rows are written in one transaction only if none has a problem and
     // validate_only is false.
     ImportReport import_csv(std::string_view text, bool validate_only = false);

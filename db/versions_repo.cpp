@@ -11,7 +11,8 @@ namespace {
 constexpr std::string_view version_columns =
     "SELECT v.id, v.image_id, v.number, v.parent_version_id, v.file_path, v.state, v.size_bytes, "
     "v.file_bytes, "
-    "v.created_at, v.sealed_at, v.note, (i.promoted_version_id IS v.id), v.chap_user, v.chap_secret "
+    "v.created_at, v.sealed_at, v.note, (i.promoted_version_id IS v.id), v.chap_user, v.chap_secret, "
+    "v.maintenance_node_id "
     "FROM versions v JOIN images i ON i.id = v.image_id ";
 
 Version read_version(const sqlite::Statement& row) {
@@ -30,6 +31,7 @@ Version read_version(const sqlite::Statement& row) {
     v.promoted = row.boolean(11);
     v.chap_user = row.opt_text(12);
     v.chap_secret = row.opt_text(13);
+    v.maintenance_node_id = row.opt_int64(14);
     return v;
 }
 
@@ -149,6 +151,43 @@ void VersionsRepo::set_chap(std::int64_t id, std::string_view user, std::string_
     update->run();
 }
 
+void VersionsRepo::set_maintenance_node(std::int64_t id, std::optional<std::int64_t> node_id) {
+    require_draft(id);
+    if (node_id) {
+        auto node = db_.prepare("SELECT name FROM nodes WHERE id = ?");
+        node->bind_all(*node_id);
+        if (!node->step()) throw NotFound("node " + id_text(*node_id) + " does not exist");
+        const std::string name = node->text(0);
+        if (const auto other = maintained_by(*node_id); other && other->id != id) {
+            auto image = db_.prepare("SELECT name FROM images WHERE id = ?");
+            image->bind_all(other->image_id);
+            image->step();
+            throw Conflict("on", "node '" + name +
+                                     "' is already the maintenance machine of the draft of image '" +
+                                     image->text(0) + "': commit or discard that draft first");
+        }
+    }
+    auto update = db_.prepare("UPDATE versions SET maintenance_node_id = ? WHERE id = ?");
+    update->bind_all(node_id, id);
+    update->run();
+}
+
+std::optional<Version> VersionsRepo::maintained_by(std::int64_t node_id) {
+    auto query = db_.prepare(std::string(version_columns) + "WHERE v.maintenance_node_id = ?");
+    query->bind_all(node_id);
+    if (!query->step()) return std::nullopt;
+    return read_version(*query);
+}
+
+std::vector<Version> VersionsRepo::maintained() {
+    auto query =
+        db_.prepare(std::string(version_columns) + "WHERE v.maintenance_node_id IS NOT NULL ORDER BY v.id");
+    std::vector<Version> versions;
+    while (query->step())
+        versions.push_back(read_version(*query));
+    return versions;
+}
+
 Version VersionsRepo::seal(std::int64_t id, std::int64_t file_bytes) {
     if (get(id).state != VersionState::draft) {
         throw Conflict("version", "version " + id_text(id) + " is already sealed");
@@ -156,7 +195,7 @@ Version VersionsRepo::seal(std::int64_t id, std::int64_t file_bytes) {
     if (file_bytes < 0) throw InvalidArgument("file_bytes", "must not be negative");
     auto update = db_.prepare(
         "UPDATE versions SET state = 'sealed', sealed_at = ?, file_bytes = ?, chap_user = NULL, "
-        "chap_secret = NULL WHERE id = ?");
+        "chap_secret = NULL, maintenance_node_id = NULL WHERE id = ?");
     update->bind_all(now_ms(), file_bytes, id);
     update->run();
     return get(id);

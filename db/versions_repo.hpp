@@ -29,6 +29,8 @@ struct Version {
     // A draft's own CHAP credentials for the maintenance machine that logs in to it; none once sealed.
     std::optional<std::string> chap_user{};
     std::optional<std::string> chap_secret{};
+    // A draft's maintenance machine: the node whose next boot script sanboots this draft; none once sealed.
+    std::optional<std::int64_t> maintenance_node_id{};
 };
 
 struct NewVersion {
@@ -57,7 +59,15 @@ class VersionsRepo {
     void update_draft_sizes(std::int64_t id, std::int64_t size_bytes, std::int64_t file_bytes);
     // Gives a draft its CHAP credentials; Conflict once sealed.
     void set_chap(std::int64_t id, std::string_view user, std::string_view secret);
-    // Freezes a draft with its final on-disk size and drops its CHAP credentials; Conflict if already sealed.
+    // Makes `node_id` the draft's maintenance machine (nullopt: none). Conflict once sealed, or when the node
+    // already maintains another draft (field "on"); NotFound for an unknown node.
+    void set_maintenance_node(std::int64_t id, std::optional<std::int64_t> node_id);
+    // The draft the node maintains, if any.
+    std::optional<Version> maintained_by(std::int64_t node_id);
+    // Every draft that has a maintenance machine.
+    std::vector<Version> maintained();
+    // Freezes a draft with its final on-disk size and drops its CHAP credentials and maintenance machine;
+    // Conflict if already sealed.
     Version seal(std::int64_t id, std::int64_t file_bytes);
     void set_note(std::int64_t id, std::string_view note);
     // Conflict while anything still needs the version (see in_use_ids).

@@ -28,6 +28,51 @@ void latency_histogram(std::ostringstream& out, const iscsi::ServerStats& stats)
     out << name << "_count " << cumulative << '\n';
 }
 
+// A label value: backslash, double quote and newline escaped.
+std::string label(std::string_view value) {
+    std::string out;
+    for (const char c : value) {
+        if (c == '\\' || c == '"') out.push_back('\\');
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
+void boot_outcomes(std::ostringstream& out, const std::vector<boots::VersionOutcomes>& versions) {
+    constexpr const char* counter = "bootherd_boot_outcomes_total";
+    out << "# HELP " << counter << " Boots ended, by image version and outcome\n# TYPE " << counter
+        << " counter\n";
+    for (const auto& v : versions) {
+        const std::string labels =
+            "image=\"" + label(v.image) + "\",version=\"" + std::to_string(v.version) + '"';
+        out << counter << '{' << labels << ",outcome=\"ok\"} " << v.ok << '\n';
+        out << counter << '{' << labels << ",outcome=\"failed\"} " << v.failed << '\n';
+    }
+    constexpr const char* histogram = "bootherd_boot_duration_seconds";
+    out << "# HELP " << histogram << " Boots that ended ok: seconds from their start to ok\n# TYPE "
+        << histogram << " histogram\n";
+    for (const auto& v : versions) {
+        const std::string labels =
+            "image=\"" + label(v.image) + "\",version=\"" + std::to_string(v.version) + '"';
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < v.duration_buckets.size(); ++i) {
+            cumulative += v.duration_buckets[i];
+            out << histogram << "_bucket{" << labels << ",le=\"";
+            if (i < boots::VersionOutcomes::bounds_seconds.size())
+                out << boots::VersionOutcomes::bounds_seconds[i];
+            else
+                out << "+Inf";
+            out << "\"} " << cumulative << '\n';
+        }
+        out << histogram << "_sum{" << labels << "} " << v.duration_sum_seconds << '\n';
+        out << histogram << "_count{" << labels << "} " << cumulative << '\n';
+    }
+}
+
 }  // namespace
 
 std::string render_metrics(const MetricsSnapshot& snapshot) {
@@ -67,6 +112,7 @@ std::string render_metrics(const MetricsSnapshot& snapshot) {
     out << "bootherd_nodes{status=\"booting\"} " << snapshot.nodes.booting << '\n';
     out << "bootherd_nodes{status=\"off\"} " << snapshot.nodes.off << '\n';
     metric(out, "bootherd_images", "gauge", "Images in the catalog", snapshot.images);
+    boot_outcomes(out, snapshot.boot_outcomes);
     return out.str();
 }
 

@@ -3,8 +3,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "boot/boot_counters.hpp"
+#include "boots/outcome_stats.hpp"
 #include "target/iscsi/server_stats.hpp"
 
 namespace bootherd::web {
@@ -19,6 +21,7 @@ struct MetricsSnapshot {
     const boot::BootCounters* boot = nullptr;
     NodeCounts nodes{};
     std::int64_t images = 0;
+    std::vector<boots::VersionOutcomes> boot_outcomes{};  // ended boots per image version
 };
 
 std::string render_metrics(const MetricsSnapshot& snapshot);

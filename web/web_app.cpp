@@ -31,6 +31,7 @@ Router make_router(ApiContext& context) {
     add_group_routes(router, context);
     add_image_routes(router, context);
     add_live_routes(router, context);
+    add_boot_routes(router, context);
     add_dashboard_routes(router);
     return router;
 }

@@ -52,7 +52,8 @@ iscsi::TargetNode CatalogTargets::describe_node(const db::Node& node) const {
     return target;
 }
 
-std::optional<iscsi::TargetNode> CatalogTargets::describe_draft(std::string_view image_name,
+std::optional<iscsi::TargetNode> CatalogTargets::describe_draft(db::Catalog::Session& session,
+                                                                std::string_view image_name,
                                                                 const db::Version& draft) const {
     // Never served without CHAP: a draft without credentials (made by an older version, until a store
     // opens and gives it some) is no target.
@@ -60,6 +61,12 @@ std::optional<iscsi::TargetNode> CatalogTargets::describe_draft(std::string_view
     iscsi::TargetNode target;
     target.iqn = draft_iqn(image_name);
     target.chap = iscsi::Credentials{*draft.chap_user, *draft.chap_secret};
+    if (draft.maintenance_node_id) {
+        const auto node = session.nodes().find(*draft.maintenance_node_id);
+        if (!node) return std::nullopt;
+        target.allowed_initiators = {node_initiator_iqn(*node)};
+        if (node->effective_bind_address) target.allowed_addresses = {bound_address(*node)};
+    }
     return target;
 }
 
@@ -122,7 +129,7 @@ std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_draft(std::string_
             if (draft_iqn(image.name) != iqn) continue;
             for (const auto& version : session.versions().list(image.id))
                 if (version.state == db::VersionState::draft) {
-                    found = describe_draft(image.name, version);
+                    found = describe_draft(session, image.name, version);
                     path = version.file_path;
                 }
         }
@@ -157,7 +164,7 @@ std::vector<std::shared_ptr<const iscsi::TargetNode>> CatalogTargets::all() cons
         for (const auto& image : session.images().list())
             for (const auto& version : session.versions().list(image.id))
                 if (version.state == db::VersionState::draft)
-                    if (auto draft = describe_draft(image.name, version))
+                    if (auto draft = describe_draft(session, image.name, version))
                         described.push_back(std::move(*draft));
     }
     const std::lock_guard lock(mutex_);

@@ -6,8 +6,11 @@
 //     node's CHAP user and secret. The boot script (iPXE `initiator-iqn`, then the OS's iBFT) must use that
 //     name. A node with address binding on (the default) admits logins only from its boot address (where its
 //     script was served), and none before a script was served to it;
-//   - each image's draft as target iqn.2026-11.org.bootherd:draft.<image>, LUN 0, for a maintenance machine:
-//     any initiator name, CHAP with the draft's own credentials (made by `image edit`, see ImageStore::edit).
+//   - each image's draft as target iqn.2026-11.org.bootherd:draft.<image>, LUN 0, for a maintenance machine,
+//     with CHAP and the draft's own credentials (made by `image edit`, see ImageStore::edit). While the draft
+//     has a maintenance machine (ImageStore::maintain) only that node's initiator name is admitted, and when
+//     the node binds only from its boot address (none before its script was served); without one, any
+//     initiator name (an administrator's tools).
 //
 // Disks are opened on first login (find), not for discovery (all), so SendTargets over 1000 nodes opens
 // nothing. Each open chain (its TargetDevice) is kept and shared by all sessions to that target, while the
@@ -51,7 +54,8 @@ class CatalogTargets final : public iscsi::TargetDirectory {
         std::shared_ptr<scsi::TargetDevice> kept;  // node disks stay open between sessions; drafts do not
     };
     iscsi::TargetNode describe_node(const db::Node& node) const;
-    std::optional<iscsi::TargetNode> describe_draft(std::string_view image_name,
+    std::optional<iscsi::TargetNode> describe_draft(db::Catalog::Session& session,
+                                                    std::string_view image_name,
                                                     const db::Version& draft) const;
     // `target` with the cached device for its IQN if that serves `relative_path` and is open, else with its
     // disk opened read-write and cached (kept open between sessions only with keep_open).

@@ -83,17 +83,21 @@ bool inside(const fs::path& file, const fs::path& dir) {
 }
 
 // Holds the draft's write lock (the one a read-write VhdxFile takes), so a running `bootherd serve` cannot
-// open the draft meanwhile; refuses when it has it open already. A missing file holds nothing.
-std::unique_ptr<ImageFile> lock_draft(const fs::path& file, std::string_view image, const char* action) {
+// open the draft meanwhile; refuses when it has it open already: a served draft is open exactly while some
+// session is logged in to its target. `maintainer`: the draft's maintenance machine, the only initiator its
+// target admits. A missing file holds nothing.
+std::unique_ptr<ImageFile> lock_draft(const fs::path& file, std::string_view image, std::string_view action,
+                                      const std::optional<db::Node>& maintainer) {
     if (!fs::exists(file)) return nullptr;
     auto locked = std::make_unique<ImageFile>(file.string(), ImageFile::Access::read_write);
-    if (!locked->try_lock_exclusive())
-        throw StoreError(
-            "cannot " + std::string(action) + " the draft of image " + in_quotes(image) +
-            ": it is open for writing, by a running `bootherd serve` where a maintenance machine is "
-            "logged in to " +
-            draft_iqn(image) + " (log it out first), or by another command");
-    return locked;
+    if (locked->try_lock_exclusive()) return locked;
+    const std::string why = " (cannot " + std::string(action) + " while its target " + draft_iqn(image) +
+                            " is open for writing, by a running `bootherd serve`, or by another command)";
+    if (maintainer)
+        throw StoreError("node " + maintainer->name + " is still logged in to the draft of image " +
+                         in_quotes(image) + ": shut it down first" + why);
+    throw StoreError("a machine is still logged in to the draft of image " + in_quotes(image) +
+                     ": log it out first" + why);
 }
 
 // True when some open file description (a served chain, in this process or another) holds the file's write
@@ -330,6 +334,52 @@ db::Version ImageStore::edit(std::string_view image_name) {
     }
 }
 
+Maintenance ImageStore::maintain(std::string_view image_name, std::string_view node_name) {
+    db::Node node;
+    {
+        auto session = catalog_.session();
+        const db::Image image = require_image(session, image_name);
+        node = require_node(session, node_name);
+        if (!node.enabled)
+            throw db::Conflict("on", "node " + in_quotes(node.name) +
+                                         " is disabled (it boots its local disk): enable it first");
+        if (const auto other = session.versions().maintained_by(node.id);
+            other && other->image_id != image.id)
+            throw db::Conflict("on", "node " + in_quotes(node.name) +
+                                         " is already the maintenance machine of the draft of image " +
+                                         in_quotes(session.images().get(other->image_id).name) +
+                                         ": commit or discard that draft first");
+    }
+    Maintenance result{.image = std::string(image_name), .node = node};
+    auto current = draft(image_name);
+    if (!current) {
+        current = edit(image_name);
+        result.draft_created = true;
+    }
+    if (current->maintenance_node_id != node.id) {
+        // Nobody may be logged in while the maintenance machine changes, and nobody can log in meanwhile.
+        const auto locked = lock_draft(absolute(current->file_path), image_name,
+                                       "change its maintenance machine", maintenance_node(*current));
+        auto session = catalog_.session();
+        session.versions().set_maintenance_node(current->id, node.id);
+        current = session.versions().get(current->id);
+    }
+    result.draft = *current;
+    return result;
+}
+
+std::optional<Maintenance> ImageStore::maintenance_of(const db::Node& node) {
+    auto session = catalog_.session();
+    auto draft = session.versions().maintained_by(node.id);
+    if (!draft) return std::nullopt;
+    return Maintenance{.image = session.images().get(draft->image_id).name, .draft = *draft, .node = node};
+}
+
+std::optional<db::Node> ImageStore::maintenance_node(const db::Version& draft) {
+    if (!draft.maintenance_node_id) return std::nullopt;
+    return catalog_.session().nodes().find(*draft.maintenance_node_id);
+}
+
 db::Version ImageStore::commit(std::string_view image_name) {
     auto current = draft(image_name);
     if (!current)
@@ -337,7 +387,8 @@ db::Version ImageStore::commit(std::string_view image_name) {
                          " has no draft to commit (run `image edit` first)");
     auto session = catalog_.session();
     const fs::path file = absolute(current->file_path);
-    lock_draft(file, image_name, "commit");  // refuses early, with a clear error; released for the open below
+    // Refuses early, with a clear error; released for the open below.
+    lock_draft(file, image_name, "commit", maintenance_node(*current));
     // Opening read-write replays and clears any log left by a crashed writer, so the sealed file is final.
     // The open file keeps the write lock until the row is sealed: a server cannot start writing to it
     // meanwhile.
@@ -352,7 +403,7 @@ void ImageStore::discard(std::string_view image_name) {
     auto current = draft(image_name);
     if (!current) throw StoreError("image " + in_quotes(image_name) + " has no draft to discard");
     StoreLock lock(lock_file(), StoreLock::Mode::shared);  // a sweep must not see the row before it goes
-    auto locked = lock_draft(absolute(current->file_path), image_name, "discard");
+    auto locked = lock_draft(absolute(current->file_path), image_name, "discard", maintenance_node(*current));
     catalog_.session().versions().remove(current->id);
     remove_file(current->file_path);
 }
@@ -537,6 +588,10 @@ NodeStatus ImageStore::status(const db::Node& node) {
         const db::Version version = session.versions().get(*node.disk_version_id);
         status.disk_version = version.number;
         status.outdated = promoted && *promoted != version.id;
+    }
+    if (const auto draft = session.versions().maintained_by(node.id)) {
+        status.maintenance_image = session.images().get(draft->image_id).name;
+        status.maintenance_version = draft->number;
     }
     return status;
 }

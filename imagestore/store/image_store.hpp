@@ -69,6 +69,16 @@ struct NodeStatus {
     std::optional<std::string> image{};          // effective image name
     std::optional<std::int64_t> disk_version{};  // version number its disk sits on
     bool outdated = false;                       // persistent disk on a version older than the promoted one
+    std::optional<std::string> maintenance_image{};  // the image whose draft it boots for maintenance
+    std::optional<std::int64_t> maintenance_version{};
+};
+
+// A draft and the node that boots it for maintenance.
+struct Maintenance {
+    std::string image{};
+    db::Version draft{};
+    db::Node node{};
+    bool draft_created = false;  // maintain() made the draft
 };
 
 class ImageStore {
@@ -102,7 +112,21 @@ class ImageStore {
     // A writable draft: a differencing disk on the promoted version, with its own random CHAP credentials for
     // the maintenance machine (Version::chap_user/chap_secret). Conflict if one exists already.
     db::Version edit(std::string_view image);
-    // Seals the draft as the image's next version (not promoted).
+    // Makes `node` the maintenance machine of the image's draft (made first when there is none, else the
+    // existing one): its next boot script sanboots the draft with the draft's own CHAP credentials instead of
+    // its own disk, and the draft's target admits only that node (its initiator name, from its bound address
+    // when it binds). One maintenance machine per draft: a new one replaces the old one, but only while
+    // nobody is logged in to the draft (StoreError naming the node otherwise), since two machines writing one
+    // file system corrupt it. Conflict (field "on") when the node is disabled or maintains another image's
+    // draft. Naming the current maintenance machine again changes nothing.
+    Maintenance maintain(std::string_view image, std::string_view node);
+    // The draft `node` boots for maintenance, if any.
+    std::optional<Maintenance> maintenance_of(const db::Node& node);
+    // The draft's maintenance machine, if it has one.
+    std::optional<db::Node> maintenance_node(const db::Version& draft);
+    // Seals the draft as the image's next version (not promoted); its maintenance machine, if any, boots its
+    // own disk again at its next boot. StoreError while a machine is logged in to the draft (the running
+    // `bootherd serve` holds its write lock while any session is open).
     db::Version commit(std::string_view image);
     void discard(std::string_view image);
     db::Version promote(std::string_view image, std::int64_t number);

@@ -11,6 +11,8 @@
 #     bound           the same credentials from another address (the server's) are refused; a node with
 #                     address binding off accepts them from there (CHAP only)
 #     os-login        that accepted login, the boot's second, is recorded as the OS's (iscsi.login.os)
+#     boots           each boot is a record: keeper's first boot failed (reboot_loop: it PXE-booted again before
+#                     ok), its second has its steps up to the OS login and still runs; the UEFI boot has TFTP too
 #     discovery       an unknown MAC waits, shows up in `node discovered`, is enrolled, boots on its next retry
 #     uefi            OVMF native PXE -> ipxe.efi over TFTP -> iPXE -> sanboot (skipped without the UEFI packages)
 #   proxy mode: dnsmasq hands out addresses only, bootherd --dhcp proxy the boot information; the persistent node
@@ -153,6 +155,23 @@ else
   fail "os-login: the second login of a boot was recorded as '$last_login'"
 fi
 
+# Boot records: the test disk is no OS, so a boot followed by another PXE boot is a reboot loop; the login from
+# keeper's address above is its second boot's OS login (the boot stays running until the ok window). qemu's BIOS
+# NIC ROM is iPXE itself, which is answered with its script at once: no TFTP step before the script (the UEFI
+# case below has one).
+boot_rows() {
+  sqlite3 "file:$BH_DATA/catalog.db?mode=ro" "SELECT b.outcome || ' ' || b.reason || ' ' ||
+    (b.dhcp_at IS NOT NULL) || (b.tftp_at IS NOT NULL) || (b.script_at IS NOT NULL) ||
+    (b.firmware_login_at IS NOT NULL) || (b.first_read_at IS NOT NULL) || (b.os_login_at IS NOT NULL)
+    FROM boots b JOIN nodes n ON n.id = b.node_id WHERE n.name = '$1' ORDER BY b.id" | tr '\n' ','
+}
+keeper_boots=$(boot_rows keeper)
+if [ "$keeper_boots" = "failed reboot_loop 101110,running  101111," ]; then
+  pass "boots: keeper's first boot failed (reboot loop), its second has DHCP, script, logins, first read and runs"
+else
+  fail "boots: keeper's boot records are '$keeper_boots' (outcome reason, then steps dhcp,tftp,script,fw,read,os)"
+fi
+
 # Discovery: an unknown machine waits and retries; once enrolled, its next retry boots.
 log=$BOOT_SCRATCH/serial-discovery.log
 boot_start_qemu bios "$log" "$mac_unknown"
@@ -178,6 +197,13 @@ boot_stop_qemu
 
 if [ "$uefi_rc" -eq 0 ]; then
   check_boot uefi uefi "$mac_uefi" 'BOOTHERD-MARKER uefi' "$UEFI_LIMIT"
+  sleep 0.5
+  efi_boots=$(boot_rows efi)
+  if [ "$efi_boots" = "running  111110," ]; then
+    pass "boots: the UEFI boot's record has DHCP, TFTP (ipxe.efi), script, firmware login, first read"
+  else
+    fail "boots: efi's boot records are '$efi_boots' (outcome reason, then steps dhcp,tftp,script,fw,read,os)"
+  fi
 elif [ "$uefi_rc" -eq 77 ]; then
   echo "skip: uefi (OVMF or the UEFI disk packages grub-efi-amd64-bin, gdisk, dosfstools, mtools are missing)"
 else

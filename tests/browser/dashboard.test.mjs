@@ -1,13 +1,16 @@
 // The dashboard driven like an operator would, in Debian's headless Chromium through playwright-core:
 // log in, import 300 machines from a CSV with 3 bad rows (shown, fixed in the page, validated again), see the
 // 300 machines, bulk-assign a group, promote image v2 and roll it back through the confirmation dialogs, and
-// watch a live event arrive on a machine's boot timeline, and enroll a discovered machine with one click.
+// watch a live event arrive on a machine's boot timeline, boot a machine into an image's draft ("Maintain
+// image…"), see a machine's boots as a waterfall and the outcomes per image version on the overview, and
+// enroll a discovered machine with one click.
 // Screenshots of every step go to $ARTIFACTS.
 //
 // Environment: BASE_URL (the dashboard), PASSWORD (admin's), IMAGE (an image with sealed v1 promoted and v2 not),
 // GROUP (an existing group; "lab" must exist too), ARTIFACTS (screenshot folder), NODE_DIR (where `npm ci`
 // installed playwright-core), FETCH_BOOT_SCRIPT (a command run with a machine's name and MAC that fetches its
-// boot script as the machine would: an event for an enrolled machine, a discovered entry for an unknown one).
+// boot script as the machine would: an event for an enrolled machine, a discovered entry for an unknown one),
+// SEED_BOOTS (a command run with a machine's name that records three boots of it: ok, failed, running).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +30,7 @@ const IMAGE = env('IMAGE');
 const GROUP = env('GROUP');
 const ARTIFACTS = env('ARTIFACTS');
 const FETCH_BOOT_SCRIPT = env('FETCH_BOOT_SCRIPT');
+const SEED_BOOTS = env('SEED_BOOTS');
 const { chromium } = createRequire(path.join(env('NODE_DIR'), 'package.json'))('playwright-core');
 
 const TIMEOUT = 15000;
@@ -214,8 +218,60 @@ async function liveEvent(page) {
   const newest = events.first();
   const stepName = await newest.getAttribute('data-step');
   assert.ok(stepName, 'the new event has no step');
+  await page.getByTestId('events-toggle').click();  // the raw event list is folded under the boots
+  await newest.waitFor({ state: 'visible', timeout: TIMEOUT });
   await shot(page, 'live-event');
   ok(`a live "${stepName}" event appeared on ${target}'s timeline without reloading`);
+}
+
+// On a machine's page: "Maintain image…" boots it into the image's draft (made now), and a badge says so.
+async function maintainFromMachine(page) {
+  const target = name(7);
+  await page.goto(`${BASE_URL}/#/machine/${target}`);
+  await waitForText(page.getByTestId('machine-name'), new RegExp(`^${target}$`));
+  assert.equal(await page.getByTestId('machine-maintenance').count(), 0, 'a badge before any maintenance');
+  await page.getByTestId('maintain-image').selectOption(IMAGE);
+  await page.getByTestId('machine-maintain').click();
+  const dialog = page.getByTestId('confirm-dialog');
+  await dialog.waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.getByTestId('confirm-ok').click();
+  const badge = await waitForText(page.getByTestId('machine-maintenance'),
+    new RegExp(`^maintenance: ${IMAGE} draft v\\d+$`));
+  await shot(page, 'maintenance');
+  const node = await (await page.request.get(`${BASE_URL}/api/v1/nodes/${target}`)).json();
+  assert.equal(node.maintenance && node.maintenance.image, IMAGE);
+  const versions = await (await page.request.get(`${BASE_URL}/api/v1/images/${IMAGE}/versions`)).json();
+  assert.equal(versions.draft && versions.draft.maintenance_node, target);
+  ok(`"Maintain image…" made ${target} the maintenance machine of ${IMAGE}'s draft (${badge})`);
+}
+
+async function bootWaterfall(page) {
+  const target = name(3);
+  await promisify(execFile)(SEED_BOOTS, [target], { timeout: TIMEOUT });
+  await page.goto(`${BASE_URL}/#/machine/${target}`);
+  await waitForText(page.getByTestId('machine-name'), new RegExp(`^${target}$`));
+  const rows = page.getByTestId('boot-row');
+  await waitForCount(rows, 3);
+  const outcomes = [];
+  for (let i = 0; i < 3; i += 1) outcomes.push(await rows.nth(i).getAttribute('data-outcome'));
+  assert.deepEqual(outcomes, ['running', 'failed', 'ok'], 'boots newest first with their outcomes');
+  const okSteps = await rows.nth(2).getByTestId('boot-step').evaluateAll((bars) => bars.map((b) => b.dataset.step));
+  assert.deepEqual(okSteps, ['dhcp', 'tftp', 'script', 'firmware_login', 'first_read', 'os_login', 'health', 'end']);
+  await waitForText(rows.nth(2), /health report ok/);
+  await waitForText(rows.nth(1), /rebooted before ok/);
+  // One time scale for all rows: the 38 s boot's bars reach further than the 15 s boot's.
+  const reach = (row) => row.getByTestId('boot-step').evaluateAll((bars) => Math.max(...bars.map((b) =>
+    parseFloat(b.style.left) + parseFloat(b.style.width))));
+  assert.ok(await reach(rows.nth(2)) > await reach(rows.nth(1)) + 10, 'the bars share one time scale');
+  await page.getByTestId('boot-waterfall').scrollIntoViewIfNeeded();
+  await shot(page, 'boot-waterfall');
+  ok(`${target}'s boots shown as a waterfall: running, failed (reboot loop), ok (health report)`);
+
+  await page.goto(`${BASE_URL}/#/overview`);
+  const summary = page.getByTestId(`boot-outcomes-${IMAGE}-1`);
+  await waitForText(summary, /v1\s+1\s+1\s+1/);
+  await shot(page, 'boot-outcomes');
+  ok(`the overview shows boot outcomes per image version (${IMAGE} v1: 1 ok, 1 failed, 1 running)`);
 }
 
 async function enrollDiscovered(page) {
@@ -226,6 +282,8 @@ async function enrollDiscovered(page) {
   const row = page.getByTestId(`discovered-${unknown}`);
   await row.waitFor({ timeout: TIMEOUT });
   await page.getByTestId(`enroll-name-${unknown}`).fill('lab-new');
+  await page.getByTestId(`enroll-${unknown}-hostname`).fill('Lab-New.example');
+  await page.getByTestId(`enroll-${unknown}-ip`).fill('10.66.0.42');
   await row.getByLabel(`Group for ${unknown}`).selectOption('lab');
   await shot(page, 'discovered');
   await page.getByTestId(`enroll-${unknown}`).click();
@@ -234,7 +292,24 @@ async function enrollDiscovered(page) {
   const enrolled = await (await page.request.get(`${BASE_URL}/api/v1/nodes/lab-new`)).json();
   assert.equal(enrolled.mac, unknown);
   assert.equal(enrolled.group, 'lab');
-  ok('the discovered machine was enrolled with one click, in group lab');
+  assert.equal(enrolled.hostname, 'lab-new.example');
+  assert.equal(enrolled.fixed_ip, '10.66.0.42');
+  ok('the discovered machine was enrolled with one click, in group lab, with its host name and fixed IP');
+
+  // The machine page changes and drops them.
+  await page.goto(`${BASE_URL}/#/machine/lab-new`);
+  const hostname = page.getByTestId('identity-hostname');
+  await hostname.waitFor({ timeout: TIMEOUT });
+  assert.equal(await hostname.inputValue(), 'lab-new.example');
+  await hostname.fill('desk-42');
+  await page.getByTestId('identity-ip').fill('');
+  await shot(page, 'machine-identity');
+  await page.getByTestId('identity-save').click();
+  await waitForText(page.getByTestId('toast-success').last(), /save identity done/);
+  const changed = await (await page.request.get(`${BASE_URL}/api/v1/nodes/lab-new`)).json();
+  assert.equal(changed.hostname, 'desk-42');
+  assert.equal(changed.fixed_ip, null);
+  ok('the machine page set its host name and dropped its fixed IP');
 }
 
 // A fresh profile each run (Playwright takes the profile folder as launchPersistentContext's first argument).
@@ -263,6 +338,8 @@ try {
   await bulkAssign(page);
   await promoteAndRollBack(page);
   await liveEvent(page);
+  await maintainFromMachine(page);
+  await bootWaterfall(page);
   await enrollDiscovered(page);
 } catch (error) {
   failures.push(error.stack || String(error));

@@ -79,9 +79,37 @@ curl -sS -w 'HTTP %{http_code}\n' "$BASE_URL/boot/\$2.ipxe" | tail -n 1
 EOF
 chmod +x "$SCRATCH/boot-script-fetch.sh"
 
+# Three boots of a machine, written into the catalog as the boot tracker would have (a real boot needs PXE and
+# an OS: tests/boot/ does that): ok by its health report, failed in a reboot loop, and one still running after
+# its OS login, all on $IMAGE v1. Times are relative to now, in ms.
+cat >"$SCRATCH/seed-boots.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+now=\$(date +%s%3N)
+sqlite3 -bail "$DATA/catalog.db" <<SQL
+.timeout 10000
+CREATE TEMP VIEW version_1 AS
+SELECT v.id AS v1 FROM versions v JOIN images i ON i.id = v.image_id WHERE i.name = '$IMAGE' AND v.number = 1;
+INSERT INTO boots (node_id, mac, version_id, started_at, dhcp_at, tftp_at, script_at, firmware_login_at,
+                   first_read_at, os_login_at, health_at, ended_at, outcome, reason, message)
+SELECT id, mac, v1, t, t, t + 1200, t + 2500, t + 3100, t + 3300, t + 21000, t + 38000, t + 38000,
+       'ok', 'health_ok', 'all services up'
+FROM nodes, (SELECT \$now - 3600000 AS t), version_1 WHERE name = '\$1';
+INSERT INTO boots (node_id, mac, version_id, started_at, dhcp_at, tftp_at, script_at, firmware_login_at,
+                   first_read_at, ended_at, outcome, reason)
+SELECT id, mac, v1, t, t, t + 1100, t + 2400, t + 3000, t + 3200, t + 15000, 'failed', 'reboot_loop'
+FROM nodes, (SELECT \$now - 1800000 AS t), version_1 WHERE name = '\$1';
+INSERT INTO boots (node_id, mac, version_id, started_at, dhcp_at, tftp_at, script_at, firmware_login_at,
+                   first_read_at, os_login_at)
+SELECT id, mac, v1, t, t, t + 1000, t + 2200, t + 2800, t + 3000, t + 15000
+FROM nodes, (SELECT \$now - 20000 AS t), version_1 WHERE name = '\$1';
+SQL
+EOF
+chmod +x "$SCRATCH/seed-boots.sh"
+
 rc=0
 BASE_URL=$BASE_URL PASSWORD=$PASSWORD IMAGE=$IMAGE GROUP=$GROUP ARTIFACTS=$ARTIFACTS NODE_DIR=$NODE_DIR \
-  FETCH_BOOT_SCRIPT=$SCRATCH/boot-script-fetch.sh node "$HERE/dashboard.test.mjs" || rc=$?
+  FETCH_BOOT_SCRIPT=$SCRATCH/boot-script-fetch.sh SEED_BOOTS=$SCRATCH/seed-boots.sh node "$HERE/dashboard.test.mjs" || rc=$?
 if [ "$rc" -ne 0 ]; then
   echo "--- serve log (last 40 lines)"
   tail -n 40 "$LOG"

@@ -4,7 +4,7 @@
 # those credentials (taken from the catalog, as if leaked). Property: a node's secrets go only to the address
 # the server ties to its MAC (its full-DHCP lease; in proxy mode the neighbour table's entry), and its target
 # admits logins only from there. Checked in full and in proxy DHCP mode; the victim itself still gets its
-# script and logs in.
+# script and logs in. The same for the draft's secret once the victim is its image's maintenance machine.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/security/lib.sh
@@ -82,5 +82,27 @@ ip -n "$victim_ns" addr flush dev eth0
 ip -n "$victim_ns" addr add "10.97.$n.10/24" dev eth0
 lan_serve "$data" "$SEC_SCRATCH/serve-proxy.log" --dhcp proxy
 check proxy "10.97.$n.10"
+
+# The victim as its image's maintenance machine: its script now carries the draft's CHAP secret, which goes
+# to the victim's address alone, and the draft's target admits the victim's initiator only from there.
+sec_cli "$data" image edit base --on victim >/dev/null || die "image edit --on victim failed"
+shown=$(sec_cli "$data" image show base)
+d_user=$(sed -n 's/^  CHAP user \([^,]*\), secret .*/\1/p' <<<"$shown")
+d_secret=$(sed -n 's/^  CHAP user [^,]*, secret \(.*\)$/\1/p' <<<"$shown")
+[ -n "$d_secret" ] || die "no CHAP secret for the draft: $shown"
+out=$SEC_SCRATCH/reply
+code=$(lan_http "$attacker_ns" "$victim_mac" "$out")
+[ "$code" = 403 ] && ! grep -qF "$d_secret" "$out" || die "maintenance: the attacker's GET answered $code"
+code=$(lan_http "$victim_ns" "$victim_mac" "$out")
+[ "$code" = 200 ] && grep -qF "set password $d_secret" "$out" && grep -qF ":0:iqn.2026-11.org.bootherd:draft.base" "$out" ||
+  die "maintenance: the victim's script does not sanboot the draft ($code): $(cat "$out")"
+ok "maintenance: the draft's secret goes in the victim's script, to its address only"
+draft_login() { # NS
+  ip netns exec "$1" timeout 30 iscsi-inq -i "$initiator" \
+    "iscsi://$d_user%$d_secret@$SEC_SERVER_IP:3260/iqn.2026-11.org.bootherd:draft.base/0" >/dev/null 2>&1
+}
+if draft_login "$attacker_ns"; then die "maintenance: the attacker logged in to the draft as the victim"; fi
+draft_login "$victim_ns" || die "maintenance: the victim cannot log in to the draft"
+ok "maintenance: the draft admits the victim's initiator from its address, not from the attacker's"
 sec_stop "$LAN_SERVE_PID" || true
 echo "script_theft: passed"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # No secret in a log: a whole scenario (serve at debug level, the first admin password, a web login, an API
-# token, nodes with CHAP added by CLI and API, a draft with its own CHAP credentials, boot script fetches, iSCSI
+# token, nodes with CHAP added by CLI and API, a draft with its own CHAP credentials and a maintenance machine
+# (whose boot script carries them), boot script fetches, iSCSI
 # logins right and wrong, a password change), then every secret the run made (the catalog's CHAP secrets, the
 # admin passwords, the token, the session cookie and CSRF token) is looked for in every log and every output
 # the run kept: the server's log, the CLI's output (but for what exists to show a secret: `node show`,
@@ -41,7 +42,10 @@ TOKEN=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' <<<"$
 curl -sf -o /dev/null -H "Authorization: Bearer $TOKEN" "$API_BASE/api/v1/nodes" || die "the token does not work"
 api POST /api/v1/nodes -H 'Content-Type: application/json' \
   -d '{"name":"pc1","mac":"52:54:00:00:00:01","image":"base","bind_address":false}' >/dev/null
-api POST /api/v1/images/base/edit >/dev/null
+# pc1 is the draft's maintenance machine: its boot script below carries the draft's secret.
+out=$(api POST /api/v1/images/base/edit -H 'Content-Type: application/json' -d '{"on":"pc1"}')
+MAINT_SECRET=$(python3 -c 'import json,sys; print((json.load(sys.stdin).get("chap") or {}).get("secret", ""))' \
+  <<<"$(api_body "$out")" 2>/dev/null || true)
 api GET /api/v1/images/base/versions >/dev/null
 for mac in 52:54:00:00:00:01 52:54:00:00:00:02; do
   curl -s -o /dev/null "$API_BASE/boot/$mac.ipxe"
@@ -62,7 +66,7 @@ if command -v iscsi-inq >/dev/null; then
   d_user=$(sed -n 's/^  CHAP user \([^,]*\), secret .*/\1/p' <<<"$shown")
   d_secret=$(sed -n 's/^  CHAP user [^,]*, secret \(.*\)$/\1/p' <<<"$shown")
   if [ -n "$d_secret" ]; then
-    iscsi-inq -i iqn.2026-11.org.example:maint \
+    iscsi-inq -i "$(field pc1 initiator)" \
       "iscsi://$d_user%$d_secret@127.0.0.1:$SEC_ISCSI_PORT/iqn.2026-11.org.bootherd:draft.base/0" >/dev/null 2>&1 ||
       die "the draft cannot be opened with its credentials"
   fi
@@ -90,6 +94,7 @@ secrets=$(
     echo "api-token $TOKEN"
     echo "session-cookie $COOKIE"
     echo "csrf-token $API_CSRF"
+    [ -z "$MAINT_SECRET" ] || echo "maintenance-draft-secret $MAINT_SECRET"
     sqlite3 -separator ' ' "$DATA/catalog.db" \
       "SELECT 'chap-secret-of-node-' || name, chap_secret FROM nodes;
        SELECT 'chap-secret-of-draft-v' || number, chap_secret FROM versions WHERE chap_secret IS NOT NULL;"

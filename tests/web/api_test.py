@@ -32,18 +32,19 @@ def check(condition, what):
 
 
 class Server:
-    def __init__(self, bootherd, data):
+    def __init__(self, bootherd, data, extra_args=()):
         self.log_path = os.path.join(data, "serve.log")
-        self.log = open(self.log_path, "w+")
+        self.log = open(self.log_path, "a+")
+        start = self.log.tell()  # a restarted server appends: read only its own lines
         self.proc = subprocess.Popen([bootherd, "serve", "--data", data, "--listen", "127.0.0.1:0",
-                                      "--listen-http", "127.0.0.1:0"],
+                                      "--listen-http", "127.0.0.1:0", *extra_args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.port = None
         self.password = None
         deadline = time.time() + 30
         while time.time() < deadline and self.port is None:
             time.sleep(0.1)
-            text = open(self.log_path).read()
+            text = open(self.log_path).read()[start:]
             m = re.search(r"web on [0-9.]+:(\d+)", text)
             if m:
                 self.port = int(m.group(1))
@@ -167,6 +168,84 @@ def csv_rows(n, bad=()):
     return "\n".join(lines) + "\n"
 
 
+def wait_for(predicate, seconds=15):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def maintenance(admin, anon):
+    """A node booted into an image's draft: edit with "on", its script, its JSON, commit refused while it is
+    logged in to the draft (409 naming it), accepted after, and its script back on its own disk."""
+    perf = shutil.which("iscsi-perf")
+    check(perf is not None, "iscsi-perf (libiscsi-bin) is installed")
+    if not perf:
+        return
+    mac = "52:54:00:00:00:31"
+    st, node, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "maint-1", "mac": mac, "image": "golden",
+                                                          "bind_address": False})
+    check(st == 201 and node["maintenance"] is None, "a new node maintains no image")
+    st, body, _, _ = admin.call("POST", "/api/v1/images/golden/edit", {"on": "nosuch"})
+    check(st == 400 and body.get("field") == "on", "edit on an unknown node is 400 on on")
+    st, body, _, _ = admin.call("POST", "/api/v1/images/golden/edit", {"on": 5})
+    check(st == 400 and body.get("field") == "on", "edit with a non-string on is 400 on on")
+    st, draft, _, _ = admin.call("POST", "/api/v1/images/golden/edit", {"on": "maint-1"})
+    check(st == 201 and draft["state"] == "draft" and draft["maintenance_node"] == "maint-1" and draft["chap"]["secret"]
+          and draft["portals"], "edit with on makes a draft whose maintenance machine is the node")
+    st, again, _, _ = admin.call("POST", "/api/v1/images/golden/edit", {"on": "maint-1"})
+    check(st == 200 and again["number"] == draft["number"] and again["chap"] == draft["chap"],
+          "edit with on again uses the existing draft (200)")
+    st, body, _, _ = admin.call("GET", "/api/v1/nodes/maint-1")
+    check(body["maintenance"] == {"image": "golden", "version": draft["number"]}
+          and any(e["step"] == "audit.image.edit" for e in body["events"]),
+          "the node's JSON shows its maintenance, its events the audit entry")
+    st, body, _, _ = admin.call("GET", "/api/v1/images/golden/versions")
+    check(body["draft"]["maintenance_node"] == "maint-1", "versions name the draft's maintenance machine")
+
+    initiator = node["iqn"] + ":initiator"
+    st, _, _, text = anon.call("GET", "/boot/%s.ipxe" % mac)
+    text = text.decode()
+    host, port = draft["portals"][0].rsplit(":", 1)
+    check(st == 200 and ("sanboot iscsi:%s::%s:0:%s " % (host, port, draft["target"])) in text
+          and ("set initiator-iqn %s\n" % initiator) in text and ("set username %s\n" % draft["chap"]["user"]) in text
+          and ("set password %s\n" % draft["chap"]["secret"]) in text,
+          "the node's next script sanboots the draft with its initiator and the draft's CHAP")
+
+    url = "iscsi://%s%%%s@%s:%s/%s/0" % (draft["chap"]["user"], draft["chap"]["secret"], host, port, draft["target"])
+    holder = subprocess.Popen([perf, "-i", initiator, "-t", "60", url], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        on_draft = lambda: any(s["target"] == draft["target"] for s in admin.call("GET", "/api/v1/sessions")[1]["items"])
+        check(wait_for(on_draft), "the node logs in to the draft")
+        st, body, _, _ = admin.call("GET", "/api/v1/nodes/maint-1")
+        check(body["status"] == "booted", "a maintenance machine logged in to the draft is booted")
+        for action in ("commit", "discard"):
+            st, body, _, _ = admin.call("POST", "/api/v1/images/golden/" + action)
+            check(st == 409 and body["error"] ==
+                  "node maint-1 is still logged in to the draft of image 'golden': shut it down first",
+                  "%s while the node is logged in to the draft is 409 naming it (%s)" % (action, body))
+    finally:
+        holder.terminate()
+        holder.wait(10)
+    check(wait_for(lambda: not on_draft()), "the node logs out")
+    committed = lambda: admin.call("POST", "/api/v1/images/golden/commit")
+    st, body = 0, None
+    for _ in range(50):
+        st, body, _, _ = committed()
+        if st != 409:
+            break
+        time.sleep(0.2)
+    check(st == 200 and body["state"] == "sealed" and body["maintenance_node"] is None, "commit once it logged out")
+    st, body, _, _ = admin.call("GET", "/api/v1/nodes/maint-1")
+    check(body["maintenance"] is None, "after commit the node maintains nothing")
+    st, _, _, text = anon.call("GET", "/boot/%s.ipxe" % mac)
+    check(st == 200 and (":0:%s " % node["iqn"]) in text.decode(), "its next script sanboots its own disk again")
+    admin.call("DELETE", "/api/v1/nodes/maint-1")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bootherd", required=True)
@@ -175,20 +254,82 @@ def main():
     scratch = tempfile.mkdtemp(prefix="bootherd-web-")
     data = os.path.join(scratch, "data")
     os.makedirs(data)
-    server = Server(args.bootherd, data)
     try:
-        run(server, args, scratch, data)
+        server = Server(args.bootherd, data)
+        try:
+            run(server, args, scratch, data)
+        finally:
+            server.stop()
+            if FAILURES:
+                print("--- server log ---")
+                print(open(server.log_path).read()[-6000:])
+        boot_timeouts(args, scratch)
     finally:
-        server.stop()
-        if FAILURES:
-            print("--- server log ---")
-            print(open(server.log_path).read()[-6000:])
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
     if FAILURES:
         print("%d check(s) failed" % len(FAILURES))
         sys.exit(1)
     print("all checks passed")
+
+
+def boot_timeouts(args, scratch):
+    """Boot outcome thresholds from the config file; the periodic tick fails a boot without OS login, also one
+    that was running when the server stopped (running boots come back from the catalog)."""
+    data = os.path.join(scratch, "timeouts")
+    os.makedirs(data)
+    cli = lambda *a: subprocess.run([args.bootherd, *a, "--data", data], capture_output=True, text=True, check=True)
+    with open(os.path.join(scratch, "disk.raw"), "wb") as f:
+        f.truncate(1 << 20)
+    cli("image", "import", "base", os.path.join(scratch, "disk.raw"))
+    cli("node", "add", "t-1", "--mac", "52:54:00:00:c0:01", "--image", "base", "--no-bind-address")
+    cli("node", "add", "t-2", "--mac", "52:54:00:00:c0:02", "--image", "base", "--no-bind-address")
+    config = os.path.join(scratch, "bootherd.toml")
+    with open(config, "w") as f:
+        f.write("[serve]\nboot-os-login-timeout = 2\nboot-ok-window = 3\n")
+    db = sqlite3.connect(os.path.join(data, "catalog.db"), timeout=10)
+    boot_of = lambda node: db.execute("SELECT b.outcome, b.reason, b.ended_at - b.started_at FROM boots b JOIN nodes n "
+                                      "ON n.id = b.node_id WHERE n.name = ? ORDER BY b.id DESC", (node,)).fetchone()
+
+    def wait_for(node, outcome, seconds):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            row = boot_of(node)
+            if row and row[0] == outcome:
+                return row
+            time.sleep(0.2)
+        return boot_of(node)
+
+    server = Server(args.bootherd, data, ["--config", config])
+    try:
+        anon = Client(server.port)
+        for mac in ("52:54:00:00:c0:01", "52:54:00:00:c0:02"):
+            st, _, _, _ = anon.call("GET", "/boot/%s.ipxe" % mac)
+            check(st == 200, "timeouts: %s is served its script" % mac)
+        check(wait_for("t-1", "running", 5) == ("running", "", None), "timeouts: t-1's boot runs")
+    finally:
+        server.stop()
+    time.sleep(2.5)  # both timeouts pass while the server is down
+    server = Server(args.bootherd, data, ["--config", config])
+    try:
+        check(wait_for("t-1", "failed", 10) == ("failed", "no_os_login", 2000) and
+              wait_for("t-2", "failed", 10) == ("failed", "no_os_login", 2000),
+              "timeouts: after a restart, boots without an OS login past --boot-os-login-timeout 2 (config file) "
+              "fail, ending when it fell due (got %s, %s)" % (boot_of("t-1"), boot_of("t-2")))
+        anon = Client(server.port)
+        st, _, _, _ = anon.call("GET", "/boot/52:54:00:00:c0:01.ipxe")
+        started = time.time()
+        fresh = wait_for("t-1", "running", 5)
+        row = wait_for("t-1", "failed", 10)
+        boots = db.execute("SELECT count(*) FROM boots b JOIN nodes n ON n.id = b.node_id WHERE n.name = 't-1'").fetchone()
+        check(fresh == ("running", "", None) and row == ("failed", "no_os_login", 2000) and boots == (2,)
+              and time.time() - started < 9,
+              "timeouts: the running server's tick fails a new boot too (got %s then %s)" % (fresh, row))
+    finally:
+        server.stop()
+        db.close()
+        if FAILURES:
+            print(open(server.log_path).read()[-3000:])
 
 
 def run(server, args, scratch, data):
@@ -389,10 +530,46 @@ def run(server, args, scratch, data):
     check(st == 404, "PATCH an unknown node is 404")
     st, _, _, _ = admin.call("GET", "/api/v1/nodes/nosuch")
     check(st == 404, "GET an unknown node is 404")
+    # --- each machine is itself: host name and fixed address ---
+    st, body, _, _ = admin.call("GET", "/api/v1/nodes/ws-1")
+    check(body["hostname"] is None and body["effective_hostname"] == "ws-1" and body["fixed_ip"] is None,
+          "a node without a host name goes by its name; no fixed address")
+    st, body, _, _ = admin.call("PATCH", "/api/v1/nodes/ws-1", {"hostname": "Desk-1.Lab", "fixed_ip": "10.77.0.11",
+                                                               "enabled": True, "bind_address": False})
+    check(st == 200 and body["hostname"] == "desk-1.lab" and body["effective_hostname"] == "desk-1.lab"
+          and body["fixed_ip"] == "10.77.0.11", "PATCH sets host name (lower case) and fixed address")
+    st, body, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-9", "mac": "52:54:00:00:00:09",
+                                                          "fixed_ip": "10.77.0.11"})
+    check(st == 409 and body.get("field") == "fixed_ip" and "ws-1" in body.get("error", "")
+          and "UNIQUE" not in body.get("error", ""), "a second machine with the same fixed address is 409 naming the holder")
+    st, body, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-9", "mac": "52:54:00:00:00:09",
+                                                          "hostname": "DESK-1.lab"})
+    check(st == 409 and body.get("field") == "hostname", "a second machine with the same host name is 409")
+    st, body, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-9", "mac": "52:54:00:00:00:09",
+                                                          "hostname": "bad_name"})
+    check(st == 400 and body.get("field") == "hostname", "an invalid host name is 400 on hostname")
+    st, body, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-9", "mac": "52:54:00:00:00:09",
+                                                          "fixed_ip": "224.0.0.9"})
+    check(st == 400 and body.get("field") == "fixed_ip", "a multicast fixed address is 400 on fixed_ip")
+    st, body, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-9", "mac": "52:54:00:00:00:09",
+                                                          "hostname": "ws9", "fixed_ip": "10.77.0.19"})
+    check(st == 201 and body["hostname"] == "ws9" and body["fixed_ip"] == "10.77.0.19",
+          "POST /api/v1/nodes with hostname and fixed_ip")
+    st, _, _, boot_script = anon.call("GET", "/boot/52:54:00:00:00:01.ipxe")
+    check(st == 200 and "set hostname desk-1.lab\n" in boot_script.decode(),
+          "the boot script sets the host name (iPXE puts it in the iBFT)")
+    st, body, _, _ = admin.call("PATCH", "/api/v1/nodes/ws-9", {"hostname": None, "fixed_ip": None})
+    check(st == 200 and body["hostname"] is None and body["effective_hostname"] == "ws-9" and body["fixed_ip"] is None,
+          "PATCH null drops host name and fixed address")
+    st, _, _, _ = admin.call("DELETE", "/api/v1/nodes/ws-9")
+    check(st == 204, "DELETE ws-9")
+
     st, _, _, _ = admin.call("DELETE", "/api/v1/nodes/ws-1", route="/api/v1/nodes/{name}")
     check(st == 204, "DELETE /api/v1/nodes/{name}")
     st, _, _, _ = admin.call("DELETE", "/api/v1/nodes/ws-1")
     check(st == 404, "DELETE it again is 404")
+
+    maintenance(admin, anon)
 
     # --- CSV import ---
     bad_csv = csv_rows(300, bad=(10, 150, 299))
@@ -600,6 +777,100 @@ def run(server, args, scratch, data):
     # Keep-alive survives everything above on this connection.
     st, _, _, _ = admin.call("GET", "/healthz")
     check(st == 200, "the server is still healthy after hostile requests")
+
+    # --- boot records and health reports ---
+    def from_address(address, method, path, body=None, headers=None):
+        """A request from another loopback address, as a machine on the boot network would send it."""
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=20, source_address=(address, 0))
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data_ = r.read()
+        c.close()
+        parsed = json.loads(data_) if r.getheader("Content-Type", "").startswith("application/json") and data_ else None
+        return r.status, parsed
+
+    def first_boot(name):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            st_, body_, _, _ = admin.call("GET", "/api/v1/nodes/%s/boots" % name)
+            if st_ == 200 and body_["items"]:
+                return body_["items"][0]
+            time.sleep(0.1)
+        return None
+
+    def bind(name, address):
+        """What serving a bound node its script does: tie its boot to the address it came from."""
+        db.execute("UPDATE nodes SET bind_address = 1, boot_address = ?, boot_address_at = ? WHERE name = ?",
+                   (address, int(time.time() * 1000), name))
+        db.commit()
+
+    for name, mac in (("boot-1", "52:54:00:00:b0:01"), ("boot-2", "52:54:00:00:b0:02")):
+        st, _, _, _ = admin.call("POST", "/api/v1/nodes", {"name": name, "mac": mac, "image": "golden",
+                                                            "bind_address": False})
+        check(st == 201, "node %s for boot records" % name)
+        st, _, _, script_text = anon.call("GET", "/boot/%s.ipxe" % mac)
+        check(st == 200 and b"sanboot" in script_text, "%s is served its sanboot script" % name)
+    boot = first_boot("boot-1")
+    COVERED.add(("GET", "/api/v1/nodes/{name}/boots"))
+    check(boot is not None and boot["node"] == "boot-1" and boot["mac"] == "52:54:00:00:b0:01"
+          and boot["outcome"] == "running" and boot["image"] == "golden" and isinstance(boot["version"], int)
+          and boot["ended_at"] is None and boot["reason"] == "" and isinstance(boot["started_at"], int)
+          and [s["step"] for s in boot["steps"]] == ["script"] and boot["steps"][0]["at"] == boot["started_at"],
+          "serving the script starts a running boot record (got %s)" % boot)
+    st, _, _, _ = admin.call("GET", "/api/v1/nodes/nosuch/boots")
+    check(st == 404, "boots of an unknown node is 404")
+
+    bind("boot-1", "127.0.0.2")
+    bind("boot-2", "127.0.0.4")
+    st, _ = from_address("127.0.0.3", "POST", "/boot/health", "state=ok",
+                         {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 403, "POST /boot/health from an address no boot is bound to is 403")
+    st, _, _, _ = anon.call("POST", "/boot/health", "state=failed", {"Content-Type": "application/x-www-form-urlencoded"},
+                            route="/boot/health")
+    check(st == 403, "... from the server's own address too")
+    st, body = from_address("127.0.0.2", "POST", "/boot/health", "state=maybe",
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 400 and body.get("field") == "state", "a state other than ok|failed is 400 on state")
+    st, body = from_address("127.0.0.2", "POST", "/boot/health", "state=ok&message=" + "x" * 1001,
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 400 and body.get("field") == "message", "an overlong message is 400 on message")
+    # What `curl -fsS -X POST -d state=ok http://SERVER:8080/boot/health` sends.
+    st, body = from_address("127.0.0.2", "POST", "/boot/health", "state=ok&message=all+up%21",
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 200 and body["node"] == "boot-1" and body["message"] == "all up!" and body["outcome"] == "running"
+          and [s["step"] for s in body["steps"]] == ["script", "health"],
+          "a form-encoded ok report from the bound address is recorded; ok waits for the OS login (got %s)" % body)
+    st, body = from_address("127.0.0.4", "POST", "/boot/health", json.dumps({"state": "failed", "message": "disk\nfull"}),
+                            {"Content-Type": "application/json"})
+    check(st == 200 and body["node"] == "boot-2" and body["outcome"] == "failed" and body["reason"] == "health_failed"
+          and body["message"] == "disk?full" and body["ended_at"] is not None
+          and [s["step"] for s in body["steps"]] == ["script", "health", "end"],
+          "a JSON failed report fails the boot (got %s)" % body)
+    st, body = from_address("127.0.0.4", "POST", "/boot/health", "state=ok",
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+    check(st == 409, "a report without a running boot is 409")
+    refused = [row[0] for row in db.execute("SELECT detail FROM events WHERE kind = 'boot.health.refused'")]
+    check(len(refused) == 2 and "127.0.0.3" in refused[0], "refused reports are recorded as events (%s)" % refused)
+
+    st, body, _, _ = admin.call("GET", "/api/v1/boots?outcome=failed", route="/api/v1/boots")
+    check(st == 200 and body["total"] == 1 and body["items"][0]["node"] == "boot-2", "GET /api/v1/boots?outcome=failed")
+    version = boot["version"] if boot else 0
+    st, body, _, _ = admin.call("GET", "/api/v1/boots?image=golden&version=%d&limit=1" % version)
+    check(st == 200 and body["total"] == 2 and len(body["items"]) == 1 and body["items"][0]["node"] == "boot-2",
+          "GET /api/v1/boots?image=&version=&limit= newest first, paged")
+    st, body, _, _ = admin.call("GET", "/api/v1/boots?image=uploaded")
+    check(st == 200 and body["total"] == 0, "image filter")
+    for query, field in [("outcome=bogus", "outcome"), ("version=0", "version"), ("limit=0", "limit")]:
+        st, body, _, _ = admin.call("GET", "/api/v1/boots?" + query)
+        check(st == 400 and body.get("field") == field, "bad boots query %s is 400 on %s" % (query, field))
+    st, body, _, _ = admin.call("GET", "/api/v1/boots/summary", route="/api/v1/boots/summary")
+    golden = [i for i in body["items"] if i["image"] == "golden" and i["version"] == version]
+    check(st == 200 and golden and golden[0]["running"] == 1 and golden[0]["failed"] == 1 and golden[0]["ok"] == 0,
+          "GET /api/v1/boots/summary counts outcomes per image version")
+    st, _, _, text = script.call("GET", "/metrics")
+    check(('bootherd_boot_outcomes_total{image="golden",version="%d",outcome="failed"} 1' % version) in text.decode()
+          and "bootherd_boot_duration_seconds_bucket" in text.decode(),
+          "/metrics counts boot outcomes per image version")
 
     # --- token revocation, logout, audit, password change ---
     st, _, _, _ = admin.call("DELETE", "/api/v1/tokens/%d" % token_id, route="/api/v1/tokens/{id}")

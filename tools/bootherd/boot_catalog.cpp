@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "common/log.hpp"
+#include "db/error.hpp"
 
 namespace bootherd::cli {
 namespace {
@@ -94,8 +95,13 @@ std::optional<db::Node> BootEnroller::enrol(const boot::MacAddress& mac) {
         const std::string name = pattern_->name(n);
         if (store_.catalog().session().nodes().find_by_name(name)) continue;
         // Creating the disk takes a moment; the catalog is not locked meanwhile.
-        db::Node node =
-            store_.add_node(db::NewNode{.name = name, .mac = mac.to_string(), .group_id = group_id_});
+        db::Node node;
+        try {
+            node = store_.add_node(db::NewNode{.name = name, .mac = mac.to_string(), .group_id = group_id_});
+        } catch (const db::Conflict& e) {
+            if (e.field() != "hostname") throw;
+            continue;  // another machine was given this name as its host name
+        }
         log::info("boot: auto-enrolled ", mac.to_string(), " as ", node.name);
         return node;
     }
@@ -113,6 +119,7 @@ std::optional<boot::NodeRecord> CatalogNodeDirectory::find(const boot::MacAddres
     record.name = node->name;
     record.enabled = node->enabled;
     if (node->fixed_ip) record.fixed_address = parse_ipv4(*node->fixed_ip);
+    record.hostname = node->effective_hostname.value_or("");
     return record;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "boot/boot_announcements.hpp"
 #include "common/log.hpp"
 
 namespace bootherd::cli {
@@ -9,6 +10,8 @@ namespace bootherd::cli {
 // Past this many queued entries the catalog is not keeping up; dropping progress notes beats unbounded
 // memory.
 constexpr std::size_t max_queued_events = 100000;
+// How often the tracker is asked to end boots whose timeout passed.
+constexpr auto tick_interval = std::chrono::seconds(5);
 
 std::string event_kind(std::string_view step) {
     std::string kind(step);
@@ -51,6 +54,25 @@ std::string event_detail_json(std::string_view text) {
 
 namespace {
 
+std::int64_t to_ms(std::chrono::system_clock::time_point when) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
+}
+
+// The boot step a boot service's event is, if any: a DHCP exchange of PXE firmware or iPXE, a finished TFTP
+// transfer. (The sanboot script comes through record_boot_script, iSCSI steps through record_session.)
+std::optional<boots::Signal> boot_step(std::string_view step, std::string_view detail) {
+    if (boot::announces_boot(step, detail)) return boots::Signal::pxe_dhcp;
+    if (step == "tftp transfer" && detail.ends_with(" complete")) return boots::Signal::tftp;
+    return std::nullopt;
+}
+
+std::optional<boots::Signal> session_step(std::string_view kind) {
+    if (kind == "iscsi.login.firmware") return boots::Signal::firmware_login;
+    if (kind == "iscsi.login.os") return boots::Signal::os_login;
+    if (kind == "iscsi.first_read") return boots::Signal::first_read;
+    return std::nullopt;
+}
+
 // Node IQNs end in ":node.<name>" (lower-cased, '_' as '-'): search by that first, then among all nodes.
 std::optional<db::Node> find_node_by_iqn(db::Catalog::Session& session, const std::string& iqn) {
     const auto at = iqn.rfind(":node.");
@@ -65,9 +87,20 @@ std::optional<db::Node> find_node_by_iqn(db::Catalog::Session& session, const st
     return std::nullopt;
 }
 
+// A maintenance machine's session on its draft: the node whose initiator name it is, if it maintains a draft.
+std::optional<db::Node> find_maintenance_machine(db::Catalog::Session& session,
+                                                 const std::string& initiator) {
+    constexpr std::string_view suffix = ":initiator";
+    if (!initiator.ends_with(suffix)) return std::nullopt;
+    auto node = find_node_by_iqn(session, initiator.substr(0, initiator.size() - suffix.size()));
+    if (!node || !session.versions().maintained_by(node->id)) return std::nullopt;
+    return node;
+}
+
 }  // namespace
 
-BootEventLog::BootEventLog(db::Catalog& catalog) : catalog_(catalog), writer_([this] { write_loop(); }) {}
+BootEventLog::BootEventLog(db::Catalog& catalog, boots::BootTracker& tracker)
+    : catalog_(catalog), tracker_(tracker), writer_([this] { write_loop(); }) {}
 
 BootEventLog::~BootEventLog() {
     stop();
@@ -78,8 +111,21 @@ void BootEventLog::record(const boot::MacAddress& mac, std::string_view step, st
     enqueue(Entry{mac.to_string(),
                   event_kind(step),
                   event_detail_json(detail),
-                  std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count(),
-                  {}});
+                  to_ms(when),
+                  {},
+                  {},
+                  boot_step(step, detail)});
+}
+
+void BootEventLog::record_boot_script(const boot::MacAddress& mac, std::string_view detail,
+                                      std::chrono::system_clock::time_point when) {
+    enqueue(Entry{mac.to_string(),
+                  "script.fetched",
+                  event_detail_json(detail),
+                  to_ms(when),
+                  {},
+                  {},
+                  boots::Signal::script});
 }
 
 void BootEventLog::record_session(const iscsi::SessionEvent& event) {
@@ -90,10 +136,9 @@ void BootEventLog::record_session(const iscsi::SessionEvent& event) {
     enqueue(Entry{{},
                   kind,
                   event_detail_json("initiator " + event.initiator_name + " from " + event.peer),
-                  std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count(),
-                  event.target_iqn});
+                  to_ms(std::chrono::system_clock::now()),
+                  event.target_iqn,
+                  event.initiator_name});
 }
 
 void BootEventLog::enqueue(Entry entry) {
@@ -116,9 +161,19 @@ void BootEventLog::stop() {
 
 void BootEventLog::write_loop() {
     std::unique_lock lock(mutex_);
+    auto next_tick = std::chrono::steady_clock::now();
     for (;;) {
-        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and everything is written
+        if (std::chrono::steady_clock::now() >= next_tick) {
+            lock.unlock();
+            tick();
+            lock.lock();
+            next_tick = std::chrono::steady_clock::now() + tick_interval;
+        }
+        wake_.wait_until(lock, next_tick, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) {
+            if (stopping_) return;  // everything is written
+            continue;               // time to tick
+        }
         std::deque<Entry> batch;
         batch.swap(queue_);
         lock.unlock();
@@ -130,27 +185,44 @@ void BootEventLog::write_loop() {
 
 void BootEventLog::write(Entry entry) {
     try {
-        auto session = catalog_.session();
-        std::optional<db::Node> node;
-        if (!entry.target_iqn.empty()) {
-            // Only node targets are boot steps (drafts are maintenance sessions).
-            node = find_node_by_iqn(session, entry.target_iqn);
-            if (!node) return;
-            entry.mac = node->mac;
-            if (entry.kind == "iscsi.login")
-                entry.kind =
-                    logins_since_script_[node->id]++ == 0 ? "iscsi.login.firmware" : "iscsi.login.os";
-        } else {
-            node = session.nodes().find_by_mac(entry.mac);
-            if (node && entry.kind == "script.fetched") logins_since_script_[node->id] = 0;
+        std::optional<std::int64_t> node_id;
+        {
+            auto session = catalog_.session();
+            std::optional<db::Node> node;
+            if (!entry.target_iqn.empty()) {
+                // Node targets are boot steps, and a draft's when its maintenance machine boots it (other draft
+                // sessions are an administrator's tools).
+                node = find_node_by_iqn(session, entry.target_iqn);
+                if (!node) node = find_maintenance_machine(session, entry.initiator);
+                if (!node) return;
+                entry.mac = node->mac;
+                if (entry.kind == "iscsi.login")
+                    entry.kind =
+                        logins_since_script_[node->id]++ == 0 ? "iscsi.login.firmware" : "iscsi.login.os";
+                entry.step = session_step(entry.kind);
+            } else {
+                node = session.nodes().find_by_mac(entry.mac);
+                if (node && entry.kind == "script.fetched") logins_since_script_[node->id] = 0;
+            }
+            if (node) node_id = node->id;
+            session.events().append(db::NewEvent{.kind = entry.kind,
+                                                 .node_id = node_id,
+                                                 .mac = entry.mac,
+                                                 .detail = entry.detail,
+                                                 .at = entry.at_ms});
         }
-        session.events().append(db::NewEvent{.kind = entry.kind,
-                                             .node_id = node ? std::optional(node->id) : std::nullopt,
-                                             .mac = entry.mac,
-                                             .detail = entry.detail,
-                                             .at = entry.at_ms});
+        // Outside the catalog session: the tracker takes its own lock first, then the catalog's.
+        if (node_id && entry.step) tracker_.on_step(*node_id, *entry.step, entry.at_ms);
     } catch (const std::exception& e) {
         log::warn("boot: could not record event ", entry.kind, " of ", entry.mac, ": ", e.what());
+    }
+}
+
+void BootEventLog::tick() {
+    try {
+        tracker_.tick(to_ms(std::chrono::system_clock::now()));
+    } catch (const std::exception& e) {
+        log::warn("boot: could not end timed-out boots: ", e.what());
     }
 }
 

@@ -4,7 +4,9 @@
 // ("dhcp discover" -> "dhcp.discover"); the detail is {"detail": "..."}. The node is looked up by MAC when
 // the entry is written. iSCSI session events are matched to nodes by target IQN: a node's first login after
 // it fetched its boot script is the firmware's (iscsi.login.firmware), later ones are the OS's
-// (iscsi.login.os).
+// (iscsi.login.os). The steps of a boot (PXE DHCP, TFTP, the sanboot script, logins, first read) also go to
+// the boot tracker, which keeps each boot's record and outcome; the writer ticks it every few seconds so
+// timeouts end boots even when no event comes.
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -13,8 +15,10 @@
 #include <thread>
 
 #include <map>
+#include <optional>
 
 #include "boot/boot_event_sink.hpp"
+#include "boots/boot_tracker.hpp"
 #include "db/catalog.hpp"
 #include "target/iscsi/server.hpp"
 
@@ -22,13 +26,16 @@ namespace bootherd::cli {
 
 class BootEventLog final : public boot::BootEventSink {
   public:
-    explicit BootEventLog(db::Catalog& catalog);
+    BootEventLog(db::Catalog& catalog, boots::BootTracker& tracker);
     ~BootEventLog() override;
     BootEventLog(const BootEventLog&) = delete;
     BootEventLog& operator=(const BootEventLog&) = delete;
 
     void record(const boot::MacAddress& mac, std::string_view step, std::string_view detail,
                 std::chrono::system_clock::time_point when) override;
+    // The machine was served its sanboot script ("script fetched"): a boot starts.
+    void record_boot_script(const boot::MacAddress& mac, std::string_view detail,
+                            std::chrono::system_clock::time_point when);
     // Non-blocking, for the iSCSI server's on_session_event.
     void record_session(const iscsi::SessionEvent& event);
     // Writes what is queued, then stops the writer thread. Later records are dropped.
@@ -40,16 +47,20 @@ class BootEventLog final : public boot::BootEventSink {
         std::string kind;
         std::string detail;
         std::int64_t at_ms;
-        std::string target_iqn;  // iSCSI events: whose node this is
+        std::string target_iqn;               // iSCSI events: whose node this is
+        std::string initiator{};              // iSCSI events: on a draft, its maintenance machine's initiator name
+        std::optional<boots::Signal> step{};  // a boot step, for the tracker
     };
     void enqueue(Entry entry);
     void write_loop();
     void write(Entry entry);
+    void tick();
 
     // Writer thread only: logins per node since its last boot script.
     std::map<std::int64_t, unsigned> logins_since_script_;
 
     db::Catalog& catalog_;
+    boots::BootTracker& tracker_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Entry> queue_;

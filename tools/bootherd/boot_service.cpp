@@ -129,10 +129,26 @@ void add_boot_service_options(CLI::App& cmd, BootServiceOptions& o) {
                    "Concurrent TFTP transfers per client address")
         ->check(CLI::Range(std::size_t{1}, std::size_t{65536}))
         ->capture_default_str();
+    cmd.add_option("--boot-ok-window", o.boot_ok_window,
+                   "Seconds a booted OS must stay up after its iSCSI login for its boot to be ok "
+                   "(sooner with a health report)")
+        ->check(CLI::Range(1U, 86400U))
+        ->capture_default_str();
+    cmd.add_option("--boot-os-login-timeout", o.boot_os_login_timeout,
+                   "Seconds from a boot's start to the OS's iSCSI login; later, the boot failed")
+        ->check(CLI::Range(1U, 86400U))
+        ->capture_default_str();
+}
+
+boots::Thresholds boot_thresholds(const BootServiceOptions& o) {
+    return boots::Thresholds{.ok_window_ms = std::int64_t{o.boot_ok_window} * 1000,
+                             .os_login_timeout_ms = std::int64_t{o.boot_os_login_timeout} * 1000,
+                             .pending_expiry_ms = std::chrono::milliseconds(announcement_expiry).count()};
 }
 
 BootService::BootService(const BootServiceOptions& o, ServeContext& context,
-                         std::optional<std::uint16_t> http_port, boot::BootCounters& counters)
+                         std::optional<std::uint16_t> http_port, boot::BootCounters& counters,
+                         boots::BootTracker& tracker)
     : context_(context),
       http_port_(http_port),
       interface_(o.interface),
@@ -167,7 +183,7 @@ BootService::BootService(const BootServiceOptions& o, ServeContext& context,
         log::warn(
             "boot: no address for boot scripts (give --advertise or --interface): nodes cannot be booted");
 
-    events_ = std::make_unique<BootEventLog>(context_.store.catalog());
+    events_ = std::make_unique<BootEventLog>(context_.store.catalog(), tracker);
     announcements_ = std::make_unique<boot::BootAnnouncements>(*events_, announcement_expiry);
     std::optional<boot::NodeNamePattern> pattern;
     if (!o.auto_enrol.empty()) pattern.emplace(o.auto_enrol);
@@ -359,6 +375,10 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
     const auto start = announcements_->take(mac, std::chrono::system_clock::now())
                            ? imagestore::store::BootStart::announced
                            : imagestore::store::BootStart::unannounced;
+    // A maintenance machine boots its image's draft; its own disk is left as it is.
+    const db::Node enrolled = context_.store.catalog().session().nodes().get(node_id);
+    if (auto maintenance = context_.store.maintenance_of(enrolled))
+        return maintenance_script(mac, *maintenance, from);
     db::Node node = [&] {
         const std::lock_guard lock(begin_boot_mutex_);
         return context_.store.begin_boot(node_id, start, LiveSessions(context_.iscsi));
@@ -371,8 +391,8 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
                                         retry_);
     }
     context_.store.catalog().session().nodes().record_boot(node.id, "booting", now_ms());
-    events_->record(mac, "script fetched",
-                    "node " + node.name + " disk " + *node.disk_path + ", from " + from, now);
+    events_->record_boot_script(mac, "node " + node.name + " disk " + *node.disk_path + ", from " + from,
+                                now);
     log::info("boot: ", node.name, " (", mac.to_string(), ") boots ", *node.disk_path, " via ", from);
     return boot::render_sanboot_script(
         boot::SanbootScript{.server = iscsi_host_,
@@ -380,7 +400,31 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
                             .target_iqn = node.iqn,
                             .initiator_iqn = imagestore::store::node_initiator_iqn(node),
                             .chap_user = node.chap_user,
-                            .chap_secret = node.chap_secret});
+                            .chap_secret = node.chap_secret,
+                            .hostname = node.effective_hostname.value_or("")});
+}
+
+std::string BootService::maintenance_script(const boot::MacAddress& mac,
+                                            const imagestore::store::Maintenance& maintenance,
+                                            const std::string& from) {
+    const auto& node = maintenance.node;
+    const auto& draft = maintenance.draft;
+    if (!draft.chap_user || !draft.chap_secret)
+        throw std::runtime_error("the draft of image " + maintenance.image + " has no CHAP credentials");
+    context_.store.catalog().session().nodes().record_boot(node.id, "booting", now_ms());
+    const std::string what = "maintenance of image " + maintenance.image + ": draft v" +
+                             std::to_string(draft.number) + " as " +
+                             imagestore::store::draft_iqn(maintenance.image);
+    events_->record(mac, "script fetched", "node " + node.name + " " + what + ", from " + from,
+                    std::chrono::system_clock::now());
+    log::info("boot: ", node.name, " (", mac.to_string(), ") boots the ", what, " via ", from);
+    return boot::render_sanboot_script(
+        boot::SanbootScript{.server = iscsi_host_,
+                            .port = iscsi_port_,
+                            .target_iqn = imagestore::store::draft_iqn(maintenance.image),
+                            .initiator_iqn = imagestore::store::node_initiator_iqn(node),
+                            .chap_user = *draft.chap_user,
+                            .chap_secret = *draft.chap_secret});
 }
 
 }  // namespace bootherd::cli

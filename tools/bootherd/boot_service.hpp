@@ -20,6 +20,7 @@
 #include "boot/boot_counters.hpp"
 #include "boot/dhcp_packet.hpp"
 #include "boot/tftp_file_source.hpp"
+#include "boots/boot_tracker.hpp"
 #include "common/rate_limited_log.hpp"
 #include "tools/bootherd/serve_context.hpp"
 #include "web/api/api_context.hpp"
@@ -64,7 +65,13 @@ struct BootServiceOptions {
     std::size_t auto_enrol_per_hour = 200;
     std::size_t tftp_max_transfers = 512;
     std::size_t tftp_max_per_client = 4;  // concurrent transfers per client address
+    // Boot outcomes (boots/boot_outcome.hpp).
+    unsigned boot_ok_window = 120;         // seconds the OS must stay up after its login for ok
+    unsigned boot_os_login_timeout = 300;  // seconds from a boot's start to its OS login, else failed
 };
+
+// The outcome thresholds the options set.
+boots::Thresholds boot_thresholds(const BootServiceOptions& options);
 
 void add_boot_service_options(CLI::App& serve_cmd, BootServiceOptions& options);
 
@@ -72,10 +79,12 @@ class BootService {
   public:
     // Starts what the options ask for (nothing but scripts with --dhcp off and no --interface). `http_port`:
     // the web service's port, used in the script URLs DHCP hands out; nullopt: scripts go over TFTP.
-    // `counters` (read by the web service's /metrics) must outlive the service.
+    // `counters` (read by the web service's /metrics) and `tracker` (which records each boot) must outlive
+    // the service.
     // Throws std::invalid_argument for bad options, std::system_error when a socket cannot be bound.
     BootService(const BootServiceOptions& options, ServeContext& context,
-                std::optional<std::uint16_t> http_port, boot::BootCounters& counters);
+                std::optional<std::uint16_t> http_port, boot::BootCounters& counters,
+                boots::BootTracker& tracker);
     ~BootService();
     BootService(const BootService&) = delete;
     BootService& operator=(const BootService&) = delete;
@@ -96,7 +105,9 @@ class BootService {
     // boot event. Serving the script prepares the boot: a persistent node's disk is made if it has none; a
     // non-persistent node gets a fresh disk unless a session is open on its target and its firmware
     // announced no new boot (see imagestore::store::BootStart): fetching a script never replaces the disk of
-    // a running machine. Thread-safe; blocks while the disk is prepared.
+    // a running machine. A node that is an image's maintenance machine (imagestore::store::ImageStore::
+    // maintain) gets the sanboot script of that image's draft instead, and its own disk stays as it is.
+    // Thread-safe; blocks while the disk is prepared.
     web::BootScriptReply boot_script(std::string_view mac_text, const boost::asio::ip::address& client);
 
   private:
@@ -108,6 +119,10 @@ class BootService {
     web::BootScriptReply bound_node_script(const boot::MacAddress& mac, const db::Node& node,
                                            const boost::asio::ip::address& client);
     std::string node_script(const boot::MacAddress& mac, std::int64_t node_id, const std::string& from);
+    // The sanboot script of a maintenance machine: the draft's target with the draft's credentials.
+    std::string maintenance_script(const boot::MacAddress& mac,
+                                   const imagestore::store::Maintenance& maintenance,
+                                   const std::string& from);
 
     ServeContext& context_;
     std::optional<std::uint16_t> http_port_;

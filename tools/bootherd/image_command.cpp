@@ -20,6 +20,7 @@ struct ImageOptions {
     std::string data = kDefaultDataDir;
     std::string name;
     std::string file;
+    std::string on;  // edit --on NODE: the draft's maintenance machine
     std::int64_t version = 0;
     int keep = 2;
 };
@@ -68,6 +69,41 @@ void print_draft_access(const std::string& image, const db::Version& draft) {
         std::cout << "  CHAP user " << *draft.chap_user << ", secret " << *draft.chap_secret << "\n";
 }
 
+// Who boots the draft, and from where its target admits it.
+void print_maintenance(ImageStore& store, const std::string& image, const db::Version& draft) {
+    const auto node = store.maintenance_node(draft);
+    if (!node) {
+        std::cout << "  no maintenance machine (`bootherd image edit " << image
+                  << " --on NODE` boots one into it)\n";
+        return;
+    }
+    std::cout << "  maintenance machine: node " << node->name << " (initiator "
+              << imagestore::store::node_initiator_iqn(*node) << ", from "
+              << (!node->effective_bind_address
+                      ? std::string("any address")
+                      : node->boot_address.value_or("its boot address, once it has one"))
+              << "); the draft target admits it alone\n";
+}
+
+int run_edit(const ImageOptions& o) {
+    ImageStore store(o.data);
+    if (o.on.empty()) {
+        auto v = store.edit(o.name);
+        std::cout << "draft v" << v.number << " of " << o.name << ": " << store.absolute(v.file_path).string()
+                  << "\n";
+        print_draft_access(o.name, v);
+        return 0;
+    }
+    const auto m = store.maintain(o.name, o.on);
+    std::cout << (m.draft_created ? "draft v" : "existing draft v") << m.draft.number << " of " << o.name
+              << ": " << store.absolute(m.draft.file_path).string() << "\n";
+    print_draft_access(o.name, m.draft);
+    print_maintenance(store, o.name, m.draft);
+    std::cout << "node " << m.node.name << " boots this draft at its next boot; `bootherd image commit "
+              << o.name << "` once it is shut down\n";
+    return 0;
+}
+
 int run_show(const ImageOptions& o) {
     ImageStore store(o.data);
     std::optional<db::Version> promoted;
@@ -79,6 +115,7 @@ int run_show(const ImageOptions& o) {
     if (auto draft = store.draft(o.name)) {
         std::cout << "draft v" << draft->number << ": " << store.absolute(draft->file_path).string() << "\n";
         print_draft_access(o.name, *draft);
+        print_maintenance(store, o.name, *draft);
     } else {
         std::cout << "no draft (`bootherd image edit " << o.name << "` makes one)\n";
     }
@@ -116,18 +153,16 @@ void add_image_command(CLI::App& app, Action& action) {
 }  // namespace bootherd::cli
 );
 
-auto* edit = subcommand(*image, "edit", "Create a writable draft on the promoted version", *o);
+auto* edit =
+    subcommand(*image, "edit",
+               "Create a writable draft on the promoted version, or with --on, boot a machine into the "
+               "draft (made if there is none)",
+               *o);
 edit->add_option("NAME", o->name, "Image name")->required();
-edit->callback([o, &action] {
-    action = [o] {
-        ImageStore store(o->data);
-        auto v = store.edit(o->name);
-        std::cout << "draft v" << v.number << " of " << o->name << ": "
-                  << store.absolute(v.file_path).string() << "\n";
-        print_draft_access(o->name, v);
-        return 0;
-    };
-});
+edit->add_option("--on", o->on,
+                 "Node whose next boot sanboots the draft for maintenance (replaces the draft's maintenance "
+                 "machine while nobody is logged in to it)");
+edit->callback([o, &action] { action = [o] { return run_edit(*o); }; });
 
 auto* show = subcommand(*image, "show", "An image's promoted version and its draft's target and CHAP", *o);
 show->add_option("NAME", o->name, "Image name")->required();

@@ -28,6 +28,10 @@ struct NodeOptions {
     bool persistent = false;
     bool bind_address = false;
     bool no_bind_address = false;
+    std::optional<std::string> hostname;
+    bool no_hostname = false;
+    std::optional<std::string> ip;
+    bool no_ip = false;
     // nullopt: neither flag given
     std::optional<bool> binding() const {
         if (bind_address) return true;
@@ -47,6 +51,24 @@ void add_binding_flags(CLI::App& cmd, NodeOptions& o) {
     cmd.add_flag("--no-bind-address", o.no_bind_address, no_bind_help)->excludes(on);
 }
 
+constexpr const char* hostname_help =
+    "Host name (RFC 1123) handed out by full DHCP (option 12) and set in the boot script, so the OS finds it "
+    "in "
+    "the iBFT (default: the node name, when it is a valid host name)";
+constexpr const char* ip_help =
+    "Fixed IPv4 address full DHCP always hands this machine (carved out of the dynamic range if inside it)";
+
+// The identity options; `set` also gets the flags that clear them.
+void add_identity_options(CLI::App& cmd, NodeOptions& o, bool clearable) {
+    auto* hostname = cmd.add_option("--hostname", o.hostname, hostname_help);
+    auto* ip = cmd.add_option("--ip", o.ip, ip_help);
+    if (!clearable) return;
+    cmd.add_flag("--no-hostname", o.no_hostname, "Drop its host name (it goes by its node name again)")
+        ->excludes(hostname);
+    cmd.add_flag("--no-ip", o.no_ip, "Drop its fixed address (it takes one from the dynamic range)")
+        ->excludes(ip);
+}
+
 std::int64_t image_id(ImageStore& store, const std::string& name) {
     auto image = store.catalog().session().images().find_by_name(name);
     if (!image) throw db::NotFound("image '" + name + "' does not exist");
@@ -64,10 +86,13 @@ int run_add(const NodeOptions& o) {
     }
     if (o.persistent) node.persistent = true;
     node.bind_address = o.binding();
+    node.hostname = o.hostname;
+    node.fixed_ip = o.ip;
     auto added = store.add_node(node);
     std::cout << "enrolled " << added.name << " (" << added.mac << ") as " << added.iqn
               << (added.disk_path ? ", disk " + *added.disk_path : std::string(", disk at first boot"))
-              << "\n";
+              << (added.effective_hostname ? ", host name " + *added.effective_hostname : std::string())
+              << (added.fixed_ip ? ", address " + *added.fixed_ip : std::string()) << "\n";
     return 0;
 }
 
@@ -90,15 +115,20 @@ int run_import(const NodeOptions& o) {
 
 int run_list(const NodeOptions& o) {
     ImageStore store(o.data);
-    std::printf("%-16s %-17s %-12s %-7s %-10s %-9s %s\n", "NAME", "MAC", "IMAGE", "VERSION", "PERSISTENT",
-                "STATE", "TARGET IQN");
+    std::printf("%-16s %-17s %-16s %-15s %-12s %-7s %-10s %-9s %-48s %s\n", "NAME", "MAC", "HOSTNAME", "IP",
+                "IMAGE", "VERSION", "PERSISTENT", "STATE", "TARGET IQN", "MAINTENANCE");
     for (const auto& s : store.list_nodes()) {
         std::string version = s.disk_version ? "v" + std::to_string(*s.disk_version) : "-";
         if (s.outdated) version += " (outdated)";
-        std::printf("%-16s %-17s %-12s %-7s %-10s %-9s %s\n", s.node.name.c_str(), s.node.mac.c_str(),
-                    s.image ? s.image->c_str() : "-", version.c_str(),
+        const std::string maintenance =
+            s.maintenance_image
+                ? "draft v" + std::to_string(*s.maintenance_version) + " of " + *s.maintenance_image
+                : "-";
+        std::printf("%-16s %-17s %-16s %-15s %-12s %-7s %-10s %-9s %-48s %s\n", s.node.name.c_str(),
+                    s.node.mac.c_str(), s.node.effective_hostname.value_or("-").c_str(),
+                    s.node.fixed_ip.value_or("-").c_str(), s.image ? s.image->c_str() : "-", version.c_str(),
                     s.node.effective_persistent ? "yes" : "no",
-                    s.node.enabled ? s.node.state.c_str() : "disabled", s.node.iqn.c_str());
+                    s.node.enabled ? s.node.state.c_str() : "disabled", s.node.iqn.c_str(), maintenance.c_str());
     }
     return 0;
 }
@@ -109,7 +139,9 @@ int run_show(const NodeOptions& o) {
     auto node = store.catalog().session().nodes().find_by_name(o.name);
     if (!node) throw db::NotFound("node '" + o.name + "' does not exist");
     auto s = store.status(*node);
-    std::cout << "name=" << node->name << "\nmac=" << node->mac << "\nimage=" << s.image.value_or("")
+    std::cout << "name=" << node->name << "\nmac=" << node->mac
+              << "\nhostname=" << node->effective_hostname.value_or("")
+              << "\nip=" << node->fixed_ip.value_or("") << "\nimage=" << s.image.value_or("")
               << "\nversion=" << (s.disk_version ? std::to_string(*s.disk_version) : "")
               << "\noutdated=" << (s.outdated ? "yes" : "no")
               << "\npersistent=" << (node->effective_persistent ? "yes" : "no")
@@ -117,7 +149,9 @@ int run_show(const NodeOptions& o) {
               << "\nboot_address=" << node->boot_address.value_or("") << "\ntarget=" << node->iqn
               << "\ninitiator=" << imagestore::store::node_initiator_iqn(*node)
               << "\nchap_user=" << node->chap_user << "\nchap_secret=" << node->chap_secret
-              << "\ndisk=" << node->disk_path.value_or("") << "\n";
+              << "\ndisk=" << node->disk_path.value_or("")
+              << "\nmaintenance=" << s.maintenance_image.value_or("") << "\nmaintenance_version="
+              << (s.maintenance_version ? std::to_string(*s.maintenance_version) : "") << "\n";
     return 0;
 }
 
@@ -128,8 +162,12 @@ int run_set(const NodeOptions& o) {
     if (!node) throw db::NotFound("node '" + o.name + "' does not exist");
     db::NodeChanges changes;
     if (o.binding()) changes.bind_address = o.binding();
+    if (o.hostname || o.no_hostname) changes.hostname = o.hostname;
+    if (o.ip || o.no_ip) changes.fixed_ip = o.ip;
     const auto changed = session.nodes().update(node->id, changes);
-    std::cout << changed.name << ": bind_address=" << (changed.effective_bind_address ? "yes" : "no") << "\n";
+    std::cout << changed.name << ": bind_address=" << (changed.effective_bind_address ? "yes" : "no")
+              << " hostname=" << changed.effective_hostname.value_or("-")
+              << " ip=" << changed.fixed_ip.value_or("-") << "\n";
     return 0;
 }
 
@@ -164,15 +202,17 @@ void add_node_command(CLI::App& app, Action& action) {
     add->add_option("--group", o->group, "Group");
     add->add_flag("--persistent", o->persistent, "Keep its disk across boots");
     add_binding_flags(*add, *o);
+    add_identity_options(*add, *o, false);
     add->callback([o, &action] { action = [o] { return run_add(*o); }; });
 
     auto* set = subcommand(*node, "set", "Change a machine's settings", *o);
     set->add_option("NAME", o->name, "Node name")->required();
     add_binding_flags(*set, *o);
+    add_identity_options(*set, *o, true);
     set->callback([o, &action] { action = [o] { return run_set(*o); }; });
 
-    auto* import =
-        subcommand(*node, "import", "Enrol machines from a CSV file (name,mac,image,group,persistent)", *o);
+    auto* import = subcommand(
+        *node, "import", "Enrol machines from a CSV file (name,mac,image,group,persistent,hostname,ip)", *o);
     import->add_option("FILE", o->file, "CSV file")->required();
     import->callback([o, &action] { action = [o] { return run_import(*o);
 };

@@ -47,6 +47,7 @@ int run_serve(const ServeOptions& o) {
     // The web service serves the boot scripts and DHCP hands out the web service's port, so the web service
     // starts first, answering /boot/ once the boot services run.
     boot::BootCounters boot_counters;
+    boots::BootTracker boot_tracker(store.catalog(), boot_thresholds(o.boot));
     std::atomic<BootService*> boot_scripts{nullptr};
     WebService web(
         o.web, context,
@@ -54,10 +55,10 @@ int run_serve(const ServeOptions& o) {
             auto* boot = boot_scripts.load();
             return boot ? boot->boot_script(mac, client) : web::BootScriptReply{};
         },
-        &boot_counters);
+        &boot_counters, &boot_tracker);
     std::optional<std::uint16_t> http_port;
     if (web.port() != 0) http_port = web.port();
-    BootService boot(o.boot, context, http_port, boot_counters);
+    BootService boot(o.boot, context, http_port, boot_counters, boot_tracker);
     boot.record_session_events(session_events);
     boot_scripts.store(&boot);
 

@@ -48,7 +48,7 @@ void add_web_service_options(CLI::App& command, WebServiceOptions& options) {
 }
 
 WebService::WebService(const WebServiceOptions& options, ServeContext& context, BootScriptHandler boot_script,
-                       const boot::BootCounters* boot_counters)
+                       const boot::BootCounters* boot_counters, boots::BootTracker* boot_tracker)
     : auth_(context.store.catalog()),
       api_{.store = context.store,
            .auth = auth_,
@@ -57,6 +57,7 @@ WebService::WebService(const WebServiceOptions& options, ServeContext& context, 
                     .stats = [&server = context.iscsi] { return std::optional(server.stats()); }},
            .boot_script = std::move(boot_script),
            .boot_counters = boot_counters,
+           .boot_tracker = boot_tracker,
            .iscsi_portals = context.iscsi_portals,
            .wake_interface = options.wake_interface} {
     if (options.disabled) return;

@@ -35,9 +35,10 @@ void add_web_service_options(CLI::App& command, WebServiceOptions& options);
 class WebService {
   public:
     // Binds and logs "web on ADDR:PORT" (tests read the port from it); does nothing with --no-http.
-    // `boot_script` may be empty and `boot_counters` null while the boot services are not running.
+    // `boot_script` may be empty and `boot_counters` and `boot_tracker` null while the boot services are not
+    // running.
     WebService(const WebServiceOptions& options, ServeContext& context, BootScriptHandler boot_script,
-               const boot::BootCounters* boot_counters);
+               const boot::BootCounters* boot_counters, boots::BootTracker* boot_tracker);
     ~WebService();
     WebService(const WebService&) = delete;
     WebService& operator=(const WebService&) = delete;

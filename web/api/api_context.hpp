@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "boot/boot_counters.hpp"
+#include "boots/boot_tracker.hpp"
 #include "imagestore/store/image_store.hpp"
 #include "target/iscsi/server.hpp"
 #include "target/iscsi/server_stats.hpp"
@@ -45,6 +46,7 @@ struct ApiContext {
     LiveSources live{};
     BootScriptHandler boot_script{};
     const boot::BootCounters* boot_counters = nullptr;
+    boots::BootTracker* boot_tracker = nullptr;  // null while the boot services are not running
     std::vector<boost::asio::ip::tcp::endpoint> iscsi_portals{};
     std::string
         wake_interface{};  // where Wake-on-LAN packets leave; empty: the default route, 255.255.255.255
@@ -62,5 +64,6 @@ void add_node_routes(Router& router, ApiContext& context);
 void add_group_routes(Router& router, ApiContext& context);
 void add_image_routes(Router& router, ApiContext& context);
 void add_live_routes(Router& router, ApiContext& context);
+void add_boot_routes(Router& router, ApiContext& context);
 
 }  // namespace bootherd::web

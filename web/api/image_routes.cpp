@@ -58,6 +58,37 @@ std::string existing_image(ApiContext& context, const Request& request) {
     return image_named(session, request.params.at("name")).name;
 }
 
+// The draft as `edit` answers it: the version, its target and credentials, and the portals to reach it at.
+boost::json::object draft_answer(ApiContext& context, const Request& request, const std::string& image,
+                                 const db::Version& draft) {
+    auto out = render_version(context, draft);
+    add_draft_access(out, request, image, draft);
+    boost::json::array portals;
+    for (const auto& portal : context.iscsi_portals)
+        portals.push_back(
+            boost::json::string(portal.address().to_string() + ":" + std::to_string(portal.port())));
+    out["portals"] = std::move(portals);
+    return out;
+}
+
+// Commit and discard are refused (409) while anyone is logged in to the draft, naming who: the server knows
+// its sessions. (The store refuses too, from the draft's write lock, for commands in other processes.)
+void refuse_while_logged_in(ApiContext& context, const std::string& image) {
+    if (!context.live.sessions) return;
+    const auto iqn = imagestore::store::draft_iqn(image);
+    std::optional<db::Node> maintainer;
+    if (const auto draft = context.store.draft(image)) maintainer = context.store.maintenance_node(*draft);
+    for (const auto& info : context.live.sessions()) {
+        if (info.target_iqn != iqn) continue;
+        const std::string who =
+            maintainer && imagestore::store::node_initiator_iqn(*maintainer) == info.initiator_name
+                ? "node " + maintainer->name
+                : "initiator " + info.initiator_name + " (from " + info.peer + ")";
+        throw ApiError(http::status::conflict,
+                       who + " is still logged in to the draft of image '" + image + "': shut it down first");
+    }
+}
+
 void require_new_image_name(ApiContext& context, const std::string& name) {
     db::require_valid_name("name", name);
     auto session = context.store.catalog().session();
@@ -188,22 +219,32 @@ void add_image_routes(Router& router, ApiContext& context) {
         return json_response(render_version(context, version));
     });
 
+    // {"on": NODE} (optional): boot that node into the draft for maintenance, making the draft if there is
+    // none.
     router.add(http::verb::post, "/api/v1/images/{name}/edit", [&context](Request& request) {
+        const auto body = request.body.empty() ? boost::json::object{} : parse_object(request.body);
+        const auto on = optional_string(body, "on");
         const auto name = existing_image(context, request);
-        const auto version = context.store.edit(name);
-        audit(context, request, "image.edit", "image:" + name, {{"version", version.number}});
-        auto out = render_version(context, version);
-        add_draft_access(out, request, name, version);
-        boost::json::array portals;
-        for (const auto& portal : context.iscsi_portals)
-            portals.push_back(
-                boost::json::string(portal.address().to_string() + ":" + std::to_string(portal.port())));
-        out["portals"] = std::move(portals);
-        return json_response(out, http::status::created);
+        if (!on) {
+            const auto version = context.store.edit(name);
+            audit(context, request, "image.edit", "image:" + name, {{"version", version.number}});
+            return json_response(draft_answer(context, request, name, version), http::status::created);
+        }
+        {
+            auto session = context.store.catalog().session();
+            if (!session.nodes().find_by_name(*on))
+                throw ApiError(http::status::bad_request, "no node named '" + *on + "'", "on");
+        }
+        const auto maintenance = context.store.maintain(name, *on);
+        audit(context, request, "image.edit", "image:" + name,
+              {{"version", maintenance.draft.number}, {"on", maintenance.node.name}}, maintenance.node.id);
+        return json_response(draft_answer(context, request, name, maintenance.draft),
+                             maintenance.draft_created ? http::status::created : http::status::ok);
     });
 
     router.add(http::verb::post, "/api/v1/images/{name}/commit", [&context](Request& request) {
         const auto name = existing_image(context, request);
+        refuse_while_logged_in(context, name);
         const auto version = context.store.commit(name);
         audit(context, request, "image.commit", "image:" + name, {{"version", version.number}});
         return json_response(render_version(context, version));
@@ -211,6 +252,7 @@ void add_image_routes(Router& router, ApiContext& context) {
 
     router.add(http::verb::post, "/api/v1/images/{name}/discard", [&context](Request& request) {
         const auto name = existing_image(context, request);
+        refuse_while_logged_in(context, name);
         context.store.discard(name);
         audit(context, request, "image.discard", "image:" + name);
         return no_content();

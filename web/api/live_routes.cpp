@@ -220,6 +220,7 @@ void add_live_routes(Router& router, ApiContext& context) {
         snapshot.iscsi = live_stats(context);
         snapshot.live_sessions = sessions.size();
         snapshot.boot = context.boot_counters;
+        if (context.boot_tracker) snapshot.boot_outcomes = context.boot_tracker->stats().snapshot();
         {
             auto session = context.store.catalog().session();
             snapshot.nodes = count_nodes(context, session, sessions);

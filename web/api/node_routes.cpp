@@ -27,13 +27,16 @@ boost::json::object render_node(ApiContext& context, const db::Node& node) {
 }
 
 // The changes a body asks for ("image", "group": name or null; "persistent", "bind_address": bool or null
-// (null: the group's); "enabled"; "mac"; "name"), with names resolved.
+// (null: the group's); "hostname", "fixed_ip": string or null (null: none); "enabled"; "mac"; "name"), with
+// names resolved.
 db::NodeChanges node_changes(db::Catalog::Session& session, const boost::json::object& body) {
     db::NodeChanges changes;
     if (auto image = nullable_string(body, "image")) changes.image_id = image_id_for(session, *image);
     if (auto group = nullable_string(body, "group")) changes.group_id = group_id_for(session, *group);
     if (auto persistent = nullable_bool(body, "persistent")) changes.persistent = *persistent;
     if (auto bind = nullable_bool(body, "bind_address")) changes.bind_address = *bind;
+    if (auto hostname = nullable_string(body, "hostname")) changes.hostname = *hostname;
+    if (auto fixed_ip = nullable_string(body, "fixed_ip")) changes.fixed_ip = *fixed_ip;
     changes.enabled = optional_bool(body, "enabled");
     changes.mac = optional_string(body, "mac");
     changes.name = optional_string(body, "name");
@@ -160,6 +163,8 @@ void add_node_routes(Router& router, ApiContext& context) {
         node.persistent = optional_bool(body, "persistent");
         node.bind_address = optional_bool(body, "bind_address");
         node.enabled = optional_bool(body, "enabled").value_or(true);
+        node.hostname = nullable_string(body, "hostname").value_or(std::nullopt);
+        node.fixed_ip = nullable_string(body, "fixed_ip").value_or(std::nullopt);
         {
             auto session = context.store.catalog().session();
             node.image_id = image_id_for(session, optional_string(body, "image"));
@@ -181,7 +186,6 @@ void add_node_routes(Router& router, ApiContext& context) {
             events.push_back(renderer.event(event));
         out["events"] = std::move(events);
         out["created"] = node.created_at;
-        out["fixed_ip"] = node.fixed_ip ? boost::json::value(*node.fixed_ip) : boost::json::value(nullptr);
         return json_response(out);
     });
 
@@ -293,6 +297,8 @@ void add_node_routes(Router& router, ApiContext& context) {
                     node.mac = required_string(item, "mac");
                     node.name = required_string(item, "name");
                     node.persistent = optional_bool(item, "persistent");
+                    node.hostname = nullable_string(item, "hostname").value_or(std::nullopt);
+                    node.fixed_ip = nullable_string(item, "fixed_ip").value_or(std::nullopt);
                     node.image_id = image_id_for(session, optional_string(item, "image"));
                     node.group_id = group_id_for(session, optional_string(item, "group"));
                     added.push_back(session.nodes().add(node));

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 
 #include "db/clock.hpp"
+#include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_store.hpp"
 
 namespace bootherd::web {
@@ -32,10 +33,15 @@ std::string node_status(const db::Node& node, const std::set<std::string, std::l
 Renderer::Renderer(db::Catalog::Session& session, std::filesystem::path data_dir,
                    const std::vector<iscsi::SessionInfo>& sessions)
     : session_(session), data_dir_(std::move(data_dir)), now_(db::now_ms()) {
-    for (const auto& info : sessions)
+    for (const auto& info : sessions) {
         targets_in_session_.insert(info.target_iqn);
+        initiators_in_session_.insert(info.initiator_name);
+    }
     for (auto& image : session_.images().list())
         images_.emplace(image.id, std::move(image));
+    for (const auto& draft : session_.versions().maintained())
+        if (const auto name = image_name(draft.image_id))
+            maintenance_.emplace(*draft.maintenance_node_id, std::make_pair(*name, draft.number));
     for (auto& group : session_.groups().list())
         groups_.emplace(group.id, std::move(group.name));
 }
@@ -65,6 +71,10 @@ const db::Version* Renderer::find_version(std::int64_t id) {
 }
 
 std::string Renderer::status(const db::Node& node) const {
+    // A maintenance machine's session is on its image's draft, under its own initiator name.
+    if (maintenance_.contains(node.id) &&
+        initiators_in_session_.contains(imagestore::store::node_initiator_iqn(node)))
+        return "booted";
     return node_status(node, targets_in_session_, now_);
 }
 
@@ -97,10 +107,16 @@ boost::json::object Renderer::node(const db::Node& node) {
         last_event = latest.front().kind;
         last_seen = std::max(latest.front().at, node.last_boot_at.value_or(0));
     }
+    boost::json::value maintenance = nullptr;
+    if (const auto it = maintenance_.find(node.id); it != maintenance_.end())
+        maintenance = boost::json::object{{"image", it->second.first}, {"version", it->second.second}};
     return boost::json::object{
         {"id", node.id},
         {"name", node.name},
         {"mac", node.mac},
+        {"hostname", optional_json(node.hostname)},
+        {"effective_hostname", optional_json(node.effective_hostname)},
+        {"fixed_ip", optional_json(node.fixed_ip)},
         {"image", optional_json(image_name(node.effective_image_id))},
         {"group", optional_json(group_name(node.group_id))},
         {"persistent", node.effective_persistent},
@@ -114,6 +130,7 @@ boost::json::object Renderer::node(const db::Node& node) {
         {"last_event", optional_json(last_event)},
         {"last_seen", optional_json(last_seen)},
         {"iqn", node.iqn},
+        {"maintenance", std::move(maintenance)},
     };
 }
 
@@ -143,6 +160,10 @@ boost::json::object Renderer::version(const db::Version& version) {
     if (version.parent_version_id) {
         if (const auto* found = find_version(*version.parent_version_id)) parent = found->number;
     }
+    std::optional<std::string> maintenance_node;
+    if (version.maintenance_node_id)
+        if (const auto node = session_.nodes().find(*version.maintenance_node_id))
+            maintenance_node = node->name;
     return boost::json::object{{"number", version.number},
                                {"parent", optional_json(parent)},
                                {"state", std::string(db::to_string(version.state))},
@@ -151,7 +172,8 @@ boost::json::object Renderer::version(const db::Version& version) {
                                {"created", version.created_at},
                                {"sealed", optional_json(version.sealed_at)},
                                {"promoted", version.promoted},
-                               {"note", version.note}};
+                               {"note", version.note},
+                               {"maintenance_node", optional_json(maintenance_node)}};
 }
 
 boost::json::object Renderer::group(const db::Group& group) {

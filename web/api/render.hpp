@@ -13,7 +13,8 @@
 
 namespace bootherd::web {
 
-// "booted" with an iSCSI session on the node's target, "booting" when it fetched its boot script in the
+// "booted" with an iSCSI session on the node's target (or, for a maintenance machine, logged in to its
+// draft: Renderer::status), "booting" when it fetched its boot script in the
 // last few minutes but has no session yet, "off" otherwise.
 std::string node_status(const db::Node& node, const std::set<std::string, std::less<>>& targets_in_session,
                         std::int64_t now_ms);
@@ -37,6 +38,9 @@ class Renderer {
     db::Catalog::Session& session_;
     std::filesystem::path data_dir_;
     std::set<std::string, std::less<>> targets_in_session_;
+    std::set<std::string, std::less<>> initiators_in_session_;
+    // Maintenance machines: node id -> (image name, draft number).
+    std::map<std::int64_t, std::pair<std::string, std::int64_t>> maintenance_;
     std::int64_t now_;
     std::map<std::int64_t, db::Image> images_;
     std::map<std::int64_t, std::string> groups_;

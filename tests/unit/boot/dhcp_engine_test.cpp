@@ -267,6 +267,94 @@ TEST_CASE("dhcp full: fixed addresses are always used and never handed to others
     CHECK(nak->packet.message_type() == DhcpMessageType::nak);
 }
 
+TEST_CASE("dhcp full: a machine's host name goes out as option 12 with its fixed address") {
+    Harness h(DhcpMode::full);
+    h.directory.nodes[test_mac(1)].fixed_address = ip(50);
+    h.directory.nodes[test_mac(1)].hostname = "desk-1.lab";
+    const auto host_name = [](const DhcpPacket& packet) {
+        const auto& value = packet.options.at(dhcp_option::host_name);
+        return std::string(value.begin(), value.end());
+    };
+    for (const auto firmware : {Firmware::bios_pxe, Firmware::ipxe, Firmware::plain_os}) {
+        CAPTURE(static_cast<int>(firmware));
+        const auto offer = h.send(client_packet(DhcpMessageType::discover, test_mac(1), firmware));
+        REQUIRE(offer);
+        CHECK(offer->packet.yiaddr == ip(50));
+        REQUIRE(offer->packet.has_option(dhcp_option::host_name));
+        CHECK(host_name(offer->packet) == "desk-1.lab");
+        const auto ack = h.send(
+            with_options(client_packet(DhcpMessageType::request, test_mac(1), firmware), ip(50), ip(1)));
+        REQUIRE(ack);
+        CHECK(ack->packet.message_type() == DhcpMessageType::ack);
+        CHECK(ack->packet.yiaddr == ip(50));
+        CHECK(host_name(ack->packet) == "desk-1.lab");
+    }
+    // A machine without a host name gets no option 12.
+    const auto other = h.send(client_packet(DhcpMessageType::discover, test_mac(2), Firmware::ipxe));
+    REQUIRE(other);
+    CHECK_FALSE(other->packet.has_option(dhcp_option::host_name));
+}
+
+TEST_CASE("dhcp proxy: no option 12, the address and its identity belong to the real DHCP server") {
+    Harness h(DhcpMode::proxy);
+    h.directory.nodes[test_mac(1)].hostname = "desk-1";
+    const auto offer = h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe));
+    REQUIRE(offer);
+    CHECK_FALSE(offer->packet.has_option(dhcp_option::host_name));
+}
+
+TEST_CASE("dhcp full: a fixed address off the served subnet or taken by the network is not handed out") {
+    Harness h(DhcpMode::full);
+    h.directory.nodes[test_mac(1)].fixed_address = Ipv4({192, 168, 7, 7});
+    CHECK_FALSE(h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe)));
+    CHECK(h.events.has("dhcp refused"));
+    const auto nak =
+        h.send(with_options(client_packet(DhcpMessageType::request, test_mac(1), Firmware::bios_pxe),
+                            Ipv4({192, 168, 7, 7}), ip(1)));
+    REQUIRE(nak);
+    CHECK(nak->packet.message_type() == DhcpMessageType::nak);
+    // Nor the subnet's network or broadcast address, the server's or the router's.
+    for (const Ipv4& taken : {ip(0), ip(255), ip(1), ip(254)}) {
+        CAPTURE(taken.to_string());
+        h.directory.nodes[test_mac(1)].fixed_address = taken;
+        CHECK_FALSE(h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe)));
+    }
+    h.directory.nodes[test_mac(1)].fixed_address = Ipv4({192, 168, 7, 7});
+    // Through a relay the subnet is the relay's, which this server cannot judge: served.
+    auto relayed = client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe);
+    relayed.giaddr = Ipv4({192, 168, 7, 1});
+    const auto offer = h.send(relayed);
+    REQUIRE(offer);
+    CHECK(offer->packet.yiaddr == Ipv4({192, 168, 7, 7}));
+}
+
+TEST_CASE("dhcp full: an address fixed while another client leases it waits for that lease to end") {
+    Harness h(DhcpMode::full);
+    h.send(client_packet(DhcpMessageType::discover, test_mac(3), Firmware::plain_os));
+    REQUIRE(h.send(with_options(client_packet(DhcpMessageType::request, test_mac(3), Firmware::plain_os),
+                                ip(100), ip(1)))
+                ->packet.message_type() == DhcpMessageType::ack);
+    // Now pc1 is given 10.0.0.100 as its fixed address.
+    h.directory.nodes[test_mac(1)].fixed_address = ip(100);
+    CHECK_FALSE(h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe)));
+    CHECK(h.events.has("dhcp refused"));
+    // pc3 renews: refused, and its lease ends at once...
+    h.now += 1800s;
+    auto renew = client_packet(DhcpMessageType::request, test_mac(3), Firmware::plain_os);
+    renew.ciaddr = ip(100);
+    const auto nak = h.send(renew, DhcpPort::server, ip(100));
+    REQUIRE(nak);
+    CHECK(nak->packet.message_type() == DhcpMessageType::nak);
+    CHECK(h.leases.leases.empty());
+    // ...so pc1 gets its address, and pc3 another one.
+    const auto offer = h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::bios_pxe));
+    REQUIRE(offer);
+    CHECK(offer->packet.yiaddr == ip(100));
+    const auto moved = h.send(client_packet(DhcpMessageType::discover, test_mac(3), Firmware::plain_os));
+    REQUIRE(moved);
+    CHECK(moved->packet.yiaddr == ip(101));
+}
+
 TEST_CASE("dhcp full: INIT-REBOOT, RENEWING and REBINDING") {
     Harness h(DhcpMode::full);
     h.send(client_packet(DhcpMessageType::discover, test_mac(1), Firmware::plain_os));

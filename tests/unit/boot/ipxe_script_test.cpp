@@ -37,6 +37,18 @@ TEST_CASE("sanboot script sets the node's identity before sanboot") {
     CHECK(secret < san);
 }
 
+TEST_CASE("sanboot script sets the host name (for the iBFT) before sanboot, and none when there is none") {
+    auto script = node_script();
+    CHECK(render_sanboot_script(script).find("hostname") == std::string::npos);
+    script.hostname = "desk-7.lab";
+    const std::string text = render_sanboot_script(script);
+    const auto hostname = text.find("\nset hostname desk-7.lab\n");
+    REQUIRE(hostname != std::string::npos);
+    CHECK(hostname < text.find("sanboot "));
+    script.hostname = "desk 7";
+    CHECK_THROWS_AS(render_sanboot_script(script), std::invalid_argument);
+}
+
 TEST_CASE("values that iPXE would expand or split are refused") {
     for (const char* bad : {"a b", "${mac}", "x\ny", "semi|colon", "", "q\"uote"}) {
         CAPTURE(bad);

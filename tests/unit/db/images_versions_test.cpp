@@ -292,3 +292,47 @@ TEST_CASE("a new catalog file is private to its owner") {
           (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a draft's maintenance machine: one draft per node, dropped when sealed or when the node goes") {
+    auto catalog = Catalog::open_in_memory();
+    auto s = catalog.session();
+    const auto win = s.images().create("win11", "");
+    const auto lin = s.images().create("linux", "");
+    auto versions = s.versions();
+    const auto base = sealed_version(s, win, std::nullopt);
+    const auto draft = versions.add_draft(
+        {.image_id = win.id, .parent_version_id = base.id, .file_path = "images/win11/v2.vhdx"});
+    const auto other = versions.add_draft({.image_id = lin.id, .file_path = "images/linux/v1.vhdx"});
+    const auto pc1 = s.nodes().add({.name = "pc1", .mac = "52:54:00:00:00:01"});
+    const auto pc2 = s.nodes().add({.name = "pc2", .mac = "52:54:00:00:00:02"});
+
+    CHECK_FALSE(versions.get(draft.id).maintenance_node_id);
+    CHECK_FALSE(versions.maintained_by(pc1.id));
+    versions.set_maintenance_node(draft.id, pc1.id);
+    CHECK(versions.get(draft.id).maintenance_node_id == pc1.id);
+    REQUIRE(versions.maintained_by(pc1.id));
+    CHECK(versions.maintained_by(pc1.id)->id == draft.id);
+    CHECK(versions.maintained().size() == 1);
+
+    // A node boots one thing: it cannot maintain a second draft.
+    try {
+        versions.set_maintenance_node(other.id, pc1.id);
+        FAIL("a node maintains two drafts");
+    } catch (const Conflict& e) {
+        CHECK(e.field() == "on");
+        CHECK(std::string(e.what()).find("win11") != std::string::npos);
+    }
+    CHECK_THROWS_AS(versions.set_maintenance_node(draft.id, 999), NotFound);
+    CHECK_THROWS_AS(versions.set_maintenance_node(base.id, pc2.id), Conflict);  // sealed
+
+    // Replaced, then the node is removed: the draft has none.
+    versions.set_maintenance_node(draft.id, pc2.id);
+    CHECK_FALSE(versions.maintained_by(pc1.id));
+    s.nodes().remove(pc2.id);
+    CHECK_FALSE(versions.get(draft.id).maintenance_node_id);
+
+    versions.set_maintenance_node(draft.id, pc1.id);
+    const auto sealed = versions.seal(draft.id, 1);
+    CHECK_FALSE(sealed.maintenance_node_id);
+    CHECK(versions.maintained().empty());
+}

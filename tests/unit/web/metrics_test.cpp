@@ -54,3 +54,33 @@ TEST_CASE("throughput meter") {
     // A restart (smaller totals) reads as zero rather than a huge number.
     CHECK(meter.sample(10, 10, t0 + std::chrono::seconds(4)).first == 0);
 }
+
+TEST_CASE("metrics: boot outcomes per image version and the cumulative boot-duration histogram") {
+    MetricsSnapshot snapshot;
+    boots::VersionOutcomes v;
+    v.image = "win\"11";
+    v.version = 3;
+    v.ok = 2;
+    v.failed = 1;
+    v.duration_buckets[0] = 1;  // under 10 s
+    v.duration_buckets[4] = 1;  // 45..60 s
+    v.duration_sum_seconds = 59.5;
+    snapshot.boot_outcomes.push_back(v);
+    const auto text = render_metrics(snapshot);
+    const std::string labels = "image=\"win\\\"11\",version=\"3\"";
+    CHECK(text.find("# TYPE bootherd_boot_outcomes_total counter\n") != std::string::npos);
+    CHECK(text.find("bootherd_boot_outcomes_total{" + labels + ",outcome=\"ok\"} 2\n") != std::string::npos);
+    CHECK(text.find("bootherd_boot_outcomes_total{" + labels + ",outcome=\"failed\"} 1\n") !=
+          std::string::npos);
+    CHECK(text.find("# TYPE bootherd_boot_duration_seconds histogram\n") != std::string::npos);
+    CHECK(text.find("bootherd_boot_duration_seconds_bucket{" + labels + ",le=\"10\"} 1\n") !=
+          std::string::npos);
+    CHECK(text.find("bootherd_boot_duration_seconds_bucket{" + labels + ",le=\"45\"} 1\n") !=
+          std::string::npos);
+    CHECK(text.find("bootherd_boot_duration_seconds_bucket{" + labels + ",le=\"60\"} 2\n") !=
+          std::string::npos);
+    CHECK(text.find("bootherd_boot_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} 2\n") !=
+          std::string::npos);
+    CHECK(text.find("bootherd_boot_duration_seconds_sum{" + labels + "} 59.5\n") != std::string::npos);
+    CHECK(text.find("bootherd_boot_duration_seconds_count{" + labels + "} 2\n") != std::string::npos);
+}

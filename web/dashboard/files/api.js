@@ -75,6 +75,7 @@ export const api = {
   versions: (name) => request('GET', `/api/v1/images/${enc(name)}/versions`),
   promote: (name, version) => request('POST', `/api/v1/images/${enc(name)}/promote`, { body: { version } }),
   imageAction: (name, action) => request('POST', `/api/v1/images/${enc(name)}/${action}`, { body: {} }),
+  maintain: (name, node) => request('POST', `/api/v1/images/${enc(name)}/edit`, { body: { on: node } }),
 
   events: (query) => request('GET', `/api/v1/events?${new URLSearchParams(query)}`),
 };

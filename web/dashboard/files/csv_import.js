@@ -32,7 +32,7 @@ const PREVIEW_ROWS = 10;
 export function createImportPanel(onImported) {
   const text = h('textarea', {
     id: 'csv-text', rows: 10, spellcheck: false, testid: 'csv-text',
-    placeholder: 'name,mac,image,group,persistent\npc-001,52:54:00:00:00:01,win11,lab,false',
+    placeholder: 'name,mac,image,group,persistent,hostname,ip\npc-001,52:54:00:00:00:01,win11,lab,false,desk-001,10.0.0.21',
   });
   const file = h('input', { type: 'file', id: 'csv-file', accept: '.csv,text/csv', testid: 'csv-file' });
   const validate = h('button', { type: 'button', testid: 'csv-validate' }, 'Validate');
@@ -160,7 +160,7 @@ export function createImportPanel(onImported) {
 
   return h('section', { class: 'card import', testid: 'csv-panel', 'aria-labelledby': 'csv-title' },
     h('h2', { id: 'csv-title' }, 'Import machines from CSV'),
-    h('p', { class: 'hint' }, 'Columns: name, mac, image, group, persistent (with a header row). ',
+    h('p', { class: 'hint' }, 'Columns: name, mac, image, group, persistent, hostname, ip (with a header row; only name and mac are required). ',
       'Validation writes nothing; the import takes all rows or none.'),
     h('div', { class: 'row' }, h('label', { for: 'csv-file' }, 'CSV file'), file),
     h('label', { for: 'csv-text' }, 'CSV text'), text,

@@ -1,6 +1,7 @@
 // Discovered machines: MACs the DHCP service saw but no machine owns; enroll one with a click, or many at once.
 import { api } from './api.js';
 import { h, clear, toast, formatTime, select } from './dom.js';
+import { identityInputs } from './identity.js';
 
 const suggestedName = (mac) => `pc-${mac.replace(/[^0-9a-f]/gi, '').slice(-6).toLowerCase()}`;
 
@@ -16,10 +17,12 @@ export function mount(root) {
     const image = select(choices.images, { emptyLabel: 'group default', 'aria-label': `Image for ${item.mac}` });
     const group = select(choices.groups, { emptyLabel: 'no group', 'aria-label': `Group for ${item.mac}` });
     const box = h('input', { type: 'checkbox', 'aria-label': `Select ${item.mac}` });
+    const identity = identityInputs(null, `enroll-${item.mac}`);
     const entry = {
       box,
       request: () => {
         const r = { mac: item.mac, name: name.value.trim() };
+        for (const [key, value] of Object.entries(identity.values())) if (value) r[key] = value;
         if (image.value) r.image = image.value;
         if (group.value) r.group = group.value;
         return r;
@@ -30,7 +33,7 @@ export function mount(root) {
       h('td', {}, box), h('td', { class: 'mono' }, item.mac),
       h('td', {}, formatTime(item.first_seen)), h('td', {}, formatTime(item.last_seen)),
       h('td', {}, item.client_arch ?? '—'), h('td', {}, item.vendor_class || '—'),
-      h('td', {}, name), h('td', {}, image), h('td', {}, group),
+      h('td', {}, name), h('td', { class: 'identity' }, ...identity.elements), h('td', {}, image), h('td', {}, group),
       h('td', {}, h('button', { type: 'button', testid: `enroll-${item.mac}`, onclick: () => enroll([entry]) }, 'Enroll')));
   }
 
@@ -54,10 +57,10 @@ export function mount(root) {
       choices = { images: images.items.map((i) => i.name), groups: groups.items.map((g) => g.name) };
       rows.length = 0;
       clear(body, discovered.items.length === 0
-        ? h('tr', {}, h('td', { colspan: 10, class: 'empty' }, 'No unknown machine has asked for an address.'))
+        ? h('tr', {}, h('td', { colspan: 11, class: 'empty' }, 'No unknown machine has asked for an address.'))
         : discovered.items.map(row));
     } catch (error) {
-      clear(body, h('tr', {}, h('td', { colspan: 10, class: 'empty error' }, `Could not load: ${error.message}`)));
+      clear(body, h('tr', {}, h('td', { colspan: 11, class: 'empty error' }, `Could not load: ${error.message}`)));
     }
   }
 
@@ -66,7 +69,7 @@ export function mount(root) {
     h('div', { class: 'title-row' }, h('h1', {}, 'Discovered machines'), h('span', { class: 'spacer' }), enrollSelected),
     h('p', { class: 'hint' }, 'Machines that PXE-booted on the network but are not enrolled yet.'),
     h('table', { class: 'table', testid: 'discovered-table' },
-      h('thead', {}, h('tr', {}, ['', 'MAC', 'First seen', 'Last seen', 'Arch', 'Vendor class', 'Name', 'Image', 'Group', '']
+      h('thead', {}, h('tr', {}, ['', 'MAC', 'First seen', 'Last seen', 'Arch', 'Vendor class', 'Name', 'Host name, fixed IP', 'Image', 'Group', '']
         .map((t) => h('th', { scope: 'col' }, t)))),
       body));
   load();

@@ -1,6 +1,10 @@
-// One machine: its settings, disk, actions, and its boot timeline, live from the event stream.
+// One machine: its settings, disk, actions, its boots as a waterfall (boots.js) and, folded, its raw event
+// timeline, both live from the event stream.
 import { api, followEvents } from './api.js';
+import { mountBoots } from './boots.js';
 import { h, clear, toast, confirmAction, formatBytes, formatTime, statusBadge, select, labelled } from './dom.js';
+import { identityEditor } from './identity.js';
+import { maintenanceBadge, maintenanceControls } from './maintenance.js';
 
 const TIMELINE_LIMIT = 200;
 
@@ -21,6 +25,7 @@ export function mount(root, name) {
   const timeline = h('ol', { class: 'timeline', testid: 'timeline', 'aria-label': 'Boot timeline' });
   const live = h('span', { class: 'badge', testid: 'stream-state' }, 'connecting');
   const seen = new Set();
+  const boots = mountBoots(name);
   let node = null;
   let stop = () => {};
   let disposed = false;
@@ -71,7 +76,7 @@ export function mount(root, name) {
     clear(info,
       h('dl', { class: 'details' },
         h('dt', {}, 'MAC'), h('dd', { class: 'mono' }, node.mac),
-        h('dt', {}, 'Status'), h('dd', { testid: 'machine-status' }, statusBadge(node.status)),
+        h('dt', {}, 'Status'), h('dd', { testid: 'machine-status' }, statusBadge(node.status), ' ', maintenanceBadge(node)),
         h('dt', {}, 'Disk'), h('dd', { testid: 'machine-disk' },
           `${formatBytes(node.disk_bytes)} written`,
           node.disk_version !== null && node.disk_version !== undefined ? ` on v${node.disk_version}` : '',
@@ -80,6 +85,8 @@ export function mount(root, name) {
         h('dt', {}, 'Enabled'), h('dd', {}, node.enabled ? 'yes' : 'no'),
         h('dt', {}, 'Last seen'), h('dd', {}, formatTime(node.last_seen))),
       h('div', { class: 'toolbar' }, labelled('Image', image), labelled('Group', group), save),
+      identityEditor(node, (changes) => change('Save identity', () => api.updateNode(name, changes))),
+      maintenanceControls(node, choices.images, change),
       h('div', { class: 'actions' },
         h('button', { type: 'button', testid: 'machine-wake',
           onclick: () => change('Wake', () => api.bulk([name], 'wake')) }, 'Wake'),
@@ -122,6 +129,7 @@ export function mount(root, name) {
     stop = followEvents(after, (event) => {
       if (!belongs(event)) return;
       addEvent(event, true);
+      boots.refresh();
       if (event.step) refresh();
     }, (state) => { live.textContent = state; live.className = `badge ${state === 'live' ? 'good' : 'warn'}`; });
   })();
@@ -130,7 +138,9 @@ export function mount(root, name) {
     h('p', {}, h('a', { href: '#/machines' }, '‹ Machines')),
     h('h1', { testid: 'machine-name' }, name),
     h('section', { class: 'card' }, info),
-    h('section', { class: 'card' }, h('div', { class: 'title-row' }, h('h2', {}, 'Boot timeline'), live), timeline));
+    boots.element,
+    h('section', { class: 'card' }, h('details', {},
+      h('summary', { class: 'title-row', testid: 'events-toggle' }, h('h2', {}, 'All events'), live), timeline)));
 
   return () => { disposed = true; stop(); };
 }

@@ -1,5 +1,6 @@
 // Overview: machines booted / booting / off, storage saved by differencing, throughput over time, live sessions.
 import { api } from './api.js';
+import { mountOutcomes } from './boots.js';
 import { renderThroughputChart } from './chart.js';
 import { h, clear, formatBytes, formatRate } from './dom.js';
 
@@ -22,6 +23,7 @@ export function mount(root) {
   const chart = h('div', { class: 'chart-box', testid: 'throughput-chart' });
   const sessions = h('tbody');
   const sessionCount = h('span', { testid: 'session-count' }, '0');
+  const outcomes = mountOutcomes();
   const read = [];
   const write = [];
 
@@ -29,6 +31,7 @@ export function mount(root) {
     h('h1', {}, 'Overview'),
     h('section', { class: 'stats', 'aria-label': 'Machines' },
       total.element, booted.element, booting.element, off.element, saved.element),
+    outcomes.element,
     h('section', { class: 'card' },
       h('h2', {}, 'Storage'), savedDetail),
     h('section', { class: 'card' },
@@ -43,7 +46,7 @@ export function mount(root) {
 
   async function poll() {
     try {
-      const [o, s] = await Promise.all([api.overview(), api.sessions()]);
+      const [o, s] = await Promise.all([api.overview(), api.sessions(), outcomes.refresh()]);
       total.value.textContent = o.nodes.total;
       booted.value.textContent = o.nodes.booted;
       booting.value.textContent = o.nodes.booting;
