@@ -15,12 +15,15 @@
 #                    error, the session keeps the root-disk timeouts (docs/REAL-OS.md) before and after, and the
 #                    filesystem passes `e2fsck -n` once the OS powered off
 #   peer             the same disk from dnsmasq + tgt (peer_lib.sh): the time reference
-# Cases that need features still being built are gated by a probe each and print "SKIP <case>: feature missing"
-# (see the "gated cases" section): maintenance round trip, boot outcomes, hostname.
+#   maintenance      `image edit debian --on os-fresh`: os-fresh boots the draft and its OS writes a marker into the
+#                    image; `image commit` (retried until the powered-off machine's sessions time out), promote:
+#                    os-fresh boots v2 from its own disk and sees the marker; rollback: v1, no marker
+#   outcomes         the boot records API says os-keeper's last boot is ok and os-fail's (an OS that fails on
+#                    purpose: reports failed health and reboots) failed
+#   hostname         a node added with --hostname and --ip: its OS reads the name from the iBFT and prints it
 # Each case prints the seconds from power-on to the OS's line; the end prints the total time of the test.
 # Usage: realos_boot.sh BOOTHERD_BINARY [CACHE_DIR]   (the Debian disk is cached there, see make_debian_disk.sh)
-# Run as root. Exits 77 if it cannot run here. BOOT_KEEP=1 keeps the scratch folder (serial, serve, tgtd logs);
-# REALOS_GATED="maintenance outcomes hostname" picks gated cases, REALOS_BASE=0 skips the base cases but the first.
+# Run as root. Exits 77 if it cannot run here. BOOT_KEEP=1 keeps the scratch folder (serial, serve, tgtd logs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # GRUB under OVMF runs out of memory loading the kernel and initramfs with lib.sh's 256 MiB.
@@ -56,7 +59,6 @@ fail() {
   failed=$((failed + 1))
   echo "FAILED: $*"
 }
-skip() { echo "SKIP $1: feature missing${2:+ ($2)}"; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }'; }
 
 OS_LINE='BOOTHERD-OS boot=[0-9]+ host=[^ ]+ marker=[a-z]+ target=[^[:space:]]+'
@@ -174,8 +176,6 @@ echo "bootherd serve --dhcp full on br0 ($BOOT_SERVER_IP), web on $BH_HTTP"
 
 # ---- persistent, non-persistent (BIOS)
 os_boot persistent-boot1 bios "$mac_keeper" 'BOOTHERD-OS boot=1 .*target=iqn[^ ]*:node.os-keeper' "$OS_LIMIT" || true
-# REALOS_BASE=0 leaves out every base case but the first boot (for trying the gated cases quickly).
-if [ "${REALOS_BASE:-1}" = 1 ]; then
 os_boot persistent-boot2 bios "$mac_keeper" 'BOOTHERD-OS boot=2 .*' "$OS_LIMIT" || true
 os_boot non-persistent-boot1 bios "$mac_fresh" 'BOOTHERD-OS boot=1 .*marker=absent target=[^ ]*:node.os-fresh' \
   "$OS_LIMIT" && bootherd_bios_seconds=$BOOT_SECONDS
@@ -257,13 +257,9 @@ restart_case() {
   fi
 }
 restart_case
-fi
 
-# ---- gated cases: each runs once the feature it needs is in bootherd, and prints SKIP until then.
-# To force one off, remove it from REALOS_GATED (default: all three).
-REALOS_GATED=${REALOS_GATED:-"maintenance outcomes hostname"}
-
-# api GET|POST PATH [JSON]: the REST API as admin (the initial password), from the server's namespace.
+# ---- the life of an image and of each boot
+# api GET|POST PATH: the REST API as admin (the initial password), from the server's namespace.
 api_jar=""
 api() {
   if [ -z "$api_jar" ]; then
@@ -276,24 +272,32 @@ api() {
   ip netns exec "$BOOT_NS" curl -fsS -b "$api_jar" -X "$1" "http://$BH_HTTP$2"
 }
 
-# Maintenance round trip: `image edit --on NODE` makes os-fresh boot the draft (the OS writes its marker into the
-# image), commit -> v2, promote, os-fresh boots v2 and sees the marker; rollback, it boots v1 and does not.
-case_maintenance() {
-  "$BH_BIN" image edit --help 2>/dev/null | grep -q -- '--on' || { skip maintenance "image edit --on"; return; }
+# Maintenance round trip, first half: `image edit --on NODE` makes os-fresh boot the draft, and the OS writes its
+# marker into the image.
+maintenance_ok=no
+maintenance_boot() {
   bh_cli image edit debian --on os-fresh >/dev/null || { fail "maintenance: image edit debian --on os-fresh"; return; }
   os_boot maintenance-boot bios "$mac_fresh" 'BOOTHERD-OS boot=[0-9]+ .*target=iqn.2026-11.org.bootherd:draft.debian' \
     "$OS_LIMIT" || return
   grep -aq BOOTHERD-OS-MAINTAINED "$BOOT_SCRATCH/serial-maintenance-boot.log" ||
     { fail "maintenance: the OS did not write its marker"; return; }
+  maintenance_ok=yes
+}
+
+# Second half: commit -> v2, promote, os-fresh boots v2 from its own disk and sees the marker; rollback, it boots
+# v1 and does not.
+maintenance_commit() {
+  [ "$maintenance_ok" = yes ] || return 0
   # Commit is refused while the maintenance machine's sessions are open: a powered-off machine never logs out,
-  # so they end when the server's idle timeout (2 min) notices.
-  local i out=""
+  # so they end when the server's idle timeout (2 min) notices. The cases between the two halves use that time.
+  local t i out=""
+  t=$EPOCHREALTIME
   for ((i = 0; i < 90; i++)); do
     out=$(bh_cli image commit debian 2>&1) && break
     sleep 2
   done
   [ "$i" -lt 90 ] || { fail "maintenance: image commit kept failing for 3 min: $out"; return; }
-  echo "maintenance: committed after $((i * 2)) s of retries"
+  echo "maintenance: committed after $(elapsed "$t") s of retries (refused meanwhile: ${out:-none})"
   bh_cli image promote debian 2 >/dev/null || { fail "maintenance: image promote debian 2"; return; }
   # The maintenance boot was counted in the image too: v2's machines count from there.
   os_boot maintenance-v2 bios "$mac_fresh" 'BOOTHERD-OS boot=2 .*marker=present target=[^ ]*:node.os-fresh' \
@@ -303,44 +307,40 @@ case_maintenance() {
 }
 
 # Boot outcomes: a healthy OS's boot ends "ok" (os-keeper's, which reported ok), one that fails on purpose (node
-# os-fail: reports failed health and reboots) "failed" (GET /api/v1/nodes/{name}/boots).
-case_outcomes() {
-  local code
-  code=$(ip netns exec "$BOOT_NS" curl -s -o /dev/null -w '%{http_code}' "http://$BH_HTTP/api/v1/nodes/os-keeper/boots")
-  [ "$code" != 404 ] || { skip outcomes "GET /api/v1/nodes/{name}/boots"; return; }
+# os-fail: reports failed health and reboots) "failed" (GET /api/v1/nodes/{name}/boots, newest first).
+outcomes_case() {
   os_boot outcome-fail bios "$mac_fail" 'BOOTHERD-OS boot=1 .*target=[^ ]*:node.os-fail' "$OS_LIMIT" || true
   grep -aq 'BOOTHERD-HEALTH failed sent' "$BOOT_SCRATCH/serial-outcome-fail.log" ||
     echo "note: os-fail's health report was not accepted (see its serial log)"
   sleep 2
-  local keeper_outcome fail_outcome
-  newest_outcome() {
+  local keeper fail_
+  newest() {
     api GET "/api/v1/nodes/$1/boots" | /usr/bin/python3 -c '
 import json, sys
-boots = json.load(sys.stdin)
-if isinstance(boots, dict):  # the API wraps lists as {"total", "items"}
-    boots = boots.get("items", boots.get("boots", []))
-key = lambda b: b.get("started") or b.get("id") or 0
-print(sorted(boots, key=key)[-1]["outcome"] if boots else "none")'
+items = json.load(sys.stdin)["items"]
+print(f"{items[0][\"outcome\"]} ({items[0][\"reason\"]})" if items else "none")'
   }
-  keeper_outcome=$(newest_outcome os-keeper) || keeper_outcome="(API error)"
-  fail_outcome=$(newest_outcome os-fail) || fail_outcome="(API error)"
-  if [ "$keeper_outcome" = ok ] && [ "$fail_outcome" = failed ]; then
-    pass "outcomes: os-keeper's last boot is ok, os-fail's failed"
+  keeper=$(newest os-keeper) || keeper="(API error)"
+  fail_=$(newest os-fail) || fail_="(API error)"
+  if [[ $keeper == "ok "* && $fail_ == "failed "* ]]; then
+    pass "outcomes: os-keeper's last boot is $keeper, os-fail's $fail_"
   else
-    fail "outcomes: os-keeper's last boot is '$keeper_outcome' (want ok), os-fail's '$fail_outcome' (want failed)"
+    fail "outcomes: os-keeper's last boot is '$keeper' (want ok), os-fail's '$fail_' (want failed)"
   fi
 }
 
 # Hostname: a node added with --hostname (and a fixed address) gets it through DHCP option 12 -> iPXE -> iBFT, and
 # its OS sets and prints it.
-case_hostname() {
-  bh_cli node add --help 2>/dev/null | grep -q -- '--hostname' || { skip hostname "node add --hostname"; return; }
+hostname_case() {
   bh_cli node add os-named --mac "$mac_named" --image debian --hostname realos-named \
     --ip "$BOOT_SUBNET_PREFIX.77" >/dev/null || { fail "hostname: node add --hostname --ip"; return; }
   os_boot hostname bios "$mac_named" 'BOOTHERD-OS boot=1 host=realos-named .*' "$OS_LIMIT" || true
 }
 
-for c in $REALOS_GATED; do "case_$c"; done
+maintenance_boot
+outcomes_case
+hostname_case
+maintenance_commit
 bh_stop_serve
 
 golden_after=$(sha256sum "$golden" | cut -d' ' -f1)
@@ -351,7 +351,6 @@ else
 fi
 
 # ---- the same disk from dnsmasq + tgt: the time reference
-[ "${REALOS_BASE:-1}" = 1 ] || { echo "$passed passed, $failed failed; total $(elapsed "$test_t0") s"; [ "$failed" -eq 0 ]; exit; }
 cp --sparse=always "$BOOT_SCRATCH/debian.img" "$BOOT_SCRATCH/peer.img"
 peer_prepare_tftp
 boot_start_tgtd
