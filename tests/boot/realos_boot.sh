@@ -290,14 +290,15 @@ maintenance_commit() {
   [ "$maintenance_ok" = yes ] || return 0
   # Commit is refused while the maintenance machine's sessions are open: a powered-off machine never logs out,
   # so they end when the server's idle timeout (2 min) notices. The cases between the two halves use that time.
-  local t i out=""
+  local t i out refused=""
   t=$EPOCHREALTIME
   for ((i = 0; i < 90; i++)); do
     out=$(bh_cli image commit debian 2>&1) && break
+    refused=$out
     sleep 2
   done
   [ "$i" -lt 90 ] || { fail "maintenance: image commit kept failing for 3 min: $out"; return; }
-  echo "maintenance: committed after $(elapsed "$t") s of retries (refused meanwhile: ${out:-none})"
+  echo "maintenance: committed after $(elapsed "$t") s of retries${refused:+ (refused meanwhile: $refused)}"
   bh_cli image promote debian 2 >/dev/null || { fail "maintenance: image promote debian 2"; return; }
   # The maintenance boot was counted in the image too: v2's machines count from there.
   os_boot maintenance-v2 bios "$mac_fresh" 'BOOTHERD-OS boot=2 .*marker=present target=[^ ]*:node.os-fresh' \
@@ -318,7 +319,7 @@ outcomes_case() {
     api GET "/api/v1/nodes/$1/boots" | /usr/bin/python3 -c '
 import json, sys
 items = json.load(sys.stdin)["items"]
-print(f"{items[0][\"outcome\"]} ({items[0][\"reason\"]})" if items else "none")'
+print("%s (%s)" % (items[0]["outcome"], items[0]["reason"]) if items else "none")'
   }
   keeper=$(newest os-keeper) || keeper="(API error)"
   fail_=$(newest os-fail) || fail_="(API error)"
