@@ -186,9 +186,9 @@ ALTER TABLE nodes ADD COLUMN hostname TEXT
 CREATE UNIQUE INDEX nodes_host_name ON nodes(coalesce(hostname, lower(name)));
 )sql";
 
-// Maintenance from a machine (v5): versions.maintenance_node_id names the node that boots a draft (its next boot
-// script sanboots the draft instead of its own disk); one draft per node, cleared when the draft is sealed,
-// and when the node is removed.
+// Maintenance from a machine (v5): versions.maintenance_node_id names the node that boots a draft (its next
+// boot script sanboots the draft instead of its own disk); one draft per node, cleared when the draft is
+// sealed, and when the node is removed.
 constexpr std::string_view schema_maintenance = R"sql(
 ALTER TABLE versions ADD COLUMN maintenance_node_id INTEGER REFERENCES nodes(id) ON DELETE SET NULL;
 CREATE UNIQUE INDEX versions_maintenance_node ON versions(maintenance_node_id)
@@ -224,7 +224,7 @@ CREATE INDEX boots_running ON boots(outcome) WHERE outcome = 'running';
 )sql";
 
 constexpr std::array<std::string_view, 6> scripts{schema_v1,       schema_v2,          schema_v3,
-                                                    schema_hostname, schema_maintenance, schema_boots};
+                                                  schema_hostname, schema_maintenance, schema_boots};
 
 }  // namespace
 

@@ -190,8 +190,8 @@ void BootEventLog::write(Entry entry) {
             auto session = catalog_.session();
             std::optional<db::Node> node;
             if (!entry.target_iqn.empty()) {
-                // Node targets are boot steps, and a draft's when its maintenance machine boots it (other draft
-                // sessions are an administrator's tools).
+                // Node targets are boot steps, and a draft's when its maintenance machine boots it (other
+                // draft sessions are an administrator's tools).
                 node = find_node_by_iqn(session, entry.target_iqn);
                 if (!node) node = find_maintenance_machine(session, entry.initiator);
                 if (!node) return;

@@ -47,8 +47,8 @@ class BootEventLog final : public boot::BootEventSink {
         std::string kind;
         std::string detail;
         std::int64_t at_ms;
-        std::string target_iqn;               // iSCSI events: whose node this is
-        std::string initiator{};              // iSCSI events: on a draft, its maintenance machine's initiator name
+        std::string target_iqn;   // iSCSI events: whose node this is
+        std::string initiator{};  // iSCSI events: on a draft, its maintenance machine's initiator name
         std::optional<boots::Signal> step{};  // a boot step, for the tracker
     };
     void enqueue(Entry entry);

@@ -128,7 +128,8 @@ int run_list(const NodeOptions& o) {
                     s.node.mac.c_str(), s.node.effective_hostname.value_or("-").c_str(),
                     s.node.fixed_ip.value_or("-").c_str(), s.image ? s.image->c_str() : "-", version.c_str(),
                     s.node.effective_persistent ? "yes" : "no",
-                    s.node.enabled ? s.node.state.c_str() : "disabled", s.node.iqn.c_str(), maintenance.c_str());
+                    s.node.enabled ? s.node.state.c_str() : "disabled", s.node.iqn.c_str(),
+                    maintenance.c_str());
     }
     return 0;
 }
