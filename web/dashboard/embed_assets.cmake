@@ -27,8 +27,10 @@ foreach(name IN LISTS FILES)
     message(FATAL_ERROR "${name} is empty")
   endif()
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  # Line breaks every 32 bytes keep the generated file readable by editors and compilers alike.
-  string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){32})" "\\1\n" bytes "${bytes}")
+  # Line breaks every 32 bytes keep the generated file readable by editors and compilers alike (CMake's regular
+  # expressions have no {n}).
+  string(REPEAT "0x[0-9a-f][0-9a-f]," 32 line)
+  string(REGEX REPLACE "(${line})" "\\1\n" bytes "${bytes}")
   string(APPEND arrays "const unsigned char file${index}[${size}] = {\n${bytes}};\n")
   if(name STREQUAL "index.html")
     set(path "/")
