@@ -9,6 +9,7 @@
 #include "web/api/api_context.hpp"
 #include "web/api/lookup.hpp"
 #include "web/api_error.hpp"
+#include "web/connection_table.hpp"
 #include "web/http_parsing.hpp"
 #include "web/json_input.hpp"
 
@@ -65,13 +66,6 @@ Response boot_page(const db::BootPage& page) {
 db::BootFilter paging(const Request& request) {
     return db::BootFilter{.limit = query_int(request, "limit", 50, 1, 1000),
                           .offset = query_int(request, "offset", 0, 0, 1'000'000'000)};
-}
-
-// The address as the catalog stores boot addresses: IPv4 for an IPv4-mapped IPv6 peer.
-std::string plain_address(const boost::asio::ip::address& address) {
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).to_string();
-    return address.to_string();
 }
 
 struct HealthReport {
@@ -169,7 +163,7 @@ void add_boot_routes(Router& router, ApiContext& context) {
         [&context, refusals](Request& request) {
             if (!context.boot_tracker)
                 throw ApiError(http::status::not_found, "boot services are not running");
-            const std::string address = plain_address(request.client);
+            const std::string address = client_address(request.client).to_string();
             std::optional<db::Node> node;
             {
                 auto session = context.store.catalog().session();
