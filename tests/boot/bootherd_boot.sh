@@ -34,16 +34,6 @@ for f in /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/qemu/p
   [ -r "$f" ] || { echo "SKIP: $f missing (packages ipxe, ipxe-qemu)" >&2; exit 77; }
 done
 
-passed=0
-failed=0
-pass() {
-  passed=$((passed + 1))
-  echo "ok: $*"
-}
-fail() {
-  failed=$((failed + 1))
-  echo "FAILED: $*"
-}
 # check NAME MODE MAC REGEX SECS: one boot that must print a marker matching REGEX.
 check_boot() {
   local name=$1 mode=$2 mac=$3 regex=$4 limit=$5

@@ -13,6 +13,7 @@
 #                        BOOT_QEMU_MEM MiB, default 256); sets BOOT_QEMU_PID, BOOT_QEMU_T0
 #   boot_wait_marker LOG REGEX SECS   waits for a serial line matching REGEX; sets BOOT_MARKER_LINE, BOOT_SECONDS
 #   boot_stop_qemu       stops the guest (if it has not powered itself off);  boot_kill PID  stops one process
+#   pass TEXT / fail TEXT  prints a case's result and counts it in `passed` / `failed`
 set -euo pipefail
 
 LC_NUMERIC=C # EPOCHREALTIME and awk must agree on the decimal point
@@ -25,6 +26,17 @@ BOOT_QEMU_T0=""
 BOOT_QEMU_ACCEL=${BOOT_QEMU_ACCEL:-tcg}
 BOOT_OVMF=${BOOT_OVMF:-/usr/share/qemu/OVMF.fd}
 BOOT_QEMU_MEM=${BOOT_QEMU_MEM:-256} # MiB of guest memory
+
+passed=0
+failed=0
+pass() {
+  passed=$((passed + 1))
+  echo "ok: $*"
+}
+fail() {
+  failed=$((failed + 1))
+  echo "FAILED: $*"
+}
 
 boot_log() { echo "[boot $(date -u +%H:%M:%S)] $*" >&2; }
 boot_die() {

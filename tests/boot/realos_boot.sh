@@ -49,16 +49,6 @@ for f in /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/qemu/p
 done
 /usr/bin/python3 -c 'import pyvhdi' 2>/dev/null || { echo "SKIP: python3-libvhdi missing" >&2; exit 77; }
 
-passed=0
-failed=0
-pass() {
-  passed=$((passed + 1))
-  echo "ok: $*"
-}
-fail() {
-  failed=$((failed + 1))
-  echo "FAILED: $*"
-}
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }'; }
 
 OS_LINE='BOOTHERD-OS boot=[0-9]+ host=[^ ]+ marker=[a-z]+ target=[^[:space:]]+'

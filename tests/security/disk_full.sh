@@ -36,7 +36,7 @@ make_store() {
   dd if=/dev/urandom of="$raw" bs=64K count=16 conv=notrunc status=none
   sec_cli "$data" image import base "$raw" >/dev/null
   sec_cli "$data" node add pc1 --mac 52:54:00:00:d1:5c --image base --persistent --no-bind-address >/dev/null
-  field() { sec_cli "$data" node show pc1 | sed -n "s/^$1=//p"; }
+  field() { sec_node_field "$data" pc1 "$1"; }
   NODE_TARGET=$(field target)
   NODE_INITIATOR=$(field initiator)
   NODE_USER=$(field chap_user)

@@ -5,6 +5,7 @@
 #
 #   sec_data DIR              a fresh data directory under the scratch directory; prints its path
 #   sec_cli DATA ARGS...      `bootherd ARGS... --data DATA`
+#   sec_node_field DATA NODE KEY  one key=value line of `node show NODE` (target, initiator, chap_secret, ...)
 #   sec_serve DATA LOG ARGS...  `bootherd serve` on 127.0.0.1 (iSCSI and HTTP on ephemeral ports) unless ARGS
 #                             give --listen/--listen-http; waits until it listens; sets SEC_SERVE_PID,
 #                             SEC_HTTP_PORT, SEC_ISCSI_PORT
@@ -50,6 +51,11 @@ sec_cli() {
   local data=$1
   shift
   "$BOOTHERD" "$@" --data "$data"
+}
+
+# sec_node_field DATA NODE KEY: one key=value line of `node show NODE` (target, initiator, chap_secret, ...).
+sec_node_field() {
+  sec_cli "$1" node show "$2" | sed -n "s/^$3=//p"
 }
 
 sec_serve() {

@@ -18,7 +18,7 @@ data=$(sec_data data)
 lan_image "$data" base
 mac=52:54:00:5e:d1:01
 sec_cli "$data" node add kiosk --mac "$mac" --image base >/dev/null
-disk() { sec_cli "$data" node show kiosk | sed -n 's/^disk=//p'; }
+disk() { sec_node_field "$data" kiosk disk; }
 
 n=$((RANDOM % 200 + 20))
 sec_lan "$n"

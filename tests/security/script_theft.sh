@@ -21,7 +21,7 @@ lan_image "$data" base
 victim_mac=52:54:00:5e:c0:01
 attacker_mac=52:54:00:5e:c0:66
 sec_cli "$data" node add victim --mac "$victim_mac" --image base >/dev/null
-show() { sec_cli "$data" node show victim | sed -n "s/^$1=//p"; }
+show() { sec_node_field "$data" victim "$1"; }
 target=$(show target)
 initiator=$(show initiator)
 user=$(show chap_user)

@@ -53,7 +53,7 @@ done
 ok "web: login (and a wrong one), token, node and draft made through the API, boot scripts fetched"
 
 # iSCSI logins with each credential, and with wrong secrets.
-field() { sec_cli "$DATA" node show "$1" | sed -n "s/^$2=//p"; }
+field() { sec_node_field "$DATA" "$1" "$2"; }
 if command -v iscsi-inq >/dev/null; then
   for node in pc1 pc2; do
     iqn=$(field $node target) init=$(field $node initiator) user=$(field $node chap_user)

@@ -5,23 +5,12 @@
 
 #include "db/catalog.hpp"
 #include "db/identifiers.hpp"
+#include "tests/unit/db/refusal.hpp"
 
 using namespace bootherd::db;
+using bootherd::db::testing::refusal;
 
 namespace {
-
-// "field" of the Conflict, "invalid:field" of the InvalidArgument, or "no error".
-template <class F>
-std::string refusal(F&& f) {
-    try {
-        f();
-    } catch (const Conflict& e) {
-        return e.field();
-    } catch (const InvalidArgument& e) {
-        return "invalid:" + e.field();
-    }
-    return "no error";
-}
 
 std::string describe(const ImportReport& report) {
     std::ostringstream os;

@@ -4,22 +4,12 @@
 
 #include "db/catalog.hpp"
 #include "db/credentials.hpp"
+#include "tests/unit/db/refusal.hpp"
 
 using namespace bootherd::db;
+using bootherd::db::testing::refusal;
 
 namespace {
-
-template <class F>
-std::string conflict_field(F&& f) {
-    try {
-        f();
-    } catch (const Conflict& e) {
-        return e.field();
-    } catch (const InvalidArgument& e) {
-        return "invalid:" + e.field();
-    }
-    return "no error";
-}
 
 std::string mac_for(int i) {
     char buffer[18];
@@ -53,22 +43,20 @@ TEST_CASE("invalid or duplicate node fields are refused with the field named") {
     auto s = catalog.session();
     auto nodes = s.nodes();
     nodes.add({.name = "pc-01", .mac = "02:00:00:00:00:01", .fixed_ip = "10.0.0.5"});
-    CHECK(conflict_field([&] { nodes.add({.name = "PC-01", .mac = "02:00:00:00:00:02"}); }) == "name");
-    CHECK(conflict_field([&] { nodes.add({.name = "pc-02", .mac = "020000000001"}); }) == "mac");
-    CHECK(conflict_field([&] { nodes.add({.name = "pc_01", .mac = "02:00:00:00:00:03"}); }) ==
-          "name");  // same IQN
-    CHECK(conflict_field([&] {
+    CHECK(refusal([&] { nodes.add({.name = "PC-01", .mac = "02:00:00:00:00:02"}); }) == "name");
+    CHECK(refusal([&] { nodes.add({.name = "pc-02", .mac = "020000000001"}); }) == "mac");
+    CHECK(refusal([&] { nodes.add({.name = "pc_01", .mac = "02:00:00:00:00:03"}); }) == "name");  // same IQN
+    CHECK(refusal([&] {
               nodes.add({.name = "pc-03", .mac = "02:00:00:00:00:03", .fixed_ip = "10.0.0.5"});
           }) == "fixed_ip");
-    CHECK(conflict_field([&] { nodes.add({.name = "bad name", .mac = "02:00:00:00:00:04"}); }) ==
-          "invalid:name");
-    CHECK(conflict_field([&] { nodes.add({.name = "pc-04", .mac = "02:00:00:00:00"}); }) == "invalid:mac");
-    CHECK(conflict_field([&] {
+    CHECK(refusal([&] { nodes.add({.name = "bad name", .mac = "02:00:00:00:00:04"}); }) == "invalid:name");
+    CHECK(refusal([&] { nodes.add({.name = "pc-04", .mac = "02:00:00:00:00"}); }) == "invalid:mac");
+    CHECK(refusal([&] {
               nodes.add({.name = "pc-04", .mac = "02:00:00:00:00:04", .fixed_ip = "10.0.0.256"});
           }) == "invalid:fixed_ip");
-    CHECK(conflict_field([&] { nodes.add({.name = "pc-04", .mac = "02:00:00:00:00:04", .group_id = 77}); }) ==
+    CHECK(refusal([&] { nodes.add({.name = "pc-04", .mac = "02:00:00:00:00:04", .group_id = 77}); }) ==
           "invalid:group");
-    CHECK(conflict_field([&] { nodes.add({.name = "pc-04", .mac = "02:00:00:00:00:04", .image_id = 77}); }) ==
+    CHECK(refusal([&] { nodes.add({.name = "pc-04", .mac = "02:00:00:00:00:04", .image_id = 77}); }) ==
           "invalid:image");
     CHECK(nodes.list({}).total == 1);
 }
@@ -158,8 +146,8 @@ TEST_CASE("updating a node revalidates and keeps its IQN") {
     CHECK(renamed.iqn == a.iqn);
     CHECK_FALSE(renamed.enabled);
     CHECK(renamed.mac == a.mac);
-    CHECK(conflict_field([&] { s.nodes().update(a.id, {.mac = "02-00-00-00-00-02"}); }) == "mac");
-    CHECK(conflict_field([&] { s.nodes().update(a.id, {.name = "B"}); }) == "name");
+    CHECK(refusal([&] { s.nodes().update(a.id, {.mac = "02-00-00-00-00-02"}); }) == "mac");
+    CHECK(refusal([&] { s.nodes().update(a.id, {.name = "B"}); }) == "name");
     const auto placed = s.nodes().update(
         a.id, {.persistent = std::optional(true), .fixed_ip = std::optional<std::string>("10.1.2.3")});
     CHECK(placed.persistent == true);
