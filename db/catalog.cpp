@@ -6,6 +6,9 @@
 #include <cerrno>
 #include <system_error>
 
+#include "common/log.hpp"
+#include "db/catalog_backup.hpp"
+#include "db/clock.hpp"
 #include "db/migrations.hpp"
 
 namespace bootherd::db {
@@ -22,6 +25,21 @@ void create_private(const std::filesystem::path& path) {
         return;
     }
     if (errno != EEXIST) throw std::system_error(errno, std::generic_category(), "create " + path.string());
+}
+
+// Before a migration changes an existing catalog, a copy of it as it was goes to <data>/backups/, so a failed
+// upgrade can be undone by restoring it with the old bootherd.
+void backup_before_migration(sqlite::Database& db, const std::filesystem::path& path) {
+    const int from = schema_version(db);
+    if (from == 0 || from >= latest_schema_version()) return;
+    const auto directory = path.parent_path() / "backups";
+    std::filesystem::create_directories(directory);
+    std::filesystem::permissions(directory, std::filesystem::perms::owner_all);
+    const auto copy =
+        directory / ("catalog-schema-" + std::to_string(from) + "-" + std::to_string(now_ms()) + ".db");
+    backup_database(db, copy);
+    log::info("catalog: schema ", from, " -> ", latest_schema_version(),
+              ": the catalog as it was is saved as ", copy.string());
 }
 
 }  // namespace
@@ -48,6 +66,7 @@ Catalog Catalog::open_database(const std::string& path, bool on_disk) {
         // power failure, without an fsync per transaction.
         db.exec("PRAGMA synchronous = NORMAL");
     }
+    if (on_disk) backup_before_migration(db, path);  // after the pragma statement above is finalized
     migrate(db);
     return Catalog(std::make_unique<State>(std::move(db)));
 }

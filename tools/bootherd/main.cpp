@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     cli::add_rollout_command(app, action);
     cli::add_serve_command(app, action);
     cli::add_admin_command(app, action);
+    cli::add_backup_commands(app, action);
     app.add_subcommand("version", "Print the version and build facts")->callback([&] {
         action = [] {
             std::cout << "bootherd 0.1.0 (crc32c: " << (crc32c_is_hardware() ? "sse4.2" : "software")

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "db/catalog.hpp"
 #include "db/migrations.hpp"
@@ -117,4 +120,36 @@ TEST_CASE("a cached statement cannot be used re-entrantly") {
     auto db = sqlite::Database::open(":memory:");
     auto first = db.prepare("SELECT 1");
     CHECK_THROWS_AS(db.prepare("SELECT 1"), Error);
+}
+
+TEST_CASE("before migrating an existing catalog, a copy of it as it was goes to backups/") {
+    test::TempDir dir;
+    const auto path = dir.path() / "catalog.db";
+    const int older = latest_schema_version() - 1;
+    {
+        auto db = sqlite::Database::open(path.string());
+        for (int i = 0; i < older; ++i)
+            db.exec(migration_scripts()[static_cast<std::size_t>(i)]);
+        db.exec("PRAGMA user_version = " + std::to_string(older));
+        db.exec("INSERT INTO images (name, created_at) VALUES ('kept', 1)");
+    }
+    auto catalog = Catalog::open(path);
+    CHECK(catalog.session().images().find_by_name("kept"));
+    std::vector<std::filesystem::path> copies;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "backups"))
+        copies.push_back(entry.path());
+    REQUIRE(copies.size() == 1);
+    CHECK(copies[0].filename().string().starts_with("catalog-schema-" + std::to_string(older) + "-"));
+    CHECK((std::filesystem::status(copies[0]).permissions() & std::filesystem::perms::group_all) ==
+          std::filesystem::perms::none);
+    auto copy = sqlite::Database::open(copies[0].string());
+    CHECK(schema_version(copy) == older);
+    auto count = copy.prepare_uncached("SELECT count(*) FROM images WHERE name = 'kept'");
+    REQUIRE(count.step());
+    CHECK(count.int64(0) == 1);
+
+    // Opening the now current catalog again makes no further copy.
+    { auto again = Catalog::open(path); }
+    CHECK(std::distance(std::filesystem::directory_iterator(dir.path() / "backups"),
+                        std::filesystem::directory_iterator()) == 1);
 }
