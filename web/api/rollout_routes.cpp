@@ -3,7 +3,6 @@
 // audit rows and events of every change, with the API user as the actor.
 #include <boost/json.hpp>
 #include <charconv>
-#include <random>
 
 #include "db/clock.hpp"
 #include "rollouts/rollout_admin.hpp"
@@ -16,8 +15,6 @@
 
 namespace bootherd::web {
 namespace {
-
-constexpr std::int64_t kMaxSoakSeconds = 7 * 24 * 3600;
 
 boost::json::value optional_json(const std::optional<std::int64_t>& value) {
     if (!value) return nullptr;
@@ -149,7 +146,7 @@ boost::json::object rollout_json(db::Catalog::Session& session, const db::Rollou
         stages.push_back(stage_json(session, rollout, stage, now, limits));
     out["stages"] = std::move(stages);
     boost::json::array events;
-    for (const auto& event : db::RolloutsRepo(session.database()).events(rollout.id)) {
+    for (const auto& event : session.rollouts().events(rollout.id)) {
         boost::system::error_code ignored;
         auto detail = boost::json::parse(event.detail, ignored);
         events.push_back({{"id", event.id},
@@ -164,7 +161,7 @@ boost::json::object rollout_json(db::Catalog::Session& session, const db::Rollou
 
 Response rollout_response(ApiContext& context, std::int64_t id, http::status status = http::status::ok) {
     auto session = context.store.catalog().session();
-    const auto rollout = db::RolloutsRepo(session.database()).get(id);
+    const auto rollout = session.rollouts().get(id);
     return json_response(rollout_json(session, rollout, thresholds(context)), status);
 }
 
@@ -210,43 +207,9 @@ std::optional<std::string> waves_text(const boost::json::object& body) {
 std::optional<std::int64_t> soak_ms(const boost::json::object& body) {
     const auto* value = body.if_contains("soak");
     if (!value || value->is_null()) return std::nullopt;
-    const auto bad = [] {
-        return ApiError(http::status::bad_request,
-                        "soak must be seconds, or a number with s, m or h (\"10m\"), at most 7 days", "soak");
-    };
-    std::int64_t seconds = 0;
-    if (value->is_int64()) {
-        seconds = value->as_int64();
-    } else if (value->is_string()) {
-        const std::string_view text = value->as_string();
-        if (text.empty()) throw bad();
-        std::int64_t unit = 1;
-        auto digits = text;
-        switch (text.back()) {
-            case 's':
-                digits.remove_suffix(1);
-                break;
-            case 'm':
-                unit = 60;
-                digits.remove_suffix(1);
-                break;
-            case 'h':
-                unit = 3600;
-                digits.remove_suffix(1);
-                break;
-            default:
-                break;
-        }
-        const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
-        if (digits.empty() || error != std::errc{} || end != digits.data() + digits.size() ||
-            seconds > kMaxSoakSeconds)
-            throw bad();
-        seconds *= unit;
-    } else {
-        throw bad();
-    }
-    if (seconds < 0 || seconds > kMaxSoakSeconds) throw bad();
-    return seconds * 1000;
+    if (value->is_int64()) return rollouts::parse_duration_ms(std::to_string(value->as_int64()));
+    if (value->is_string()) return rollouts::parse_duration_ms(value->as_string());
+    throw ApiError(http::status::bad_request, "soak must be seconds, or a duration such as \"10m\"", "soak");
 }
 
 rollouts::RolloutRequest rollout_request(const boost::json::object& body, std::string image,
@@ -273,9 +236,13 @@ rollouts::RolloutRequest rollout_request(const boost::json::object& body, std::s
     }
     if (auto webhook = optional_string(body, "webhook")) {
         rollouts::check_webhook_url(*webhook);
+        // What the sender can call: no user info, a valid port (check_webhook_url is looser).
+        if (!webhook->empty() && !rollouts::parse_webhook_url(*webhook))
+            throw ApiError(http::status::bad_request,
+                           "webhook must be a plain http:// URL: a host, an optional port, no user info",
+                           "webhook");
         request.webhook_url = std::move(*webhook);
     }
-    request.plan.seed = std::random_device{}();
     return request;
 }
 
@@ -289,7 +256,7 @@ void add_rollout_routes(Router& router, ApiContext& context) {
         const auto now = db::now_ms();
         const auto limits = thresholds(context);
         boost::json::array items;
-        for (const auto& rollout : db::RolloutsRepo(session.database()).list(image_id))
+        for (const auto& rollout : session.rollouts().list(image_id))
             items.push_back(summary_json(session, rollout, now, limits));
         return json_response(boost::json::object{{"items", std::move(items)}});
     });
