@@ -1,6 +1,7 @@
 // /api/v1/rollouts (list, one with its stages, machines and history; pause, resume, abort) and
 // POST /api/v1/images/{name}/rollouts (start one). The rules live in rollouts/; RolloutAdmin writes the
 // audit rows and events of every change, with the API user as the actor.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 

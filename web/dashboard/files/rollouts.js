@@ -6,6 +6,7 @@ import { formatDuration, outcomeBadge } from './boots.js';
 import { h, clear, toast, confirmAction, formatTime, labelled } from './dom.js';
 
 const POLL_MS = 3000;
+const OPEN_MEMBERS = 12;  // a stage's machine list starts folded beyond this many
 const STATE_KIND = { running: 'warn', paused: '', succeeded: 'good', rolled_back: 'bad', aborted: '' };
 export const REASONS = {
   no_os_login: 'no OS login in time', reboot_loop: 'reboot loop', health_failed: 'health report failed',
@@ -29,10 +30,10 @@ export function mountList(root) {
   const rows = h('tbody');
   clear(root, h('h1', {}, 'Rollouts'),
     h('p', { class: 'hint' }, 'Start one from an image\'s sealed version on the Images page ("Roll out").'),
-    h('table', { class: 'table', testid: 'rollouts-table' },
+    h('div', { class: 'table-scroll' }, h('table', { class: 'table', testid: 'rollouts-table' },
       h('thead', {}, h('tr', {}, ['#', 'Image', 'Versions', 'State', 'Stage', 'Started', 'By', 'Reason']
         .map((t) => h('th', { scope: 'col' }, t)))),
-      rows));
+      rows)));
   async function load() {
     try {
       const { items } = await api.rollouts();
@@ -96,7 +97,9 @@ function stageCard(rollout, stage, serverNow) {
         bar(t.failed, stage.max_failures + 1, 'bad', `${slug}-failed-bar`)),
       h('div', {}, h('span', {}, `${t.booting} booting${stage.max_parallel ? ` (at most ${stage.max_parallel})` : ''}${hours}`),
         bar(t.booting, stage.max_parallel || t.members, 'warn', `${slug}-booting-bar`))),
-    h('div', { class: 'table-scroll' }, h('table', { class: 'table compact', testid: `${slug}-members` },
+    h('details', { open: stage.members.length <= OPEN_MEMBERS, testid: `${slug}-machines` },
+      h('summary', {}, `Machines (${stage.members.length})`),
+      h('div', { class: 'table-scroll' }, h('table', { class: 'table compact', testid: `${slug}-members` },
       h('thead', {}, h('tr', {}, ['Machine', 'Outcome', 'Why', 'New version given', 'Boot started']
         .map((title) => h('th', { scope: 'col' }, title)))),
       h('tbody', {}, stage.members.map((m) => h('tr', { testid: `member-${m.node}`, class: m.boot?.outcome === 'failed' ? 'bad' : '' },
@@ -105,7 +108,7 @@ function stageCard(rollout, stage, serverNow) {
         h('td', {}, m.boot ? [REASONS[m.boot.reason] || m.boot.reason,
           m.boot.message ? h('span', { class: 'mono muted' }, ` “${m.boot.message}”`) : ''] : ''),
         h('td', {}, formatTime(m.granted_at)),
-        h('td', {}, m.boot ? formatTime(m.boot.started_at) : '—')))))));
+        h('td', {}, m.boot ? formatTime(m.boot.started_at) : '—'))))))));
 }
 
 function history(events) {
@@ -114,7 +117,16 @@ function history(events) {
     : [...events].reverse().map((e) => h('li', { testid: 'rollout-event', dataset: { kind: e.kind } },
       h('time', { datetime: new Date(e.at).toISOString() }, formatTime(e.at)),
       h('span', { class: 'step' }, e.kind),
-      h('span', { class: 'detail' }, Object.keys(e.detail).length ? JSON.stringify(e.detail) : ''))));
+      h('span', { class: 'detail' }, detailText(e.detail)))));
+}
+
+// An event's detail for people: what the page's title says already (rollout, image, versions) left out.
+function detailText(detail) {
+  return Object.entries(detail).filter(([key]) => !['rollout', 'image', 'from', 'to'].includes(key))
+    .map(([key, value]) => {
+      if (key === 'failures' && Array.isArray(value)) return `failed: ${value.map(failureText).join(', ')}`;
+      return `${key.replace(/_/g, ' ')}: ${typeof value === 'object' ? JSON.stringify(value) : value}`;
+    }).join(' · ');
 }
 
 export function mountRollout(root, id) {
@@ -233,8 +245,8 @@ export async function refreshBanner() {
     const halted = [...newest.values()].filter((r) => r.state === 'rolled_back');
     clear(bannerElement, halted.map((r) => h('div', { class: 'halt banner', role: 'alert', testid: `banner-rollout-${r.id}` },
       h('strong', {}, `Rollout #${r.id} of ${versions(r)} was rolled back. `),
-      r.failures?.length ? `Failed: ${r.failures.map(failureText).join(', ')}. ` : '',
-      r.reason ? h('span', { class: 'muted' }, `${r.reason} `) : '',
+      r.failures?.length ? `Failed: ${r.failures.map(failureText).join(', ')}. `
+        : h('span', { class: 'muted' }, `${r.reason} `),
       h('a', { href: link(r.id), testid: `banner-link-${r.id}` }, 'View the rollout'))));
     bannerElement.hidden = halted.length === 0;
   } catch {
