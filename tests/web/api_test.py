@@ -7,6 +7,7 @@ bodies, unknown ids, hostile requests, the live event stream and concurrent bulk
 """
 import argparse
 import http.client
+import http.server
 import json
 import os
 import re
@@ -246,7 +247,7 @@ def maintenance(admin, anon):
     admin.call("DELETE", "/api/v1/nodes/maint-1")
 
 
-def rollouts(admin, script, disk, db):
+def rollouts(admin, script, disk, db, log_path):
     """Rollouts over REST: start one on an image with three machines and a second sealed version, read it,
     pause, resume, abort; refusals (404/400/409); promote and rollback refused while it is active."""
     st, body, _, _ = script.call("POST", "/api/v1/images", {"name": "fleet", "path": disk})
@@ -354,6 +355,82 @@ def rollouts(admin, script, disk, db):
     check(actors == {"admin"}, "rollout changes are audited as the API user (%s)" % actors)
     st, body, _, _ = admin.call("POST", "/api/v1/images/fleet/promote", {"version": 2})
     check(st == 200, "promote works again once the rollout ended")
+    rollout_halt_webhook(admin, db, log_path)
+
+
+class WebhookReceiver:
+    """A local HTTP listener that keeps the POSTs it gets."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                received.append((self.path, self.headers.get("Content-Type"), self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def rollout_halt_webhook(admin, db, log_path):
+    """A canary machine's failed boot of the new version halts the rollout in the serving process: rolled back,
+    the failure shown over REST, and the webhook POSTed (its token never in the log)."""
+    admin.call("POST", "/api/v1/images/fleet/edit")
+    st, body, _, _ = admin.call("POST", "/api/v1/images/fleet/commit")
+    check(st == 200 and body["number"] == 3, "fleet v3 sealed beside the promoted v2")
+    receiver = WebhookReceiver()
+    try:
+        token = "token-%d" % os.getpid()
+        st, ro, _, _ = admin.call("POST", "/api/v1/images/fleet/rollouts", {
+            "version": 3, "canary": 1, "webhook": "http://127.0.0.1:%d/hooks/bootherd?token=%s" % (receiver.port, token)})
+        check(st == 201, "a rollout of fleet v3 with a webhook (%s)" % st)
+        if st != 201:
+            return
+        canary = ro["stages"][0]["members"][0]["node"]
+        now = int(time.time() * 1000)
+        db.execute("""INSERT INTO boots (node_id, mac, version_id, started_at, script_at, ended_at, outcome, reason, message)
+                      SELECT n.id, n.mac, v.id, ?, ?, ?, 'failed', 'health_failed', 'disk check failed'
+                      FROM nodes n, versions v JOIN images i ON i.id = v.image_id
+                      WHERE n.name = ? AND i.name = 'fleet' AND v.number = 3""", (now, now, now + 1000, canary))
+        db.commit()
+        path = "/api/v1/rollouts/%d" % ro["id"]
+        halted = wait_for(lambda: admin.call("GET", path)[1]["state"] == "rolled_back", 30)
+        st, body, _, _ = admin.call("GET", path)
+        check(halted and body["reason"] and canary in body["reason"],
+              "the failed boot halted and rolled back the rollout (%s: %s)" % (body["state"], body["reason"]))
+        failures = body.get("failures", [])
+        check(failures and failures[0]["node"] == canary and failures[0]["reason"] == "health_failed"
+              and failures[0]["message"] == "disk check failed"
+              and body["stages"][0]["members"][0]["boot"]["outcome"] == "failed"
+              and body["stages"][0]["tally"]["failed"] == 1, "the rollout names the failed machine, why and its words")
+        st, body, _, _ = admin.call("GET", "/api/v1/rollouts?image=fleet")
+        check(body["items"][0]["id"] == ro["id"] and body["items"][0]["failures"][0]["node"] == canary,
+              "the list names the failed machines of a rolled-back rollout")
+        check(wait_for(lambda: receiver.received, 15), "the webhook was called")
+        if receiver.received:
+            hook_path, content_type, hook_body = receiver.received[0]
+            hook = json.loads(hook_body)
+            check(hook_path == "/hooks/bootherd?token=" + token and content_type == "application/json"
+                  and hook["event"] == "rollout.halted" and hook["rollout"]["id"] == ro["id"]
+                  and hook["rollout"]["state"] == "rolled_back" and hook["rollout"]["to_version"] == 3,
+                  "the webhook got the rollout.halted document at its path and query (%s)" % hook)
+        log = open(log_path).read()
+        check("/hooks/bootherd" in log and token not in log, "the log names the webhook without its token")
+        st, _, _, _ = admin.call("POST", path + "/abort")
+        check(st == 200, "abort the rolled-back rollout")
+    finally:
+        receiver.stop()
 
 
 def main():
@@ -982,7 +1059,7 @@ def run(server, args, scratch, data):
           and "bootherd_boot_duration_seconds_bucket" in text.decode(),
           "/metrics counts boot outcomes per image version")
 
-    rollouts(admin, script, disk, db)
+    rollouts(admin, script, disk, db, server.log_path)
 
     # --- token revocation, logout, audit, password change ---
     st, _, _, _ = admin.call("DELETE", "/api/v1/tokens/%d" % token_id, route="/api/v1/tokens/{id}")
