@@ -206,7 +206,7 @@ export function rolloutForm(image, number) {
   const soak = field('soak', { value: '10m', size: 6, title: 'seconds, or 30s, 10m, 1h' });
   const parallel = field('max-parallel', { type: 'number', min: 0, value: '0', size: 4, title: '0: no limit' });
   const hours = field('hours', { placeholder: 'any time', size: 7, title: 'local hours new boots may start, e.g. 8-18' });
-  const webhook = field('webhook', { type: 'url', placeholder: 'http://…', size: 24 });
+  const webhook = field('webhook', { type: 'url', placeholder: 'optional http URL', size: 24 });
   const status = h('span', { class: 'error', role: 'alert', testid: 'rollout-form-error' });
   const form = h('form', { class: 'toolbar rollout-form', testid: `rollout-form-${image}-${number}` },
     h('strong', {}, `Roll out ${image} v${number}:`),
