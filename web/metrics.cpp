@@ -113,6 +113,9 @@ std::string render_metrics(const MetricsSnapshot& snapshot) {
     out << "bootherd_nodes{status=\"off\"} " << snapshot.nodes.off << '\n';
     metric(out, "bootherd_images", "gauge", "Images in the catalog", snapshot.images);
     boot_outcomes(out, snapshot.boot_outcomes);
+    out << "# HELP bootherd_rollouts Rollouts in the catalog by state\n# TYPE bootherd_rollouts gauge\n";
+    for (const auto& [state, count] : snapshot.rollouts)
+        out << "bootherd_rollouts{state=\"" << label(state) << "\"} " << count << '\n';
     return out.str();
 }
 

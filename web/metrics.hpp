@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "boot/boot_counters.hpp"
@@ -21,7 +22,8 @@ struct MetricsSnapshot {
     const boot::BootCounters* boot = nullptr;
     NodeCounts nodes{};
     std::int64_t images = 0;
-    std::vector<boots::VersionOutcomes> boot_outcomes{};  // ended boots per image version
+    std::vector<boots::VersionOutcomes> boot_outcomes{};           // ended boots per image version
+    std::vector<std::pair<std::string, std::int64_t>> rollouts{};  // rollouts per state ("running", ...)
 };
 
 std::string render_metrics(const MetricsSnapshot& snapshot);

@@ -32,6 +32,7 @@ Router make_router(ApiContext& context) {
     add_image_routes(router, context);
     add_live_routes(router, context);
     add_boot_routes(router, context);
+    add_rollout_routes(router, context);
     add_dashboard_routes(router);
     return router;
 }

@@ -2,15 +2,17 @@
 // log in, import 300 machines from a CSV with 3 bad rows (shown, fixed in the page, validated again), see the
 // 300 machines, bulk-assign a group, promote image v2 and roll it back through the confirmation dialogs, and
 // watch a live event arrive on a machine's boot timeline, boot a machine into an image's draft ("Maintain
-// image…"), see a machine's boots as a waterfall and the outcomes per image version on the overview, and
-// enroll a discovered machine with one click.
+// image…"), see a machine's boots as a waterfall and the outcomes per image version on the overview,
+// enroll a discovered machine with one click, and roll image v2 out (a canary that halts on a failed boot:
+// the banner on every page, the halt on the rollout's page; pause, resume and abort).
 // Screenshots of every step go to $ARTIFACTS.
 //
 // Environment: BASE_URL (the dashboard), PASSWORD (admin's), IMAGE (an image with sealed v1 promoted and v2 not),
 // GROUP (an existing group; "lab" must exist too), ARTIFACTS (screenshot folder), NODE_DIR (where `npm ci`
 // installed playwright-core), FETCH_BOOT_SCRIPT (a command run with a machine's name and MAC that fetches its
 // boot script as the machine would: an event for an enrolled machine, a discovered entry for an unknown one),
-// SEED_BOOTS (a command run with a machine's name that records three boots of it: ok, failed, running).
+// SEED_BOOTS (a command run with a machine's name that records three boots of it: ok, failed, running),
+// FAIL_BOOT (a command run with a machine's name and a version number of IMAGE that records a failed boot of it).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +33,7 @@ const GROUP = env('GROUP');
 const ARTIFACTS = env('ARTIFACTS');
 const FETCH_BOOT_SCRIPT = env('FETCH_BOOT_SCRIPT');
 const SEED_BOOTS = env('SEED_BOOTS');
+const FAIL_BOOT = env('FAIL_BOOT');
 const { chromium } = createRequire(path.join(env('NODE_DIR'), 'package.json'))('playwright-core');
 
 const TIMEOUT = 15000;
@@ -38,6 +41,18 @@ const MACHINES = 300;
 let step = 0;
 
 const ok = (message) => console.log(`ok: ${message}`);
+
+const WIDE = { width: 1400, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+// The same page at the desktop width and a phone's.
+async function shots(page, name) {
+  await page.setViewportSize(WIDE);
+  await shot(page, `${name}-1400`);
+  await page.setViewportSize(PHONE);
+  await shot(page, `${name}-390`);
+  await page.setViewportSize(WIDE);
+}
 
 async function shot(page, name) {
   step += 1;
@@ -312,6 +327,88 @@ async function enrollDiscovered(page) {
   ok('the machine page set its host name and dropped its fixed IP');
 }
 
+// The rollout buttons apply only in their states: [pause, resume, abort] enabled.
+async function rolloutButtons(page) {
+  return Promise.all(['pause', 'resume', 'abort'].map(async (a) => !(await page.getByTestId(`rollout-${a}`).isDisabled())));
+}
+
+async function rollOut(page, consoleErrors) {
+  consoleErrors.watch = true;
+  await page.setViewportSize(WIDE);
+  await page.getByTestId('nav-images').click();
+  await page.getByTestId(`rollout-${IMAGE}-2`).click();
+  const form = page.getByTestId(`rollout-form-${IMAGE}-2`);
+  await form.waitFor({ timeout: TIMEOUT });
+  assert.equal(await page.getByTestId(`rollout-${IMAGE}-1`).count(), 0, 'the promoted v1 offers a rollout');
+  await page.getByTestId('rollout-form-canary').fill('2');
+  await page.getByTestId('rollout-form-waves').fill('50%,100%');
+  await page.getByTestId('rollout-form-soak').fill('10m');
+  await page.getByTestId('rollout-form-max-failures').fill('0');
+  await shot(page, 'rollout-form');
+  await page.getByTestId('rollout-form-start').click();
+  await page.waitForURL(/#\/rollout\/\d+$/, { timeout: TIMEOUT });
+  const id = Number(page.url().match(/#\/rollout\/(\d+)$/)[1]);
+  await waitForText(page.getByTestId('rollout-state'), /^running$/);
+  await waitForText(page.getByTestId('rollout-title'), new RegExp(`#${id}: ${IMAGE} v1 → v2$`));
+  await waitForText(page.getByTestId('stage-0-status'), /^current$/);
+  await waitForText(page.getByTestId('stage-1-status'), /^waiting$/);
+  await waitForText(page.getByTestId('stage-0-ok'), /^0\/2 ok$/);
+  await waitForText(page.getByTestId('stage-0-soak'), /soak 10 min 0 s once 2 ok/);
+  assert.deepEqual(await rolloutButtons(page), [true, false, true], 'running: pause and abort only');
+  await shots(page, 'rollout-running');
+  ok(`rollout #${id} of ${IMAGE} v2 started from the image page: a canary of 2, then waves 50% and 100%`);
+
+  const rollout = await (await page.request.get(`${BASE_URL}/api/v1/rollouts/${id}`)).json();
+  assert.equal(rollout.stages.length, 3);
+  const canary = rollout.stages[0].members.map((m) => m.node);
+  assert.equal(canary.length, 2);
+
+  await page.getByTestId('rollout-pause').click();
+  await waitForText(page.getByTestId('rollout-state'), /^paused$/);
+  assert.deepEqual(await rolloutButtons(page), [false, true, true], 'paused: resume and abort only');
+  await page.getByTestId('rollout-resume').click();
+  await waitForText(page.getByTestId('rollout-state'), /^running$/);
+  await page.getByTestId('nav-images').click();
+  await waitForText(page.getByTestId(`active-rollout-${IMAGE}`), new RegExp(`rollout #${id} to v2: running`));
+  assert.equal(await page.getByTestId(`rollout-${IMAGE}-2`).count(), 0, 'a second rollout is offered while one runs');
+  ok('pause and resume from the rollout page; the image page links the running rollout and offers no second one');
+
+  // A canary machine fails to boot v2: the director halts the rollout at its next tick.
+  await promisify(execFile)(FAIL_BOOT, [canary[0], '2'], { timeout: TIMEOUT });
+  const banner = page.getByTestId(`banner-rollout-${id}`);
+  await waitForText(banner, new RegExp(`rolled back.*${canary[0]} \\(no OS login in time\\)`, 's'), 40000);
+  await shot(page, 'rollout-banner-images');
+  await page.getByTestId('nav-overview').click();
+  await waitForText(banner, new RegExp(`Rollout #${id} of ${IMAGE} v1 → v2 was rolled back`));
+  await shots(page, 'rollout-banner-overview');
+  ok(`the canary's failed boot rolled the rollout back; the banner on every page names ${canary[0]} and why`);
+
+  await page.getByTestId(`banner-link-${id}`).click();
+  await waitForText(page.getByTestId('rollout-state'), /^rolled back$/);
+  await waitForText(page.getByTestId('rollout-reason'), new RegExp(canary[0]));
+  await waitForText(page.getByTestId('rollout-failure'), new RegExp(`^${canary[0]} \\(no OS login in time\\)$`));
+  await waitForText(page.getByTestId('stage-0-status'), /^halted$/);
+  await waitForText(page.getByTestId(`member-${canary[0]}`), /failed/);
+  await waitForText(page.getByTestId('stage-0-failed'), /^1 failed \(budget 0\)$/);
+  const kinds = await page.getByTestId('rollout-event').evaluateAll((items) => items.map((i) => i.dataset.kind));
+  for (const kind of ['started', 'paused', 'resumed', 'halted']) assert.ok(kinds.includes(kind), `history lacks ${kind}: ${kinds}`);
+  assert.deepEqual(await rolloutButtons(page), [false, true, true], 'rolled back: resume and abort only');
+  await shots(page, 'rollout-halted');
+  ok('the rollout page shows the halt: reason, failed machine, halted stage, history');
+
+  await page.getByTestId('rollout-abort').click();
+  await page.getByTestId('confirm-dialog').waitFor({ state: 'visible', timeout: TIMEOUT });
+  await page.getByTestId('confirm-ok').click();
+  await waitForText(page.getByTestId('rollout-state'), /^aborted$/);
+  assert.deepEqual(await rolloutButtons(page), [false, false, false], 'aborted: nothing applies');
+  await banner.waitFor({ state: 'detached', timeout: TIMEOUT });
+  await page.getByTestId('nav-rollouts').click();
+  await waitForText(page.getByTestId(`rollout-row-${id}`), /aborted/);
+  await shots(page, 'rollouts-list');
+  ok('abort after confirmation ends the rollout; the banner is gone; the list shows it aborted');
+  consoleErrors.watch = false;
+}
+
 // A fresh profile each run (Playwright takes the profile folder as launchPersistentContext's first argument).
 const userDataDir = mkdtempSync(path.join(tmpdir(), 'bootherd-chromium-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
@@ -328,6 +425,11 @@ try {
   page = context.pages()[0] || await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.on('pageerror', (error) => failures.push(`uncaught error in the page: ${error.message}`));
+  // Console errors fail the steps that watch for them (earlier steps provoke refusals on purpose).
+  const consoleErrors = { watch: false };
+  page.on('console', (message) => {
+    if (consoleErrors.watch && message.type() === 'error') failures.push(`console error: ${message.text()}`);
+  });
   page.on('request', (request) => {
     if (!request.url().startsWith(BASE_URL) && !request.url().startsWith('data:')) {
       failures.push(`the page fetched ${request.url()} from outside the server`);
@@ -341,6 +443,7 @@ try {
   await maintainFromMachine(page);
   await bootWaterfall(page);
   await enrollDiscovered(page);
+  await rollOut(page, consoleErrors);
 } catch (error) {
   failures.push(error.stack || String(error));
   if (page) await shot(page, 'failure').catch(() => {});

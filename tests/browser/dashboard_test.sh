@@ -107,9 +107,26 @@ SQL
 EOF
 chmod +x "$SCRATCH/seed-boots.sh"
 
+# A failed boot of a machine on $IMAGE version $2 (no OS login in time), starting now, as the boot tracker
+# would have ended it: the rollout director halts a stage with no failure budget at its next tick.
+cat >"$SCRATCH/fail-boot.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+now=\$(date +%s%3N)
+sqlite3 -bail "$DATA/catalog.db" <<SQL
+.timeout 10000
+INSERT INTO boots (node_id, mac, version_id, started_at, dhcp_at, script_at, firmware_login_at, first_read_at,
+                   ended_at, outcome, reason)
+SELECT n.id, n.mac, v.id, \$now, \$now, \$now + 1500, \$now + 2000, \$now + 2200, \$now + 2500, 'failed', 'no_os_login'
+FROM nodes n, versions v JOIN images i ON i.id = v.image_id
+WHERE n.name = '\$1' AND i.name = '$IMAGE' AND v.number = \$2;
+SQL
+EOF
+chmod +x "$SCRATCH/fail-boot.sh"
+
 rc=0
 BASE_URL=$BASE_URL PASSWORD=$PASSWORD IMAGE=$IMAGE GROUP=$GROUP ARTIFACTS=$ARTIFACTS NODE_DIR=$NODE_DIR \
-  FETCH_BOOT_SCRIPT=$SCRATCH/boot-script-fetch.sh SEED_BOOTS=$SCRATCH/seed-boots.sh node "$HERE/dashboard.test.mjs" || rc=$?
+  FETCH_BOOT_SCRIPT=$SCRATCH/boot-script-fetch.sh SEED_BOOTS=$SCRATCH/seed-boots.sh FAIL_BOOT=$SCRATCH/fail-boot.sh node "$HERE/dashboard.test.mjs" || rc=$?
 if [ "$rc" -ne 0 ]; then
   echo "--- serve log (last 40 lines)"
   tail -n 40 "$LOG"

@@ -7,6 +7,7 @@ bodies, unknown ids, hostile requests, the live event stream and concurrent bulk
 """
 import argparse
 import http.client
+import http.server
 import json
 import os
 import re
@@ -244,6 +245,192 @@ def maintenance(admin, anon):
     st, _, _, text = anon.call("GET", "/boot/%s.ipxe" % mac)
     check(st == 200 and (":0:%s " % node["iqn"]) in text.decode(), "its next script sanboots its own disk again")
     admin.call("DELETE", "/api/v1/nodes/maint-1")
+
+
+def rollouts(admin, script, disk, db, log_path):
+    """Rollouts over REST: start one on an image with three machines and a second sealed version, read it,
+    pause, resume, abort; refusals (404/400/409); promote and rollback refused while it is active."""
+    st, body, _, _ = script.call("POST", "/api/v1/images", {"name": "fleet", "path": disk})
+    check(st == 202 and wait_job(script, body["job"])["state"] == "done", "import image fleet")
+    for i in range(1, 4):
+        st, _, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "fleet-%d" % i, "mac": "52:54:00:00:f1:%02x" % i,
+                                                           "image": "fleet"})
+        check(st == 201, "enroll fleet-%d" % i)
+    admin.call("POST", "/api/v1/images/fleet/edit")
+    st, body, _, _ = admin.call("POST", "/api/v1/images/fleet/commit")
+    check(st == 200 and body["number"] == 2 and body["state"] == "sealed", "fleet v2 sealed, v1 promoted")
+
+    start = "/api/v1/images/fleet/rollouts"
+    for payload, field, what in [({}, "version", "without a version"),
+                                 ({"version": "two"}, "version", "with a non-integer version"),
+                                 ({"version": 2, "soak": "10x"}, "soak", "with a bad soak"),
+                                 ({"version": 2, "soak": -5}, "soak", "with a negative soak"),
+                                 ({"version": 2, "max_failures": -1}, "max_failures", "with negative max_failures"),
+                                 ({"version": 2, "min_ok": 0}, "min_ok", "with min_ok 0"),
+                                 ({"version": 2, "canary": "9"}, "canary", "with a canary larger than the fleet"),
+                                 ({"version": 2, "canary": "nosuch-node,fleet-1"}, "canary", "with an unknown canary"),
+                                 ({"version": 2, "waves": [5]}, "waves", "with waves that are not strings"),
+                                 ({"version": 2, "hours": "25-3"}, "hours", "with bad hours"),
+                                 ({"version": 2, "webhook": "https://hooks.example/x"}, "webhook",
+                                  "with a webhook that is not http://"),
+                                 ({"version": 2, "colour": "red"}, "colour", "with an unknown field")]:
+        st, body, _, _ = admin.call("POST", start, payload)
+        check(st == 400 and body.get("field") == field,
+              "start a rollout %s is 400 on %s (%s %s)" % (what, field, st, body))
+    st, _, _, _ = admin.call("POST", "/api/v1/images/nosuch/rollouts", {"version": 2})
+    check(st == 404, "a rollout of an unknown image is 404")
+    st, _, _, _ = admin.call("POST", start, {"version": 42})
+    check(st == 404, "a rollout of an unknown version is 404 (%s)" % st)
+    st, body, _, _ = admin.call("POST", start, {"version": 1})
+    check(st == 409, "a rollout of the promoted version is 409 (%s)" % st)
+
+    st, ro, _, _ = admin.call("POST", start, {"version": 2, "canary": 1, "waves": ["100%"], "soak": "30s",
+                                              "max_parallel": 2, "max_failures": 0,
+                                              "webhook": "http://127.0.0.1:9/hook?token=hook-secret"},
+                              route="/api/v1/images/{name}/rollouts")
+    check(st == 201 and ro["state"] == "running" and ro["image"] == "fleet" and ro["from_version"] == 1
+          and ro["to_version"] == 2 and ro["created_by"] == "admin", "POST /api/v1/images/{name}/rollouts starts one")
+    if st != 201:
+        return
+    stages = ro["stages"]
+    check(len(stages) == 2 and stages[0]["tally"]["members"] == 1 and stages[1]["tally"]["members"] == 2
+          and stages[0]["soak_ms"] == 30000 and stages[0]["max_parallel"] == 2 and stages[0]["max_failures"] == 0,
+          "the rollout has a canary of one machine and a wave of the other two")
+    members = [m["node"] for s in stages for m in s["members"]]
+    check(sorted(members) == ["fleet-1", "fleet-2", "fleet-3"]
+          and all(m["boot"] is None and m["booting"] is False for s in stages for m in s["members"]),
+          "every machine is in one stage, none booted the new version yet")
+    check(stages[0]["tally"]["ok"] == 0 and stages[0]["tally"]["failed"] == 0 and stages[0]["started_at"],
+          "the canary started with nothing counted")
+    check(ro["webhook"] == "http://127.0.0.1:9/hook" and "hook-secret" not in json.dumps(ro),
+          "the webhook is shown without its query (no token)")
+    rid = ro["id"]
+    path = "/api/v1/rollouts/%d" % rid
+
+    st, body, _, _ = admin.call("GET", path, route="/api/v1/rollouts/{id}")
+    check(st == 200 and body["id"] == rid and body["state"] == "running" and len(body["stages"]) == 2
+          and body["events"] and isinstance(body["events"][0]["detail"], dict), "GET /api/v1/rollouts/{id}")
+    st, body, _, _ = admin.call("GET", "/api/v1/rollouts", route="/api/v1/rollouts")
+    check(st == 200 and [i for i in body["items"] if i["id"] == rid and i["state"] == "running"],
+          "GET /api/v1/rollouts lists it")
+    st, body, _, _ = admin.call("GET", "/api/v1/rollouts?image=golden")
+    check(st == 200 and not [i for i in body["items"] if i["id"] == rid], "?image= filters")
+    st, _, _, _ = admin.call("GET", "/api/v1/rollouts?image=nosuch")
+    check(st == 404, "?image= of an unknown image is 404")
+    for missing in ("/api/v1/rollouts/999999", "/api/v1/rollouts/abc", "/api/v1/rollouts/-1"):
+        st, _, _, _ = admin.call("GET", missing)
+        check(st == 404, "GET %s is 404" % missing)
+    st, _, _, _ = admin.call("POST", "/api/v1/rollouts/999999/pause")
+    check(st == 404, "pausing an unknown rollout is 404")
+
+    st, body, _, _ = admin.call("POST", start, {"version": 2})
+    check(st == 409, "a second rollout of the image is 409 (%s)" % st)
+    st, body, _, _ = admin.call("POST", "/api/v1/images/fleet/promote", {"version": 2})
+    check(st == 409 and "rollout" in body.get("error", ""), "promote is 409 while the rollout runs (%s %s)" % (st, body))
+    st, body, _, _ = admin.call("POST", "/api/v1/images/fleet/rollback")
+    check(st == 409 and "rollout" in body.get("error", ""), "rollback is 409 while the rollout runs (%s)" % st)
+
+    st, body, _, _ = admin.call("POST", path + "/resume")
+    check(st == 409, "resuming a running rollout is 409")
+    st, body, _, _ = admin.call("POST", path + "/pause", route="/api/v1/rollouts/{id}/pause")
+    check(st == 200 and body["state"] == "paused", "POST /api/v1/rollouts/{id}/pause")
+    st, _, _, _ = admin.call("POST", path + "/pause", csrf=False)
+    check(st == 403, "pause without the CSRF token is 403")
+    st, body, _, _ = admin.call("POST", path + "/pause")
+    check(st == 409, "pausing a paused rollout is 409")
+    st, body, _, _ = admin.call("POST", "/api/v1/images/fleet/promote", {"version": 2})
+    check(st == 409, "promote is 409 while the rollout is paused")
+    st, body, _, _ = admin.call("POST", path + "/resume", route="/api/v1/rollouts/{id}/resume")
+    check(st == 200 and body["state"] == "running", "POST /api/v1/rollouts/{id}/resume")
+    st, body, _, _ = admin.call("POST", path + "/abort", route="/api/v1/rollouts/{id}/abort")
+    check(st == 200 and body["state"] == "aborted" and body["ended_at"], "POST /api/v1/rollouts/{id}/abort")
+    check(len(body["events"]) >= 4, "its history has the start, pause, resume and abort (%d)" % len(body["events"]))
+    for action in ("pause", "resume", "abort"):
+        st, _, _, _ = admin.call("POST", path + "/" + action)
+        check(st == 409, "%s of an aborted rollout is 409" % action)
+    st, _, _, text = admin.call("GET", "/metrics")
+    check('bootherd_rollouts{state="aborted"} 1' in text.decode() and 'bootherd_rollouts{state="running"} 0' in text.decode(),
+          "/metrics has the bootherd_rollouts gauge by state")
+    actors = {row[0] for row in db.execute("SELECT actor FROM audit WHERE action LIKE 'rollout.%'")}
+    check(actors == {"admin"}, "rollout changes are audited as the API user (%s)" % actors)
+    st, body, _, _ = admin.call("POST", "/api/v1/images/fleet/promote", {"version": 2})
+    check(st == 200, "promote works again once the rollout ended")
+    rollout_halt_webhook(admin, db, log_path)
+
+
+class WebhookReceiver:
+    """A local HTTP listener that keeps the POSTs it gets."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                received.append((self.path, self.headers.get("Content-Type"), self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def rollout_halt_webhook(admin, db, log_path):
+    """A canary machine's failed boot of the new version halts the rollout in the serving process: rolled back,
+    the failure shown over REST, and the webhook POSTed (its token never in the log)."""
+    admin.call("POST", "/api/v1/images/fleet/edit")
+    st, body, _, _ = admin.call("POST", "/api/v1/images/fleet/commit")
+    check(st == 200 and body["number"] == 3, "fleet v3 sealed beside the promoted v2")
+    receiver = WebhookReceiver()
+    try:
+        token = "token-%d" % os.getpid()
+        st, ro, _, _ = admin.call("POST", "/api/v1/images/fleet/rollouts", {
+            "version": 3, "canary": 1, "webhook": "http://127.0.0.1:%d/hooks/bootherd?token=%s" % (receiver.port, token)})
+        check(st == 201, "a rollout of fleet v3 with a webhook (%s)" % st)
+        if st != 201:
+            return
+        canary = ro["stages"][0]["members"][0]["node"]
+        now = int(time.time() * 1000)
+        db.execute("""INSERT INTO boots (node_id, mac, version_id, started_at, script_at, ended_at, outcome, reason, message)
+                      SELECT n.id, n.mac, v.id, ?, ?, ?, 'failed', 'health_failed', 'disk check failed'
+                      FROM nodes n, versions v JOIN images i ON i.id = v.image_id
+                      WHERE n.name = ? AND i.name = 'fleet' AND v.number = 3""", (now, now, now + 1000, canary))
+        db.commit()
+        path = "/api/v1/rollouts/%d" % ro["id"]
+        halted = wait_for(lambda: admin.call("GET", path)[1]["state"] == "rolled_back", 30)
+        st, body, _, _ = admin.call("GET", path)
+        check(halted and body["reason"] and canary in body["reason"],
+              "the failed boot halted and rolled back the rollout (%s: %s)" % (body["state"], body["reason"]))
+        failures = body.get("failures", [])
+        check(failures and failures[0]["node"] == canary and failures[0]["reason"] == "health_failed"
+              and failures[0]["message"] == "disk check failed"
+              and body["stages"][0]["members"][0]["boot"]["outcome"] == "failed"
+              and body["stages"][0]["tally"]["failed"] == 1, "the rollout names the failed machine, why and its words")
+        st, body, _, _ = admin.call("GET", "/api/v1/rollouts?image=fleet")
+        check(body["items"][0]["id"] == ro["id"] and body["items"][0]["failures"][0]["node"] == canary,
+              "the list names the failed machines of a rolled-back rollout")
+        check(wait_for(lambda: receiver.received, 15), "the webhook was called")
+        if receiver.received:
+            hook_path, content_type, hook_body = receiver.received[0]
+            hook = json.loads(hook_body)
+            check(hook_path == "/hooks/bootherd?token=" + token and content_type == "application/json"
+                  and hook["event"] == "rollout.halted" and hook["rollout"]["id"] == ro["id"]
+                  and hook["rollout"]["state"] == "rolled_back" and hook["rollout"]["to_version"] == 3,
+                  "the webhook got the rollout.halted document at its path and query (%s)" % hook)
+        log = open(log_path).read()
+        check("/hooks/bootherd" in log and token not in log, "the log names the webhook without its token")
+        st, _, _, _ = admin.call("POST", path + "/abort")
+        check(st == 200, "abort the rolled-back rollout")
+    finally:
+        receiver.stop()
 
 
 def main():
@@ -871,6 +1058,8 @@ def run(server, args, scratch, data):
     check(('bootherd_boot_outcomes_total{image="golden",version="%d",outcome="failed"} 1' % version) in text.decode()
           and "bootherd_boot_duration_seconds_bucket" in text.decode(),
           "/metrics counts boot outcomes per image version")
+
+    rollouts(admin, script, disk, db, server.log_path)
 
     # --- token revocation, logout, audit, password change ---
     st, _, _, _ = admin.call("DELETE", "/api/v1/tokens/%d" % token_id, route="/api/v1/tokens/{id}")

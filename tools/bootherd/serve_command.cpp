@@ -9,6 +9,7 @@
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_store.hpp"
 #include "rollouts/rollout_director.hpp"
+#include "rollouts/webhook.hpp"
 #include "tools/bootherd/boot_service.hpp"
 #include "tools/bootherd/boot_session_events.hpp"
 #include "tools/bootherd/commands.hpp"
@@ -49,7 +50,10 @@ int run_serve(const ServeOptions& o) {
     // starts first, answering /boot/ once the boot services run.
     boot::BootCounters boot_counters;
     boots::BootTracker boot_tracker(store.catalog(), boot_thresholds(o.boot));
-    rollouts::RolloutDirector rollout_director(store.catalog(), boot_tracker.thresholds());
+    rollouts::WebhookSender webhooks;  // outlives the director, whose halts and successes it sends
+    rollouts::RolloutDirector rollout_director(
+        store.catalog(), boot_tracker.thresholds(),
+        [&webhooks](const db::Rollout& rollout, std::string_view kind) { webhooks.notify(rollout, kind); });
     std::atomic<BootService*> boot_scripts{nullptr};
     WebService web(
         o.web, context,

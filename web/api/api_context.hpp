@@ -65,5 +65,6 @@ void add_group_routes(Router& router, ApiContext& context);
 void add_image_routes(Router& router, ApiContext& context);
 void add_live_routes(Router& router, ApiContext& context);
 void add_boot_routes(Router& router, ApiContext& context);
+void add_rollout_routes(Router& router, ApiContext& context);
 
 }  // namespace bootherd::web

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "db/clock.hpp"
+#include "db/rollouts_repo.hpp"
 #include "web/api/api_context.hpp"
 #include "web/api/lookup.hpp"
 #include "web/api/render.hpp"
@@ -78,6 +79,20 @@ std::string sse_frames(const std::vector<boost::json::object>& events) {
                 "\ndata: " + boost::json::serialize(event) + "\n\n";
     }
     return text;
+}
+
+// Every state, 0 when no rollout is in it, so a dashboard's query finds the series.
+std::vector<std::pair<std::string, std::int64_t>> rollout_counts(db::Catalog::Session& session) {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    const auto counted = db::RolloutsRepo(session.database()).count_by_state();
+    for (const auto state : {db::RolloutState::running, db::RolloutState::paused, db::RolloutState::succeeded,
+                             db::RolloutState::rolled_back, db::RolloutState::aborted}) {
+        std::int64_t count = 0;
+        for (const auto& [counted_state, n] : counted)
+            if (counted_state == state) count = n;
+        out.emplace_back(std::string(db::to_string(state)), count);
+    }
+    return out;
 }
 
 }  // namespace
@@ -225,6 +240,7 @@ void add_live_routes(Router& router, ApiContext& context) {
             auto session = context.store.catalog().session();
             snapshot.nodes = count_nodes(context, session, sessions);
             snapshot.images = static_cast<std::int64_t>(session.images().list().size());
+            snapshot.rollouts = rollout_counts(session);
         }
         return text_response(render_metrics(snapshot), "text/plain; version=0.0.4; charset=utf-8");
     });

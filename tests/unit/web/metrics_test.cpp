@@ -84,3 +84,12 @@ TEST_CASE("metrics: boot outcomes per image version and the cumulative boot-dura
     CHECK(text.find("bootherd_boot_duration_seconds_sum{" + labels + "} 59.5\n") != std::string::npos);
     CHECK(text.find("bootherd_boot_duration_seconds_count{" + labels + "} 2\n") != std::string::npos);
 }
+
+TEST_CASE("metrics show rollouts by state as a gauge") {
+    MetricsSnapshot snapshot;
+    snapshot.rollouts = {{"running", 1}, {"rolled_back", 2}};
+    const auto text = render_metrics(snapshot);
+    CHECK(text.find("# TYPE bootherd_rollouts gauge\n") != std::string::npos);
+    CHECK(text.find("bootherd_rollouts{state=\"running\"} 1\n") != std::string::npos);
+    CHECK(text.find("bootherd_rollouts{state=\"rolled_back\"} 2\n") != std::string::npos);
+}

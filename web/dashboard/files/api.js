@@ -77,6 +77,11 @@ export const api = {
   imageAction: (name, action) => request('POST', `/api/v1/images/${enc(name)}/${action}`, { body: {} }),
   maintain: (name, node) => request('POST', `/api/v1/images/${enc(name)}/edit`, { body: { on: node } }),
 
+  rollouts: (image) => request('GET', `/api/v1/rollouts${image ? `?image=${enc(image)}` : ''}`),
+  rollout: (id) => request('GET', `/api/v1/rollouts/${enc(id)}`),
+  startRollout: (image, body) => request('POST', `/api/v1/images/${enc(image)}/rollouts`, { body }),
+  rolloutAction: (id, action) => request('POST', `/api/v1/rollouts/${enc(id)}/${action}`),
+
   events: (query) => request('GET', `/api/v1/events?${new URLSearchParams(query)}`),
 };
 

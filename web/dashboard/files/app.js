@@ -5,6 +5,7 @@ import * as machines from './machines.js';
 import * as discovered from './discovered.js';
 import * as images from './images.js';
 import * as machine from './machine.js';
+import * as rollouts from './rollouts.js';
 
 const view = document.getElementById('view');
 const loginSection = document.getElementById('login');
@@ -18,7 +19,11 @@ const routes = [
   [/^#\/discovered$/, () => discovered.mount(view)],
   [/^#\/images$/, () => images.mount(view)],
   [/^#\/machine\/(.+)$/, (m) => machine.mount(view, decodeURIComponent(m[1]))],
+  [/^#\/rollouts$/, () => rollouts.mountList(view)],
+  [/^#\/rollout\/(\d+)$/, (m) => rollouts.mountRollout(view, m[1])],
 ];
+const BANNER_MS = 10000;
+let bannerTimer;
 
 function route() {
   unmount();
@@ -32,6 +37,7 @@ function route() {
       else link.removeAttribute('aria-current');
     }
     unmount = mountView(match) || unmount;
+    rollouts.refreshBanner();
     view.focus({ preventScroll: true });
     return;
   }
@@ -45,6 +51,8 @@ function signedIn(session) {
   view.hidden = false;
   document.getElementById('nav').hidden = false;
   document.getElementById('user').hidden = false;
+  clearInterval(bannerTimer);
+  bannerTimer = setInterval(rollouts.refreshBanner, BANNER_MS);
   route();
 }
 
@@ -52,6 +60,8 @@ function signedOut(message = '') {
   unmount();
   unmount = () => {};
   setCsrfToken('');
+  clearInterval(bannerTimer);
+  document.getElementById('banner').hidden = true;
   view.hidden = true;
   view.replaceChildren();
   document.getElementById('nav').hidden = true;

@@ -1,6 +1,7 @@
-// Images: version history, promote and rollback (confirmed), the maintenance draft (edit, commit, discard),
-// and importing a new image from a file on the server with its progress.
+// Images: version history, promote and rollback (confirmed), rolling a sealed version out (rollouts.js), the
+// maintenance draft (edit, commit, discard), and importing a new image from a file on the server with its progress.
 import { api } from './api.js';
+import { rolloutForm } from './rollouts.js';
 import { h, clear, toast, confirmAction, formatBytes, formatTime, labelled } from './dom.js';
 
 function details(object) {
@@ -23,7 +24,8 @@ export function mount(root) {
     load();
   }
 
-  function card(image, versions) {
+  // `active`: the image's running or paused rollout, if any (it owns promotion until it ends).
+  function card(image, versions, active) {
     const promote = (v) => async () => {
       if (!await confirmAction(`Promote ${image.name} v${v.number}?`,
         `Every machine booting ${image.name} will get v${v.number} at its next boot.`, `Promote v${v.number}`)) return;
@@ -46,11 +48,19 @@ export function mount(root) {
       act(image.name, 'draft discarded', () => api.imageAction(image.name, 'discard'));
     };
     const slug = image.name;
+    const formSlot = h('div', { testid: `rollout-slot-${slug}` });
+    const rollOut = (v) => () => {
+      const open = formSlot.firstChild?.dataset.testid === `rollout-form-${slug}-${v.number}`;
+      clear(formSlot, open ? '' : rolloutForm(image.name, v.number));
+    };
+    const canRollOut = (v) => v.state === 'sealed' && !v.promoted && !active && image.promoted_version !== null;
     return h('section', { class: 'card', testid: `image-${slug}`, 'aria-labelledby': `image-title-${slug}` },
       h('div', { class: 'title-row' },
         h('h2', { id: `image-title-${slug}` }, image.name),
         h('span', { class: 'badge', testid: `promoted-${slug}` }, `promoted v${image.promoted_version ?? '—'}`),
         h('span', { class: 'muted' }, `${image.versions} version(s), ${formatBytes(image.size_bytes)}`),
+        active ? h('a', { href: `#/rollout/${active.id}`, class: 'badge warn', testid: `active-rollout-${slug}` },
+          `rollout #${active.id} to v${active.to_version}: ${active.state}`) : '',
         h('span', { class: 'spacer' }),
         h('button', { type: 'button', testid: `rollback-${slug}`, onclick: rollback }, 'Roll back'),
         versions.draft
@@ -72,18 +82,22 @@ export function mount(root) {
             h('td', { class: 'num' }, formatBytes(v.size_bytes)),
             h('td', {}, formatTime(v.created)),
             h('td', {}, v.note || ''),
-            h('td', {}, v.promoted ? '' : h('button', { type: 'button', testid: `promote-${slug}-${v.number}`,
-              onclick: promote(v) }, 'Promote')))))));
+            h('td', { class: 'row-actions' }, v.promoted ? '' : h('button', { type: 'button', testid: `promote-${slug}-${v.number}`,
+              onclick: promote(v) }, 'Promote'),
+            canRollOut(v) ? h('button', { type: 'button', testid: `rollout-${slug}-${v.number}`, onclick: rollOut(v) },
+              'Roll out…') : ''))))),
+      formSlot);
   }
 
   async function load() {
     try {
-      const images = await api.images();
+      const [images, rollouts] = await Promise.all([api.images(), api.rollouts()]);
       const versions = await Promise.all(images.items.map((i) => api.versions(i.name)));
       if (disposed) return;
+      const active = (image) => rollouts.items.find((r) => r.image === image && ['running', 'paused'].includes(r.state));
       clear(list, images.items.length === 0
         ? h('p', { class: 'empty' }, 'No image yet: import one below.')
-        : images.items.map((image, i) => card(image, versions[i])));
+        : images.items.map((image, i) => card(image, versions[i], active(image.name))));
     } catch (error) {
       clear(list, h('p', { class: 'error' }, `Could not load images: ${error.message}`));
     }
