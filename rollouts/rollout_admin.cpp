@@ -5,6 +5,7 @@
 
 #include "db/error.hpp"
 #include "rollouts/rollout_record.hpp"
+#include "rollouts/webhook.hpp"
 
 namespace bootherd::rollouts {
 namespace {
@@ -43,14 +44,12 @@ std::string describe(const db::Rollout& rollout) {
 
 void check_webhook_url(std::string_view url) {
     if (url.empty()) return;
-    constexpr std::string_view scheme = "http://";
     if (url.size() > 2048) throw db::InvalidArgument("webhook", "is longer than 2048 characters");
-    if (!url.starts_with(scheme) || url.size() == scheme.size() || url[scheme.size()] == '/' ||
-        url[scheme.size()] == ':')
-        throw db::InvalidArgument("webhook", "must be an http:// URL with a host");
-    for (const char c : url)
-        if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f)
-            throw db::InvalidArgument("webhook", "must not contain spaces or control characters");
+    if (!parse_webhook_url(url))
+        throw db::InvalidArgument(
+            "webhook",
+            "must be a plain http:// URL: a host, an optional port (1-65535), no user info, "
+            "no spaces");
 }
 
 db::Rollout RolloutAdmin::start(const RolloutRequest& request, std::int64_t now_ms) {

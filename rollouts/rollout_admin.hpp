@@ -44,7 +44,8 @@ class RolloutAdmin {
     db::Catalog& catalog_;
 };
 
-// "webhook": empty, or an http:// URL with a host (InvalidArgument otherwise).
+// "webhook": empty, or a URL parse_webhook_url (webhook.hpp) accepts, i.e. one the sender can call
+// (InvalidArgument otherwise).
 void check_webhook_url(std::string_view url);
 
 }  // namespace bootherd::rollouts
