@@ -36,4 +36,12 @@ std::vector<AuditEntry> AuditRepo::list(std::int64_t limit, std::optional<std::i
     return entries;
 }
 
+std::int64_t AuditRepo::prune_older_than(std::int64_t before_ms, std::int64_t limit) {
+    auto erase =
+        db_.prepare("DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? ORDER BY id LIMIT ?)");
+    erase->bind_all(before_ms, limit);
+    erase->run();
+    return db_.changes();
+}
+
 }  // namespace bootherd::db

@@ -26,6 +26,8 @@ class AuditRepo {
     // `entry.id` is ignored and `entry.at` defaults to now when 0; returns the new id.
     std::int64_t append(const AuditEntry& entry);
     // Newest first; pass the smallest id seen as `before_id` for the next page.
+    // Deletes at most `limit` (-1: all) of the entries before `before_ms`, oldest first; returns how many.
+    std::int64_t prune_older_than(std::int64_t before_ms, std::int64_t limit = -1);
     std::vector<AuditEntry> list(std::int64_t limit = 100,
                                  std::optional<std::int64_t> before_id = std::nullopt);
 

@@ -129,6 +129,15 @@ std::vector<Boot> BootsRepo::running() {
     return read_boots(*query);
 }
 
+std::int64_t BootsRepo::prune_ended_before(std::int64_t before_ms, std::int64_t limit) {
+    auto erase = db_.prepare(
+        "DELETE FROM boots WHERE id IN (SELECT id FROM boots WHERE outcome != 'running' AND ended_at < ? "
+        "ORDER BY id LIMIT ?)");
+    erase->bind_all(before_ms, limit);
+    erase->run();
+    return db_.changes();
+}
+
 std::vector<Boot> BootsRepo::of_version_since(std::int64_t version_id, std::int64_t since_ms) {
     auto query =
         db_.prepare(std::string(boot_select) + "WHERE b.version_id = ? AND b.started_at >= ? ORDER BY b.id");

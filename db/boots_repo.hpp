@@ -77,6 +77,8 @@ class BootsRepo {
     // The node's newest boot, whatever its outcome.
     std::optional<Boot> latest_for_node(std::int64_t node_id);
     std::vector<Boot> running();
+    // Deletes at most `limit` (-1: all) of the boots that ended before `before_ms`, oldest first.
+    std::int64_t prune_ended_before(std::int64_t before_ms, std::int64_t limit = -1);
     // The boots of a version that started at or after `since_ms`, oldest first.
     std::vector<Boot> of_version_since(std::int64_t version_id, std::int64_t since_ms);
     BootPage list(const BootFilter& filter);

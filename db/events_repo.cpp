@@ -65,9 +65,10 @@ std::vector<Event> EventsRepo::list_recent(std::int64_t limit) {
     return read_events(*query);
 }
 
-std::int64_t EventsRepo::prune_older_than(std::int64_t before_ms) {
-    auto erase = db_.prepare("DELETE FROM events WHERE at < ?");
-    erase->bind_all(before_ms);
+std::int64_t EventsRepo::prune_older_than(std::int64_t before_ms, std::int64_t limit) {
+    auto erase = db_.prepare(
+        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)");
+    erase->bind_all(before_ms, limit);
     erase->run();
     return db_.changes();
 }

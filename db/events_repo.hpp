@@ -41,8 +41,8 @@ class EventsRepo {
     std::vector<Event> list_for_node(std::int64_t node_id, std::int64_t limit = 100);
     // The newest events across all nodes, newest first.
     std::vector<Event> list_recent(std::int64_t limit = 100);
-    // Deletes events older than `before_ms`; returns how many.
-    std::int64_t prune_older_than(std::int64_t before_ms);
+    // Deletes at most `limit` (-1: all) of the events before `before_ms`, oldest first; returns how many.
+    std::int64_t prune_older_than(std::int64_t before_ms, std::int64_t limit = -1);
 
   private:
     sqlite::Database& db_;

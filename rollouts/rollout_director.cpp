@@ -52,11 +52,16 @@ std::optional<std::int64_t> RolloutDirector::version_for_boot(std::int64_t node_
     // A machine made persistent since the rollout started keeps its disk: the rollout leaves it alone.
     if (!member || node->effective_persistent) return std::nullopt;
     const auto stage = rollout->current_stage;
-    const StageTally now = tally(member_progress(session, *rollout, stage, now_ms, thresholds_));
-    switch (pick_version(*rollout, *member, now.booting, local_hour_(now_ms))) {
+    // The others booting the new version: this machine's own boot, if one runs, ends with this new one.
+    std::int64_t others_booting = 0;
+    for (const auto& progress : member_progress(session, *rollout, stage, now_ms, thresholds_))
+        if (progress.booting && progress.member.node_id != node_id) ++others_booting;
+    switch (pick_version(*rollout, *member, others_booting, local_hour_(now_ms))) {
         case Pick::from:
             return std::nullopt;  // the promoted version, which stays the old one while the rollout is active
         case Pick::to:
+            // In the current stage this boot counts against the pacing from now, like a first grant.
+            if (member->stage == stage) session.rollouts().grant(rollout->id, node_id, now_ms);
             return rollout->to_version_id;
         case Pick::grant:
             session.rollouts().grant(rollout->id, node_id, now_ms);

@@ -50,11 +50,12 @@ Pick pick_version(const db::Rollout& rollout, const db::RolloutMember& member, s
     if (!db::is_active(rollout.state)) return Pick::from;
     if (member.stage < rollout.current_stage) return Pick::to;
     if (member.stage > rollout.current_stage) return Pick::from;
-    if (member.granted_at) return Pick::to;
-    if (rollout.state != db::RolloutState::running) return Pick::from;
+    // Pacing holds every boot of the new version in the stage, a machine's second one too; a machine that
+    // has the version keeps it through a pause or outside the hours, which only stop new machines.
     const auto& stage = rollout.stages.at(static_cast<std::size_t>(rollout.current_stage));
-    if (!within_hours(stage, local_hour)) return Pick::from;
     if (stage.max_parallel > 0 && booting >= stage.max_parallel) return Pick::from;
+    if (member.granted_at) return Pick::to;
+    if (rollout.state != db::RolloutState::running || !within_hours(stage, local_hour)) return Pick::from;
     return Pick::grant;
 }
 

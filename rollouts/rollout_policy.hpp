@@ -46,7 +46,7 @@ enum class Pick {
     grant,  // the new version, granted now
 };
 
-// `booting`: machines of the current stage booting the new version now; `local_hour`: 0..23.
+// `booting`: the other machines of the current stage booting the new version now; `local_hour`: 0..23.
 Pick pick_version(const db::Rollout& rollout, const db::RolloutMember& member, std::int64_t booting,
                   int local_hour);
 

@@ -418,8 +418,9 @@ std::string BootService::maintenance_script(const boot::MacAddress& mac,
     const std::string what = "maintenance of image " + maintenance.image + ": draft v" +
                              std::to_string(draft.number) + " as " +
                              imagestore::store::draft_iqn(maintenance.image);
-    events_->record(mac, "script fetched", "node " + node.name + " " + what + ", from " + from,
-                    std::chrono::system_clock::now());
+    // A boot like any other (its record carries the draft's version: see BootTracker).
+    events_->record_boot_script(mac, "node " + node.name + " " + what + ", from " + from,
+                                std::chrono::system_clock::now());
     log::info("boot: ", node.name, " (", mac.to_string(), ") boots the ", what, " via ", from);
     return boot::render_sanboot_script(
         boot::SanbootScript{.server = iscsi_host_,

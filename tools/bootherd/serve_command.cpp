@@ -15,6 +15,7 @@
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/descriptor_limit.hpp"
 #include "tools/bootherd/iscsi_service.hpp"
+#include "tools/bootherd/retention_service.hpp"
 #include "tools/bootherd/serve_context.hpp"
 #include "tools/bootherd/signals.hpp"
 #include "tools/bootherd/store_options.hpp"
@@ -31,6 +32,7 @@ struct ServeOptions {
     IscsiLimits limits{};
     WebServiceOptions web{};
     BootServiceOptions boot{};
+    RetentionOptions retention{};
 };
 
 int run_serve(const ServeOptions& o) {
@@ -65,6 +67,7 @@ int run_serve(const ServeOptions& o) {
     std::optional<std::uint16_t> http_port;
     if (web.port() != 0) http_port = web.port();
     BootService boot(o.boot, context, http_port, boot_counters, boot_tracker, rollout_director);
+    RetentionService retention(store.catalog(), retention_policy(o.retention));
     boot.record_session_events(session_events);
     boot_scripts.store(&boot);
 
@@ -94,6 +97,7 @@ void add_serve_command(CLI::App& app, Action& action) {
     add_iscsi_limit_options(*cmd, o->limits);
     add_web_service_options(*cmd, o->web);
     add_boot_service_options(*cmd, o->boot);
+    add_retention_options(*cmd, o->retention);
     cmd->callback([o, &action] { action = [o] { return run_serve(*o); }; });
 }
 

@@ -196,11 +196,17 @@ TEST_CASE("director: max_parallel paces grants; a machine whose boot ended frees
     f.os_up(1, 30'000);               // ok: no longer booting
     CHECK(f.begin(3, 40'000) == f.v2);
     CHECK(f.begin(4, 40'000) == f.v1);
-    // A grant with no boot record yet still counts (the record comes a moment later).
-    f.catalog.session().rollouts().grant(r.id, f.nodes[3].id, 50'000);
+    // A second boot of a machine that has the version counts too: with 2 and 3 booting, 1 must wait.
+    CHECK(f.begin(1, 45'000) == f.v1);
     f.os_up(2, 50'000);
-    f.os_up(3, 50'000);
-    CHECK(f.director->version_for_boot(f.nodes[0].id, 50'001) == f.v2);  // granted before: not held back
+    CHECK(f.begin(1, 50'001) == f.v2);  // 3 and 1 now
+    CHECK(f.begin(4, 50'002) == f.v1);
+    // A grant with no boot record yet counts at once (the record comes a moment later).
+    f.os_up(1, 60'000);
+    f.os_up(3, 60'000);
+    CHECK(f.director->version_for_boot(f.nodes[3].id, 60'001) == f.v2);
+    CHECK(f.director->version_for_boot(f.nodes[1].id, 60'002) == f.v2);
+    CHECK(f.director->version_for_boot(f.nodes[2].id, 60'003) == std::nullopt);  // 4 and 2 hold both places
 }
 
 TEST_CASE("director: state and timers come back after a restart mid-stage") {

@@ -76,13 +76,16 @@ TEST_CASE("pick: pacing and allowed hours hold back new grants, not machines tha
     auto rollout = two_stages(db::RolloutState::running, 0, 2);
     CHECK(pick_version(rollout, {.stage = 0}, 1, 12) == Pick::grant);
     CHECK(pick_version(rollout, {.stage = 0}, 2, 12) == Pick::from);
-    CHECK(pick_version(rollout, {.stage = 0, .granted_at = 1}, 2, 12) == Pick::to);
+    CHECK(pick_version(rollout, {.stage = 0, .granted_at = 1}, 1, 12) == Pick::to);
+    CHECK(pick_version(rollout, {.stage = 0, .granted_at = 1}, 2, 12) ==
+          Pick::from);  // re-boots are paced too
     rollout.stages[0].hours_from = 22;
     rollout.stages[0].hours_to = 6;  // overnight
     CHECK(pick_version(rollout, {.stage = 0}, 0, 23) == Pick::grant);
     CHECK(pick_version(rollout, {.stage = 0}, 0, 5) == Pick::grant);
     CHECK(pick_version(rollout, {.stage = 0}, 0, 12) == Pick::from);
     CHECK(pick_version(rollout, {.stage = 0}, 0, 6) == Pick::from);
+    CHECK(pick_version(rollout, {.stage = 0, .granted_at = 1}, 0, 12) == Pick::to);  // it has the version
 }
 
 TEST_CASE("pick: paused grants nothing new; halted, aborted and succeeded rollouts decide nothing") {
