@@ -129,6 +129,13 @@ std::vector<Boot> BootsRepo::running() {
     return read_boots(*query);
 }
 
+std::vector<Boot> BootsRepo::of_version_since(std::int64_t version_id, std::int64_t since_ms) {
+    auto query =
+        db_.prepare(std::string(boot_select) + "WHERE b.version_id = ? AND b.started_at >= ? ORDER BY b.id");
+    query->bind_all(version_id, since_ms);
+    return read_boots(*query);
+}
+
 BootPage BootsRepo::list(const BootFilter& filter) {
     if (filter.limit < 1 || filter.limit > 1000) throw InvalidArgument("limit", "must be 1..1000");
     if (filter.offset < 0) throw InvalidArgument("offset", "must not be negative");

@@ -77,6 +77,8 @@ class BootsRepo {
     // The node's newest boot, whatever its outcome.
     std::optional<Boot> latest_for_node(std::int64_t node_id);
     std::vector<Boot> running();
+    // The boots of a version that started at or after `since_ms`, oldest first.
+    std::vector<Boot> of_version_since(std::int64_t version_id, std::int64_t since_ms);
     BootPage list(const BootFilter& filter);
     // The stored boots counted by outcome per image version, by image name then version.
     std::vector<VersionBootCounts> outcomes_by_version();

@@ -26,6 +26,7 @@
 #include "db/images_repo.hpp"
 #include "db/leases_repo.hpp"
 #include "db/nodes_repo.hpp"
+#include "db/rollouts_repo.hpp"
 #include "db/sqlite.hpp"
 #include "db/versions_repo.hpp"
 
@@ -50,6 +51,7 @@ class Catalog {
         DiscoveredRepo discovered() { return DiscoveredRepo(db_); }
         AuditRepo audit() { return AuditRepo(db_); }
         BootsRepo boots() { return BootsRepo(db_); }
+        RolloutsRepo rollouts() { return RolloutsRepo(db_); }
         sqlite::Database& database() noexcept { return db_; }
 
         // Every file the catalog points at (version files and node disks), relative to the data directory,

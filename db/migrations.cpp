@@ -223,8 +223,61 @@ CREATE INDEX boots_version ON boots(version_id, id);
 CREATE INDEX boots_running ON boots(outcome) WHERE outcome = 'running';
 )sql";
 
-constexpr std::array<std::string_view, 6> scripts{schema_v1,       schema_v2,          schema_v3,
-                                                  schema_hostname, schema_maintenance, schema_boots};
+// A rollout moves an image's machines from one sealed version to another stage by stage (rollouts/). Version
+// numbers are kept beside the ids so the history still reads right once a version is deleted.
+constexpr std::string_view schema_rollouts = R"sql(
+CREATE TABLE rollouts (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    from_version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,
+    to_version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,
+    from_number INTEGER NOT NULL,
+    to_number INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'succeeded', 'rolled_back', 'aborted')),
+    current_stage INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    reason TEXT NOT NULL DEFAULT '',
+    webhook_url TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE UNIQUE INDEX rollouts_one_active ON rollouts(image_id) WHERE state IN ('running', 'paused');
+CREATE TABLE rollout_stages (
+    rollout_id INTEGER NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    min_ok INTEGER NOT NULL,
+    max_failures INTEGER NOT NULL,
+    soak_ms INTEGER NOT NULL,
+    max_parallel INTEGER NOT NULL,
+    hours_from INTEGER,
+    hours_to INTEGER,
+    started_at INTEGER,
+    soaking_since INTEGER,
+    passed_at INTEGER,
+    PRIMARY KEY (rollout_id, idx)
+) STRICT;
+CREATE TABLE rollout_members (
+    rollout_id INTEGER NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
+    node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+    stage INTEGER NOT NULL,
+    granted_at INTEGER,
+    PRIMARY KEY (rollout_id, node_id)
+) STRICT;
+CREATE INDEX rollout_members_node ON rollout_members(node_id);
+CREATE TABLE rollout_events (
+    id INTEGER PRIMARY KEY,
+    rollout_id INTEGER NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE INDEX rollout_events_rollout ON rollout_events(rollout_id, id);
+)sql";
+
+constexpr std::array<std::string_view, 7> scripts{schema_v1,          schema_v2,    schema_v3,      schema_hostname,
+                                                  schema_maintenance, schema_boots, schema_rollouts};
 
 }  // namespace
 

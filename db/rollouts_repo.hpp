@@ -5,15 +5,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "db/sqlite.hpp"
 
 namespace bootherd::db {
 
-// running: its current stage hands out the new version; paused: nothing new gets it; succeeded: the new version
-// was promoted; rolled_back: halted by a failure, every machine boots the old version (resumable); aborted: an
-// admin ended it (final).
+// running: its current stage hands out the new version; paused: nothing new gets it; succeeded: the new
+// version was promoted; rolled_back: halted by a failure, every machine boots the old version (resumable);
+// aborted: an admin ended it (final).
 enum class RolloutState { running, paused, succeeded, rolled_back, aborted };
 
 std::string_view to_string(RolloutState state) noexcept;
@@ -22,8 +23,8 @@ std::optional<RolloutState> parse_rollout_state(std::string_view text) noexcept;
 bool is_active(RolloutState state) noexcept;
 
 struct RolloutStage {
-    std::int64_t index = 0;  // 0 = the first stage (usually the canary)
-    std::string name{};      // "canary", "wave 1", ...
+    std::int64_t index = 0;         // 0 = the first stage (usually the canary)
+    std::string name{};             // "canary", "wave 1", ...
     std::int64_t min_ok = 1;        // machines with an ok boot of the new version needed to pass
     std::int64_t max_failures = 0;  // failed boots of the new version tolerated; one more halts the rollout
     std::int64_t soak_ms = 0;       // after min_ok is reached: this long with no failure before it passes
@@ -44,7 +45,7 @@ struct RolloutMember {
 struct Rollout {
     std::int64_t id = 0;
     std::int64_t image_id = 0;
-    std::string image{};  // joined when read
+    std::string image{};                                             // joined when read
     std::optional<std::int64_t> from_version_id{}, to_version_id{};  // null once the version is deleted
     std::int64_t from_number = 0, to_number = 0;
     RolloutState state = RolloutState::running;
@@ -89,6 +90,8 @@ class RolloutsRepo {
     void update(const Rollout& rollout);
     void update_stage(std::int64_t rollout_id, const RolloutStage& stage);
     void grant(std::int64_t rollout_id, std::int64_t node_id, std::int64_t at);
+    // Forgets the grants of the machines in stage `from_stage` and later (a resumed stage starts over).
+    void clear_grants(std::int64_t rollout_id, std::int64_t from_stage);
     std::int64_t append_event(std::int64_t rollout_id, std::int64_t at, std::string_view kind,
                               std::string_view detail_json = "{}");
     std::vector<RolloutEvent> events(std::int64_t rollout_id);

@@ -50,6 +50,10 @@ roots(id) AS (
     UNION SELECT promoted_version_id FROM images WHERE id = ?1 AND promoted_version_id IS NOT NULL
     UNION SELECT previous_promoted_version_id FROM images WHERE id = ?1 AND previous_promoted_version_id IS NOT NULL
     UNION SELECT n.disk_version_id FROM nodes n JOIN versions v ON v.id = n.disk_version_id WHERE v.image_id = ?1
+    UNION SELECT to_version_id FROM rollouts WHERE image_id = ?1 AND to_version_id IS NOT NULL
+                 AND state IN ('running', 'paused', 'rolled_back')
+    UNION SELECT from_version_id FROM rollouts WHERE image_id = ?1 AND from_version_id IS NOT NULL
+                 AND state IN ('running', 'paused', 'rolled_back')
 ),
 needed(id) AS (
     SELECT id FROM roots
@@ -213,8 +217,9 @@ void VersionsRepo::remove(std::int64_t id) {
     if (version.state == VersionState::sealed) {
         const auto needed = needed_ids(version.image_id, 0);
         if (std::binary_search(needed.begin(), needed.end(), id)) {
-            throw Conflict("version", "version " + id_text(id) +
-                                          " is in use (promoted, a node's disk, or the parent of one)");
+            throw Conflict("version",
+                           "version " + id_text(id) +
+                               " is in use (promoted, a node's disk, in a rollout, or the parent of one)");
         }
     }
     auto children = db_.prepare("SELECT count(*) FROM versions WHERE parent_version_id = ?");

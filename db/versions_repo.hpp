@@ -74,7 +74,8 @@ class VersionsRepo {
     void remove(std::int64_t id);
 
     // Versions of the image that must be kept: drafts, the promoted and previously promoted versions, every
-    // node's disk version, and all their ancestors (children need their parents' files).
+    // node's disk version, both versions of a rollout that is active or may be resumed, and all their
+    // ancestors (children need their parents' files).
     std::vector<std::int64_t> in_use_ids(std::int64_t image_id);
     // Sealed versions a garbage collection may delete when keeping the newest `keep_last` sealed versions
     // (and their ancestors) on top of everything in use. Newest first, so children come before parents.

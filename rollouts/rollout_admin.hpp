@@ -29,7 +29,8 @@ class RolloutAdmin {
     // is a draft or already promoted, or the image has no promoted version; InvalidArgument for a plan that
     // cannot be met.
     db::Rollout start(const RolloutRequest& request, std::int64_t now_ms);
-    // running -> paused: no machine gets the new version until resumed; those that have it keep it.
+    // running -> paused: the current stage gives the new version to no more machines until resumed and does
+    // not pass; machines that have it keep it, and their failures still halt the rollout.
     db::Rollout pause(std::int64_t id, const std::string& actor, std::int64_t now_ms);
     // paused or rolled_back -> running. After a halt the failed stage starts over: only boots from now on
     // count. Conflict when another rollout of the image is active.

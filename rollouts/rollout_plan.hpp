@@ -51,6 +51,9 @@ struct Plan {
 Plan plan_rollout(const PlanRequest& request, const std::vector<Candidate>& candidates,
                   const std::vector<std::string>& group_names);
 
+// "90", "90s", "10m", "2h" -> milliseconds (at most 7 days); db::InvalidArgument (field `field`) otherwise.
+std::int64_t parse_duration_ms(std::string_view text, const std::string& field = "soak");
+
 // "8-18" -> {8, 18}; db::InvalidArgument (field "hours") otherwise.
 std::pair<std::int64_t, std::int64_t> parse_hours(std::string_view text);
 

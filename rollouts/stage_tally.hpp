@@ -13,8 +13,10 @@ namespace bootherd::rollouts {
 
 struct MemberProgress {
     db::RolloutMember member{};
-    std::optional<db::Boot> latest{};  // its newest boot of the new version since the stage started
-    bool booting = false;              // counted against the stage's max_parallel now
+    std::optional<db::Boot> latest{};      // its newest boot of the new version since the stage started
+    bool ok = false;                       // one of those boots ended ok
+    std::vector<StageFailure> failures{};  // those that failed, oldest first
+    bool booting = false;                  // counted against the stage's max_parallel now
 };
 
 // `stage` indexes rollout.stages. A member is booting from its grant until that boot ends, or at most

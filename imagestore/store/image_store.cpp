@@ -111,6 +111,18 @@ bool open_for_writing(const fs::path& file) {
     }
 }
 
+// While a rollout is active it decides which version the image's machines boot and promotes at its end.
+void refuse_during_rollout(db::Catalog::Session& session, const db::Image& image, std::string_view what) {
+    const auto rollout = session.rollouts().active_for_image(image.id);
+    if (!rollout) return;
+    throw db::Conflict(
+        "image", "rollout " + std::to_string(rollout->id) + " (v" + std::to_string(rollout->from_number) +
+                     " -> v" + std::to_string(rollout->to_number) + ") is " +
+                     std::string(db::to_string(rollout->state)) + " on image " + image.name + ": " +
+                     std::string(what) + " is refused until it ends (bootherd rollout abort " +
+                     std::to_string(rollout->id) + ")");
+}
+
 }  // namespace
 
 std::uint64_t allocated_bytes(const fs::path& file) {
@@ -411,6 +423,7 @@ void ImageStore::discard(std::string_view image_name) {
 db::Version ImageStore::promote(std::string_view image_name, std::int64_t number) {
     auto session = catalog_.session();
     const db::Image image = require_image(session, image_name);
+    refuse_during_rollout(session, image, "promote");
     auto version = session.versions().find_by_number(image.id, number);
     if (!version)
         throw db::NotFound("image " + in_quotes(image_name) + " has no version " + std::to_string(number));
@@ -424,6 +437,7 @@ db::Version ImageStore::promote(std::string_view image_name, std::int64_t number
 db::Version ImageStore::rollback(std::string_view image_name) {
     auto session = catalog_.session();
     const db::Image image = require_image(session, image_name);
+    refuse_during_rollout(session, image, "rollback");
     return session.versions().get(session.images().rollback(image.id));
 }
 
@@ -482,7 +496,7 @@ std::vector<db::Version> ImageStore::gc(int keep_last) {
 
 // --- nodes ---
 
-db::Node ImageStore::replace_disk(std::int64_t node_id) {
+db::Node ImageStore::replace_disk(std::int64_t node_id, std::optional<std::int64_t> version_id) {
     StoreLock lock(lock_file(), StoreLock::Mode::shared);
     db::Node node;
     db::Version base;
@@ -493,10 +507,13 @@ db::Node ImageStore::replace_disk(std::int64_t node_id) {
             throw StoreError("node " + in_quotes(node.name) +
                              " has no image (give it one, or a group with one)");
         const db::Image image = session.images().get(*node.effective_image_id);
-        if (!image.promoted_version_id)
+        if (!version_id && !image.promoted_version_id)
             throw StoreError("image " + in_quotes(image.name) + " of node " + in_quotes(node.name) +
                              " has no promoted version");
-        base = session.versions().get(*image.promoted_version_id);
+        base = session.versions().get(version_id ? *version_id : *image.promoted_version_id);
+        if (base.image_id != image.id || base.state != db::VersionState::sealed)
+            throw StoreError("v" + std::to_string(base.number) + " is not a sealed version of image " +
+                             in_quotes(image.name) + " of node " + in_quotes(node.name));
     }
     // The file is made outside the catalog session (it syncs); the random part keeps two boots of the same
     // node in the same millisecond apart.
@@ -563,7 +580,8 @@ void ImageStore::remove_node(std::string_view name) {
     if (node.disk_path) remove_disk_when_unused(*node.disk_path);
 }
 
-db::Node ImageStore::begin_boot(std::int64_t node_id, BootStart start, const DiskUsage& usage) {
+db::Node ImageStore::begin_boot(std::int64_t node_id, BootStart start, const DiskUsage& usage,
+                                std::optional<std::int64_t> version_id) {
     remove_unused_disks();
     db::Node node = catalog_.session().nodes().get(node_id);
     if (node.effective_persistent) return ensure_disk(node_id);
@@ -572,7 +590,7 @@ db::Node ImageStore::begin_boot(std::int64_t node_id, BootStart start, const Dis
                   " and announced no new boot: its disk is kept");
         return node;
     }
-    return replace_disk(node_id);
+    return replace_disk(node_id, version_id);
 }
 
 NodeStatus ImageStore::status(const db::Node& node) {

@@ -129,6 +129,7 @@ class ImageStore {
     // `bootherd serve` holds its write lock while any session is open).
     db::Version commit(std::string_view image);
     void discard(std::string_view image);
+    // Promote and rollback are refused (Conflict, naming it) while a rollout is active on the image.
     db::Version promote(std::string_view image, std::int64_t number);
     // Moves back to the previously promoted version; returns it.
     db::Version rollback(std::string_view image);
@@ -153,8 +154,10 @@ class ImageStore {
     // which happens before the firmware's iSCSI login). Persistent nodes keep their disk, or get one if they
     // have none. A non-persistent node gets a fresh disk unless `usage` reports a session on its target and
     // the boot was not announced (see BootStart): a running machine's disk is never replaced by a fetch.
-    // Returns the node as it now is.
-    db::Node begin_boot(std::int64_t node_id, BootStart start, const DiskUsage& usage);
+    // The fresh disk sits on `version_id` (a sealed version of the node's image, chosen by a rollout), or on
+    // the promoted version when nullopt. Returns the node as it now is.
+    db::Node begin_boot(std::int64_t node_id, BootStart start, const DiskUsage& usage,
+                        std::optional<std::int64_t> version_id = std::nullopt);
     // Creates the node's disk if it has none (first boot); returns the node.
     db::Node ensure_disk(std::int64_t node_id);
 
@@ -169,9 +172,9 @@ class ImageStore {
   private:
     db::Image require_image(db::Catalog::Session& session, std::string_view name);
     db::Node require_node(db::Catalog::Session& session, std::string_view name);
-    // Creates a fresh disk for the node (or drops its disk when its image has no promoted version), then
+    // Creates a fresh disk for the node on `version_id`, or on the promoted version when nullopt, then
     // deletes the old file.
-    db::Node replace_disk(std::int64_t node_id);
+    db::Node replace_disk(std::int64_t node_id, std::optional<std::int64_t> version_id = std::nullopt);
     db::Version seal_new_version(std::int64_t image_id, std::optional<std::int64_t> parent,
                                  const std::filesystem::path& staged_file, std::string_view note);
     // Drafts made before drafts had their own CHAP credentials get some.

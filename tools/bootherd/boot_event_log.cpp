@@ -99,8 +99,9 @@ std::optional<db::Node> find_maintenance_machine(db::Catalog::Session& session,
 
 }  // namespace
 
-BootEventLog::BootEventLog(db::Catalog& catalog, boots::BootTracker& tracker)
-    : catalog_(catalog), tracker_(tracker), writer_([this] { write_loop(); }) {}
+BootEventLog::BootEventLog(db::Catalog& catalog, boots::BootTracker& tracker,
+                           rollouts::RolloutDirector& rollouts)
+    : catalog_(catalog), tracker_(tracker), rollouts_(rollouts), writer_([this] { write_loop(); }) {}
 
 BootEventLog::~BootEventLog() {
     stop();
@@ -219,10 +220,16 @@ void BootEventLog::write(Entry entry) {
 }
 
 void BootEventLog::tick() {
+    const auto now = to_ms(std::chrono::system_clock::now());
     try {
-        tracker_.tick(to_ms(std::chrono::system_clock::now()));
+        tracker_.tick(now);
     } catch (const std::exception& e) {
         log::warn("boot: could not end timed-out boots: ", e.what());
+    }
+    try {
+        rollouts_.tick(now);
+    } catch (const std::exception& e) {
+        log::warn("rollout: could not judge the active rollouts: ", e.what());
     }
 }
 

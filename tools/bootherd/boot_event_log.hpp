@@ -6,7 +6,8 @@
 // it fetched its boot script is the firmware's (iscsi.login.firmware), later ones are the OS's
 // (iscsi.login.os). The steps of a boot (PXE DHCP, TFTP, the sanboot script, logins, first read) also go to
 // the boot tracker, which keeps each boot's record and outcome; the writer ticks it every few seconds so
-// timeouts end boots even when no event comes.
+// timeouts end boots even when no event comes, and then the rollout director, which judges rollouts from
+// those records.
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -20,13 +21,14 @@
 #include "boot/boot_event_sink.hpp"
 #include "boots/boot_tracker.hpp"
 #include "db/catalog.hpp"
+#include "rollouts/rollout_director.hpp"
 #include "target/iscsi/server.hpp"
 
 namespace bootherd::cli {
 
 class BootEventLog final : public boot::BootEventSink {
   public:
-    BootEventLog(db::Catalog& catalog, boots::BootTracker& tracker);
+    BootEventLog(db::Catalog& catalog, boots::BootTracker& tracker, rollouts::RolloutDirector& rollouts);
     ~BootEventLog() override;
     BootEventLog(const BootEventLog&) = delete;
     BootEventLog& operator=(const BootEventLog&) = delete;
@@ -61,6 +63,7 @@ class BootEventLog final : public boot::BootEventSink {
 
     db::Catalog& catalog_;
     boots::BootTracker& tracker_;
+    rollouts::RolloutDirector& rollouts_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Entry> queue_;

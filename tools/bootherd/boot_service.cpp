@@ -148,7 +148,7 @@ boots::Thresholds boot_thresholds(const BootServiceOptions& o) {
 
 BootService::BootService(const BootServiceOptions& o, ServeContext& context,
                          std::optional<std::uint16_t> http_port, boot::BootCounters& counters,
-                         boots::BootTracker& tracker)
+                         boots::BootTracker& tracker, rollouts::RolloutDirector& rollouts)
     : context_(context),
       http_port_(http_port),
       interface_(o.interface),
@@ -156,6 +156,7 @@ BootService::BootService(const BootServiceOptions& o, ServeContext& context,
       discovery_(o.discovery || !o.auto_enrol.empty()),
       retry_(std::max(1U, o.retry_seconds)),
       counters_(counters),
+      rollouts_(rollouts),
       refusal_log_(10, std::chrono::minutes(1)) {
     if (o.dhcp != "off" && o.interface.empty())
         throw std::invalid_argument("--dhcp " + o.dhcp + " needs --interface");
@@ -183,7 +184,7 @@ BootService::BootService(const BootServiceOptions& o, ServeContext& context,
         log::warn(
             "boot: no address for boot scripts (give --advertise or --interface): nodes cannot be booted");
 
-    events_ = std::make_unique<BootEventLog>(context_.store.catalog(), tracker);
+    events_ = std::make_unique<BootEventLog>(context_.store.catalog(), tracker, rollouts);
     announcements_ = std::make_unique<boot::BootAnnouncements>(*events_, announcement_expiry);
     std::optional<boot::NodeNamePattern> pattern;
     if (!o.auto_enrol.empty()) pattern.emplace(o.auto_enrol);
@@ -379,9 +380,11 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
     const db::Node enrolled = context_.store.catalog().session().nodes().get(node_id);
     if (auto maintenance = context_.store.maintenance_of(enrolled))
         return maintenance_script(mac, *maintenance, from);
+    // A machine in an image rollout's current or passed stage may get the rollout's new version.
+    const auto version = rollouts_.version_for_boot(node_id, now_ms());
     db::Node node = [&] {
         const std::lock_guard lock(begin_boot_mutex_);
-        return context_.store.begin_boot(node_id, start, LiveSessions(context_.iscsi));
+        return context_.store.begin_boot(node_id, start, LiveSessions(context_.iscsi), version);
     }();
     const auto now = std::chrono::system_clock::now();
     if (!node.disk_path) {

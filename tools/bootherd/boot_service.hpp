@@ -22,6 +22,7 @@
 #include "boot/tftp_file_source.hpp"
 #include "boots/boot_tracker.hpp"
 #include "common/rate_limited_log.hpp"
+#include "rollouts/rollout_director.hpp"
 #include "tools/bootherd/serve_context.hpp"
 #include "web/api/api_context.hpp"
 
@@ -79,12 +80,12 @@ class BootService {
   public:
     // Starts what the options ask for (nothing but scripts with --dhcp off and no --interface). `http_port`:
     // the web service's port, used in the script URLs DHCP hands out; nullopt: scripts go over TFTP.
-    // `counters` (read by the web service's /metrics) and `tracker` (which records each boot) must outlive
-    // the service.
+    // `counters` (read by the web service's /metrics), `tracker` (which records each boot) and `rollouts`
+    // (which picks the version of a rollout's machines) must outlive the service.
     // Throws std::invalid_argument for bad options, std::system_error when a socket cannot be bound.
     BootService(const BootServiceOptions& options, ServeContext& context,
                 std::optional<std::uint16_t> http_port, boot::BootCounters& counters,
-                boots::BootTracker& tracker);
+                boots::BootTracker& tracker, rollouts::RolloutDirector& rollouts);
     ~BootService();
     BootService(const BootService&) = delete;
     BootService& operator=(const BootService&) = delete;
@@ -136,6 +137,7 @@ class BootService {
     boot::BootCounters& counters_;
 
     std::mutex begin_boot_mutex_;  // one disk preparation at a time (TFTP and web may ask together)
+    rollouts::RolloutDirector& rollouts_;
     std::unique_ptr<BootEventLog> events_;
     std::unique_ptr<boot::BootAnnouncements> announcements_;  // DHCP events pass through it to events_
     std::mutex refusal_log_mutex_;

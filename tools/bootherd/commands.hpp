@@ -12,6 +12,10 @@ void add_share_command(CLI::App& app, Action& action);
 
 // `bootherd image import|edit|commit|discard|promote|rollback|versions|flatten|gc`.
 void add_image_command(CLI::App& app, Action& action);
+// `bootherd image rollout` (registered by add_image_command) and `bootherd rollout
+// list|status|pause|resume|abort`.
+void add_image_rollout_command(CLI::App& image, Action& action);
+void add_rollout_command(CLI::App& app, Action& action);
 // `bootherd node add|import|list|show|reset|remove` and `bootherd group add`.
 void add_node_command(CLI::App& app, Action& action);
 void add_group_command(CLI::App& app, Action& action);

@@ -204,6 +204,8 @@ promote->callback([o, &action] {
     };
 });
 
+add_image_rollout_command(*image, action);
+
 auto* rollback = subcommand(*image, "rollback", "Go back to the previously promoted version", *o);
 rollback->add_option("NAME", o->name, "Image name")->required();
 rollback->callback([o, &action] {

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     cli::add_image_command(app, action);
     cli::add_node_command(app, action);
     cli::add_group_command(app, action);
+    cli::add_rollout_command(app, action);
     cli::add_serve_command(app, action);
     cli::add_admin_command(app, action);
     app.add_subcommand("version", "Print the version and build facts")->callback([&] {

@@ -8,6 +8,7 @@
 #include "common/log.hpp"
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_store.hpp"
+#include "rollouts/rollout_director.hpp"
 #include "tools/bootherd/boot_service.hpp"
 #include "tools/bootherd/boot_session_events.hpp"
 #include "tools/bootherd/commands.hpp"
@@ -48,6 +49,7 @@ int run_serve(const ServeOptions& o) {
     // starts first, answering /boot/ once the boot services run.
     boot::BootCounters boot_counters;
     boots::BootTracker boot_tracker(store.catalog(), boot_thresholds(o.boot));
+    rollouts::RolloutDirector rollout_director(store.catalog(), boot_tracker.thresholds());
     std::atomic<BootService*> boot_scripts{nullptr};
     WebService web(
         o.web, context,
@@ -58,7 +60,7 @@ int run_serve(const ServeOptions& o) {
         &boot_counters, &boot_tracker);
     std::optional<std::uint16_t> http_port;
     if (web.port() != 0) http_port = web.port();
-    BootService boot(o.boot, context, http_port, boot_counters, boot_tracker);
+    BootService boot(o.boot, context, http_port, boot_counters, boot_tracker, rollout_director);
     boot.record_session_events(session_events);
     boot_scripts.store(&boot);
 
