@@ -124,15 +124,11 @@ serve
 echo "bootherd serve --dhcp full on br0 ($BOOT_SERVER_IP), web on $BH_HTTP"
 
 # ---- reading the catalog
+catalog() { sqlite3 -readonly "$BH_DATA/catalog.db" "$1"; }
 # rollout_state ID: the rollout's state (running, paused, succeeded, rolled_back, aborted).
-rollout_state() {
-  bh_cli rollout status "$1" | sed -nE 's/^state[:=] *([a-z_]+).*/\1/p' | head -n 1
-}
-
-# rollout_stage ID: the index of the rollout's current stage (0: the canary).
-rollout_stage() {
-  bh_cli rollout status "$1" | sed -nE 's/^current_stage[:=] *([0-9]+).*/\1/p' | head -n 1
-}
+rollout_state() { catalog "SELECT state FROM rollouts WHERE id = $1"; }
+# stage_passed ID INDEX: true once the rollout's stage INDEX (0: the canary) has passed.
+stage_passed() { [ -n "$(catalog "SELECT passed_at FROM rollout_stages WHERE rollout_id = $1 AND idx = $2")" ]; }
 
 # wait_for LIMIT WHAT CMD...: runs CMD every second until it succeeds; 1 after LIMIT seconds.
 wait_for() {
@@ -146,7 +142,6 @@ wait_for() {
   return 1
 }
 state_is() { [ "$(rollout_state "$1")" = "$2" ]; }
-stage_is() { [ "$(rollout_stage "$1")" = "$2" ]; }
 
 # promoted: the image's promoted version number.
 promoted() { bh_cli image show debian | sed -nE 's/.* promoted v([0-9]+).*/\1/p' | head -n 1; }
@@ -190,7 +185,7 @@ good_case() {
   echo "$out"
   power_on ro-canary good-canary
   await ro-canary good-canary 'BOOTHERD-OS boot=2 .*target=[^ ]*:node.ro-canary' || return
-  wait_for "$STATE_LIMIT" "the canary stage of rollout $good_id to pass" stage_is "$good_id" 1 ||
+  wait_for "$STATE_LIMIT" "the canary stage of rollout $good_id to pass" stage_passed "$good_id" 0 ||
     { fail "good: the canary stage did not pass: $(bh_cli rollout status "$good_id" | tr '\n' ';')"; return; }
   power_on ro-wave good-wave
   power_on ro-breaker good-breaker
