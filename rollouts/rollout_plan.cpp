@@ -101,6 +101,7 @@ std::vector<const Candidate*> canary_machines(std::string_view spec, const Pool&
             throw db::InvalidArgument("canary", name + " is named twice");
         chosen.push_back(candidate);
     }
+    std::sort(chosen.begin(), chosen.end(), [](auto* a, auto* b) { return a->name < b->name; });
     return chosen;
 }
 
