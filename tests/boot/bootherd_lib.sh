@@ -10,6 +10,7 @@
 #   bh_stop_serve              SIGTERM (graceful stop) and wait
 #   bh_boot MODE MAC REGEX SECS LOG   powers on a MODE guest with MAC, waits for its marker, checks it against REGEX
 #   bh_events MAC              the event kinds recorded for MAC, oldest first, one a line
+#   bh_api GET|POST PATH       the REST API on BH_HTTP as admin (the initial password), from the namespace
 #   bh_host NAME MAC IP        a second host on br0 (namespace BH_HOST_NS, veth, MAC and IP/24) standing in for a
 #                              powered-off machine at its own address; removed on exit
 #   bh_host_remove             removes it now
@@ -65,6 +66,18 @@ bh_boot() {
 
 bh_events() {
   sqlite3 "file:$BH_DATA/catalog.db?mode=ro" "SELECT kind FROM events WHERE mac = '$1' ORDER BY id"
+}
+
+BH_API_JAR=""
+bh_api() {
+  if [ -z "$BH_API_JAR" ]; then
+    BH_API_JAR=$BOOT_SCRATCH/api.cookies
+    local password
+    password=$(cat "$BH_DATA/initial-admin-password")
+    ip netns exec "$BOOT_NS" curl -fsS -c "$BH_API_JAR" -H 'Content-Type: application/json' \
+      -d "{\"username\":\"admin\",\"password\":\"$password\"}" "http://$BH_HTTP/api/v1/login" >/dev/null
+  fi
+  ip netns exec "$BOOT_NS" curl -fsS -b "$BH_API_JAR" -X "$1" "http://$BH_HTTP$2"
 }
 
 bh_host() {

@@ -9,8 +9,10 @@
 #   boot_wait_log LOG REGEX PID WHAT  waits until a server started that way logs REGEX (it is up)
 #   boot_dnsmasq_dhcp FIRST  prints the dnsmasq lines every test uses (no DNS; DHCP on br0 from .FIRST to .199)
 #   boot_start_tgtd      tgtd on BOOT_SERVER_IP:3260;  boot_tgt_add TID IQN FILE  serves FILE as LUN 1 of IQN
+#   boot_add_tap NAME    a second (third, ...) tap on br0, for guests running at once
 #   boot_start_qemu bios|uefi LOG [MAC]  powers on a diskless guest that network-boots (random MAC by default;
-#                        BOOT_QEMU_MEM MiB, default 256); sets BOOT_QEMU_PID, BOOT_QEMU_T0
+#                        BOOT_QEMU_MEM MiB, default 256; on tap BOOT_QEMU_TAP, default tap0); sets BOOT_QEMU_PID,
+#                        BOOT_QEMU_T0
 #   boot_wait_marker LOG REGEX SECS   waits for a serial line matching REGEX; sets BOOT_MARKER_LINE, BOOT_SECONDS
 #   boot_stop_qemu       stops the guest (if it has not powered itself off);  boot_kill PID  stops one process
 #   pass TEXT / fail TEXT  prints a case's result and counts it in `passed` / `failed`
@@ -26,6 +28,7 @@ BOOT_QEMU_T0=""
 BOOT_QEMU_ACCEL=${BOOT_QEMU_ACCEL:-tcg}
 BOOT_OVMF=${BOOT_OVMF:-/usr/share/qemu/OVMF.fd}
 BOOT_QEMU_MEM=${BOOT_QEMU_MEM:-256} # MiB of guest memory
+BOOT_QEMU_TAP=${BOOT_QEMU_TAP:-tap0}
 
 passed=0
 failed=0
@@ -100,6 +103,13 @@ boot_setup() {
   boot_log "namespace $BOOT_NS: br0 $BOOT_SERVER_IP/24, scratch $BOOT_SCRATCH"
 }
 
+# boot_add_tap NAME: one more tap on the namespace's bridge (one guest per tap).
+boot_add_tap() {
+  ip -n "$BOOT_NS" tuntap add "$1" mode tap
+  ip -n "$BOOT_NS" link set "$1" master br0
+  ip -n "$BOOT_NS" link set "$1" up
+}
+
 # boot_spawn LOG CMD...: CMD runs inside the namespace (ip netns exec replaces itself, so the pid is CMD's).
 boot_spawn() {
   local log=$1
@@ -161,14 +171,14 @@ boot_tgt_add() {
   tgtadm -C "$BOOT_TGT_CTL" --lld iscsi --op bind --mode target --tid "$tid" -I ALL
 }
 
-# boot_start_qemu bios|uefi LOG [MAC]: a diskless guest on tap0 that boots from the network; serial (COM1) goes to LOG.
+# boot_start_qemu bios|uefi LOG [MAC]: a diskless guest on BOOT_QEMU_TAP (tap0) that boots from the network; serial (COM1) goes to LOG.
 # BIOS: SeaBIOS + the iPXE PXE ROM of the e1000. UEFI: OVMF's native PXE on virtio-net.
 boot_start_qemu() {
   local mode=$1 log=$2 mac=${3:-}
   [ -n "$mac" ] || mac=$(printf '52:54:00:99:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)))
   # shellcheck disable=SC2054 # the commas belong to qemu option values
   local args=(qemu-system-x86_64 -accel "$BOOT_QEMU_ACCEL" -machine pc -m "$BOOT_QEMU_MEM" -nographic -no-reboot
-    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no -boot n)
+    -netdev "tap,id=n0,ifname=$BOOT_QEMU_TAP,script=no,downscript=no" -boot n)
   case $mode in
     bios) args+=(-device "e1000,netdev=n0,mac=$mac,romfile=/usr/lib/ipxe/qemu/pxe-e1000.rom") ;;
     # virtio-net without an option ROM: OVMF's own driver and PXE client do the first DHCP + TFTP, like a

@@ -249,19 +249,6 @@ restart_case() {
 restart_case
 
 # ---- the life of an image and of each boot
-# api GET|POST PATH: the REST API as admin (the initial password), from the server's namespace.
-api_jar=""
-api() {
-  if [ -z "$api_jar" ]; then
-    api_jar=$BOOT_SCRATCH/api.cookies
-    local password
-    password=$(cat "$BH_DATA/initial-admin-password")
-    ip netns exec "$BOOT_NS" curl -fsS -c "$api_jar" -H 'Content-Type: application/json' \
-      -d "{\"username\":\"admin\",\"password\":\"$password\"}" "http://$BH_HTTP/api/v1/login" >/dev/null
-  fi
-  ip netns exec "$BOOT_NS" curl -fsS -b "$api_jar" -X "$1" "http://$BH_HTTP$2"
-}
-
 # Maintenance round trip, first half: `image edit --on NODE` makes os-fresh boot the draft, and the OS writes its
 # marker into the image.
 maintenance_ok=no
@@ -306,7 +293,7 @@ outcomes_case() {
   sleep 2
   local keeper fail_
   newest() {
-    api GET "/api/v1/nodes/$1/boots" | /usr/bin/python3 -c '
+    bh_api GET "/api/v1/nodes/$1/boots" | /usr/bin/python3 -c '
 import json, sys
 items = json.load(sys.stdin)["items"]
 print("%s (%s)" % (items[0]["outcome"], items[0]["reason"]) if items else "none")'

@@ -240,13 +240,14 @@ elapsed_since() {
     LC_NUMERIC=C awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'
 }
 
-# A node CSV for `bootherd node import`: $1 machines named pc0000... with locally administered MACs, on image $2.
+# A node CSV for `bootherd node import`: $1 machines named pc0000... with locally administered MACs, on image $2,
+# in group $3 (none if empty).
 make_nodes_csv() {
-    local count=$1 image=$2
+    local count=$1 image=$2 group=${3:-}
     echo "name,mac,image,group,persistent"
-    awk -v n="$count" -v img="$image" 'BEGIN {
+    awk -v n="$count" -v img="$image" -v grp="$group" 'BEGIN {
         for (i = 0; i < n; i++)
-            printf "pc%04d,02:42:00:%02x:%02x:%02x,%s,,\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256, img }'
+            printf "pc%04d,02:42:00:%02x:%02x:%02x,%s,%s,\n", i, int(i / 65536) % 256, int(i / 256) % 256, i % 256, img, grp }'
 }
 
 # Starts `bootherd serve` with binary $1 on data directory $2 at 127.0.0.1:$3, logging to $4; sets server_pid.
