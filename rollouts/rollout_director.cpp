@@ -139,7 +139,10 @@ RolloutDirector::Outcome RolloutDirector::judge(db::Catalog::Session& session, d
         next.started_at = now_ms;
         repo.update_stage(rollout.id, next);
         repo.update(rollout);
-        repo.append_event(rollout.id, now_ms, "stage.started", stage_event(rollout, next, {}));
+        StageTally fresh;
+        for (const auto& member : rollout.members)
+            if (member.stage == next.index) ++fresh.members;
+        repo.append_event(rollout.id, now_ms, "stage.started", stage_event(rollout, next, fresh));
         log::info("rollout ", rollout.id, " of ", rollout.image, ": stage ", stage.name, " passed, ",
                   next.name, " starts");
         return {};
