@@ -7,12 +7,6 @@ source "$(dirname "$0")/lib.sh"
 
 DATA=$SCRATCH/data
 bh() { "$BOOTHERD" "$@" --data "$DATA"; }
-expect_fail() { # PATTERN COMMAND...
-  local pattern=$1 rc=0 out
-  shift
-  out=$("$@" 2>&1) || rc=$?
-  [ "$rc" -ne 0 ] && grep -qF -- "$pattern" <<<"$out" || die "$* (rc=$rc) did not fail with '$pattern': $out"
-}
 
 IMG=$SCRATCH/base.raw
 truncate -s 16M "$IMG"
@@ -23,24 +17,6 @@ bh node add pc1 --mac 52:54:00:00:03:01 --image base --no-bind-address >/dev/nul
 bh node add pc2 --mac 52:54:00:00:03:02 --image base --persistent --no-bind-address >/dev/null
 field() { bh node show "$1" | sed -n "s/^$2=//p"; }
 
-SERVE_PID= PORT= HTTP=
-start_serve() {
-  local log=$SCRATCH/serve-$RANDOM.log
-  "$BOOTHERD" serve --data "$DATA" --listen 127.0.0.1:0 --listen-http 127.0.0.1:0 >"$log" 2>&1 &
-  SERVE_PID=$!
-  PIDS+=("$SERVE_PID")
-  PORT= HTTP=
-  for _ in $(seq 100); do
-    PORT=$(grep -oE 'serving .* on 127\.0\.0\.1:[0-9]+' "$log" | head -n 1 | grep -oE '[0-9]+$' || true)
-    HTTP=$(grep -oE 'web on 127\.0\.0\.1:[0-9]+' "$log" | head -n 1 | grep -oE '[0-9]+$' || true)
-    [ -n "$PORT" ] && [ -n "$HTTP" ] && return 0
-    kill -0 "$SERVE_PID" 2>/dev/null || { cat "$log"; die "bootherd serve exited"; }
-    sleep 0.1
-  done
-  cat "$log"
-  die "bootherd serve did not start"
-}
-stop_serve() { kill "$SERVE_PID" && wait "$SERVE_PID" || die "serve did not stop cleanly"; }
 boot() { curl -sf "http://127.0.0.1:$HTTP/boot/52:54:00:00:03:0$1.ipxe" >/dev/null || die "no script for pc$1"; }
 qio() { # NODE COMMAND: qemu-io on the node's disk through the target, as the node
   local opts="driver=iscsi,transport=tcp,portal=127.0.0.1:$PORT,target=$(field "$1" target),lun=0"
@@ -48,7 +24,7 @@ qio() { # NODE COMMAND: qemu-io on the node's disk through the target, as the no
   qemu-io --object "secret,id=sec0,data=$(field "$1" chap_secret)" --image-opts "$opts" -c "$2"
 }
 
-start_serve
+start_serve "$DATA"
 boot 1
 boot 2
 qio pc2 "write -P 0x6b 1M 64k" >/dev/null || die "cannot write to pc2's disk"
@@ -81,7 +57,7 @@ ok "a damaged backup and a non-empty directory are refused before anything is wr
 bh restore "$SCRATCH/full" >/dev/null || die "restore failed"
 after=$(for n in pc1 pc2; do echo "$n $(field $n version) $(field $n disk)"; done)
 [ "$before" = "$after" ] || die "after restore the nodes differ: $before / $after"
-start_serve
+start_serve "$DATA"
 boot 2
 qio pc2 "read -P 0x6b 1M 64k" >/dev/null || die "pc2's disk lost what it wrote"
 boot 1

@@ -66,3 +66,37 @@ start_tgt() {
   tgtadm -C "$TGT_CTL" --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b "$file"
   tgtadm -C "$TGT_CTL" --lld iscsi --op bind --mode target --tid 1 -I ALL
 }
+
+# expect_fail PATTERN COMMAND...: the command must fail with PATTERN in its output (left in OUT).
+expect_fail() {
+  local pattern=$1 rc=0
+  shift
+  OUT=$("$@" 2>&1) || rc=$?
+  [ "$rc" -ne 0 ] && grep -qF -- "$pattern" <<<"$OUT" || die "$* (rc=$rc) did not fail with '$pattern': $OUT"
+}
+
+# start_serve DATA [ARGS...]: `bootherd serve` on 127.0.0.1 with ephemeral iSCSI and web ports; sets SERVE_PID,
+# SERVE_LOG, PORT (iSCSI) and HTTP (web). stop_serve stops it with SIGTERM and checks it exits cleanly.
+start_serve() {
+  local data=$1
+  shift
+  SERVE_LOG=$SCRATCH/serve-$RANDOM.log
+  "$BOOTHERD" serve --data "$data" --listen 127.0.0.1:0 --listen-http 127.0.0.1:0 "$@" >"$SERVE_LOG" 2>&1 &
+  SERVE_PID=$!
+  PIDS+=("$SERVE_PID")
+  PORT= HTTP=
+  local i
+  for i in $(seq 100); do
+    PORT=$(grep -oE 'serving .* on 127\.0\.0\.1:[0-9]+' "$SERVE_LOG" | head -n 1 | grep -oE '[0-9]+$' || true)
+    HTTP=$(grep -oE 'web on 127\.0\.0\.1:[0-9]+' "$SERVE_LOG" | head -n 1 | grep -oE '[0-9]+$' || true)
+    [ -n "$PORT" ] && [ -n "$HTTP" ] && return 0
+    kill -0 "$SERVE_PID" 2>/dev/null || { cat "$SERVE_LOG"; die "bootherd serve exited"; }
+    sleep 0.1
+  done
+  cat "$SERVE_LOG"
+  die "bootherd serve did not start"
+}
+stop_serve() {
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID" || { cat "$SERVE_LOG"; die "bootherd serve did not stop cleanly"; }
+}

@@ -11,12 +11,6 @@ bh() { "$BOOTHERD" "$@" --data "$DATA"; }
 refused() { # URL INITIATOR: the login must fail
   if iscsi-inq -i "$2" "$1" >/dev/null 2>&1; then die "login accepted: $1 as $2"; fi
 }
-expect_fail() { # PATTERN COMMAND...: the command fails with PATTERN in its output; sets OUT
-  local pattern=$1 rc=0
-  shift
-  OUT=$("$@" 2>&1) || rc=$?
-  [ "$rc" -ne 0 ] && grep -qF -- "$pattern" <<<"$OUT" || die "$* (rc=$rc) did not fail with '$pattern': $OUT"
-}
 
 IMG=$SCRATCH/base.raw
 truncate -s 16M "$IMG"
@@ -28,19 +22,7 @@ field() { bh node show "$1" | sed -n "s/^$2=//p"; }
 P1_IQN=$(field pc1 target); P1_INIT=$(field pc1 initiator); P1_SECRET=$(field pc1 chap_secret)
 P2_INIT=$(field pc2 initiator)
 
-SERVE_LOG=$SCRATCH/serve.log
-"$BOOTHERD" serve --data "$DATA" --listen 127.0.0.1:0 --listen-http 127.0.0.1:0 >"$SERVE_LOG" 2>&1 &
-SERVE_PID=$!
-PIDS+=("$SERVE_PID")
-PORT= HTTP=
-for _ in $(seq 100); do
-  PORT=$(grep -oE 'serving .* on 127\.0\.0\.1:[0-9]+' "$SERVE_LOG" | head -n 1 | grep -oE '[0-9]+$' || true)
-  HTTP=$(grep -oE 'web on 127\.0\.0\.1:[0-9]+' "$SERVE_LOG" | head -n 1 | grep -oE '[0-9]+$' || true)
-  [ -n "$PORT" ] && [ -n "$HTTP" ] && break
-  kill -0 "$SERVE_PID" 2>/dev/null || { cat "$SERVE_LOG"; die "bootherd serve exited"; }
-  sleep 0.1
-done
-[ -n "$PORT" ] && [ -n "$HTTP" ] || { cat "$SERVE_LOG"; die "bootherd serve did not start"; }
+start_serve "$DATA"
 script() { curl -sf "http://127.0.0.1:$HTTP/boot/$1.ipxe"; }
 DRAFT_IQN=iqn.2026-11.org.bootherd:draft.base
 
@@ -167,6 +149,5 @@ expect_fail "node 'nosuch' does not exist" bh image edit base --on nosuch
 expect_fail "image 'nosuch' does not exist" bh image edit nosuch --on pc1
 ok "edit --on an unknown node or image is refused: $OUT"
 
-kill -TERM "$SERVE_PID"
-wait "$SERVE_PID" || { cat "$SERVE_LOG"; die "bootherd serve did not stop cleanly"; }
+stop_serve
 ok "serve stopped cleanly"

@@ -8,12 +8,6 @@ source "$(dirname "$0")/lib.sh"
 
 DATA=$SCRATCH/data
 bh() { "$BOOTHERD" "$@" --data "$DATA"; }
-expect_fail() { # PATTERN COMMAND...: the command fails with PATTERN in its output
-  local pattern=$1 rc=0 out
-  shift
-  out=$("$@" 2>&1) || rc=$?
-  [ "$rc" -ne 0 ] && grep -qF -- "$pattern" <<<"$out" || die "$* (rc=$rc) did not fail with '$pattern': $out"
-}
 
 IMG=$SCRATCH/base.raw
 truncate -s 16M "$IMG"
@@ -24,20 +18,7 @@ done
 new_version() { bh image edit base >/dev/null && bh image commit base >/dev/null; }
 new_version # v2
 
-SERVE_LOG=$SCRATCH/serve.log
-"$BOOTHERD" serve --data "$DATA" --listen 127.0.0.1:0 --listen-http 127.0.0.1:0 --boot-ok-window 2 \
-  --boot-os-login-timeout 4 >"$SERVE_LOG" 2>&1 &
-SERVE_PID=$!
-PIDS+=("$SERVE_PID")
-PORT= HTTP=
-for _ in $(seq 100); do
-  PORT=$(grep -oE 'serving .* on 127\.0\.0\.1:[0-9]+' "$SERVE_LOG" | head -n 1 | grep -oE '[0-9]+$' || true)
-  HTTP=$(grep -oE 'web on 127\.0\.0\.1:[0-9]+' "$SERVE_LOG" | head -n 1 | grep -oE '[0-9]+$' || true)
-  [ -n "$PORT" ] && [ -n "$HTTP" ] && break
-  kill -0 "$SERVE_PID" 2>/dev/null || { cat "$SERVE_LOG"; die "bootherd serve exited"; }
-  sleep 0.1
-done
-[ -n "$PORT" ] && [ -n "$HTTP" ] || { cat "$SERVE_LOG"; die "bootherd serve did not start"; }
+start_serve "$DATA" --boot-ok-window 2 --boot-os-login-timeout 4
 
 field() { bh node show "$1" | sed -n "s/^$2=//p"; }
 # pc$1 boots: its script (a fresh disk on the version the rollout picks); with "up", the firmware's and the
