@@ -19,9 +19,10 @@ struct MemberProgress {
     bool booting = false;                  // counted against the stage's max_parallel now
 };
 
-// `stage` indexes rollout.stages. A member is booting from its (last) grant until that boot ends, or at most
-// os_login_timeout + ok_window after the grant (the boot tracker ends boots by then). Every boot of the new
-// version in the current stage renews the grant (RolloutDirector::version_for_boot).
+// `stage` indexes rollout.stages; before the stage started its members have no boots yet. A member is booting
+// from its (last) grant until that boot ends, or at most os_login_timeout + ok_window after the grant (the
+// boot tracker ends boots by then). Every boot of the new version in the current stage renews the grant
+// (RolloutDirector::version_for_boot).
 std::vector<MemberProgress> member_progress(db::Catalog::Session& session, const db::Rollout& rollout,
                                             std::int64_t stage, std::int64_t now_ms,
                                             const boots::Thresholds& thresholds);

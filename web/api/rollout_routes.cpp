@@ -58,22 +58,10 @@ boost::json::array failures_json(const std::vector<rollouts::StageFailure>& fail
     return out;
 }
 
-// The members of a stage with their newest boot of the new version: from the boot records once the stage
-// started, none before.
-std::vector<rollouts::MemberProgress> progress(db::Catalog::Session& session, const db::Rollout& rollout,
-                                               const db::RolloutStage& stage, std::int64_t now,
-                                               const boots::Thresholds& limits) {
-    if (stage.started_at) return rollouts::member_progress(session, rollout, stage.index, now, limits);
-    std::vector<rollouts::MemberProgress> out;
-    for (const auto& member : rollout.members)
-        if (member.stage == stage.index) out.push_back(rollouts::MemberProgress{.member = member});
-    return out;
-}
-
 boost::json::object stage_json(db::Catalog::Session& session, const db::Rollout& rollout,
                                const db::RolloutStage& stage, std::int64_t now,
                                const boots::Thresholds& limits) {
-    const auto members = progress(session, rollout, stage, now, limits);
+    const auto members = rollouts::member_progress(session, rollout, stage.index, now, limits);
     const auto tally = rollouts::tally(members);
     boost::json::array member_items;
     for (const auto& progress : members) {
@@ -132,8 +120,9 @@ boost::json::object summary_json(db::Catalog::Session& session, const db::Rollou
         const auto& stage = rollout.stages[static_cast<std::size_t>(rollout.current_stage)];
         out["stage_name"] = stage.name;
         if (rollout.state == db::RolloutState::rolled_back)
-            out["failures"] =
-                failures_json(rollouts::tally(progress(session, rollout, stage, now, limits)).failures);
+            out["failures"] = failures_json(
+                rollouts::tally(rollouts::member_progress(session, rollout, stage.index, now, limits))
+                    .failures);
     }
     return out;
 }
