@@ -262,14 +262,16 @@ void add_rollout_routes(Router& router, ApiContext& context) {
     const std::pair<const char*, Change> changes[] = {{"pause", &rollouts::RolloutAdmin::pause},
                                                       {"resume", &rollouts::RolloutAdmin::resume},
                                                       {"abort", &rollouts::RolloutAdmin::abort}};
-    for (const auto& [what, change] : changes)
-        router.add(http::verb::post, std::string("/api/v1/rollouts/{id}/") + what,
+    for (const auto& entry : changes) {
+        const Change change = entry.second;  // a named copy: clang 14 captures no structured binding
+        router.add(http::verb::post, std::string("/api/v1/rollouts/{id}/") + entry.first,
                    [&context, change](Request& request) {
                        rollouts::RolloutAdmin admin(context.store.catalog());
                        const auto changed =
                            (admin.*change)(rollout_id(request), actor(request), db::now_ms());
                        return rollout_response(context, changed.id);
                    });
+    }
 }
 
 }  // namespace bootherd::web
