@@ -41,10 +41,13 @@ cpack --config "$build/CPackConfig.cmake" -G DEB -B "$BOOT_SCRATCH/pkg" >"$BOOT_
   { cat "$BOOT_SCRATCH/cpack.log"; boot_die "cpack failed"; }
 deb=$(echo "$BOOT_SCRATCH"/pkg/bootherd_*_amd64.deb)
 [ -f "$deb" ] || boot_die "cpack made no bootherd_*_amd64.deb"
-if [ -f "$(echo "$BOOT_SCRATCH"/pkg/bootherd-dbgsym_*_amd64.ddeb)" ]; then pass "package: $(basename "$deb") and its dbgsym"
-else fail "package: no bootherd-dbgsym .ddeb next to $(basename "$deb")"; fi
+if [ -f "$(echo "$BOOT_SCRATCH"/pkg/bootherd-dbgsym_*_amd64.ddeb)" ]; then
+  pass "package: $(basename "$deb") and its dbgsym"
+else
+  fail "package: no bootherd-dbgsym .ddeb next to $(basename "$deb")"
+fi
 lint=$(lintian "$deb" 2>/dev/null || true)
-[ -z "$lint" ] || sed 's/^/  lintian: /' <<<"$lint"
+[ -z "$lint" ] || while IFS= read -r line; do echo "  lintian: $line"; done <<<"$lint"
 if grep -q '^E:' <<<"$lint"; then fail "lintian reports errors"; else pass "lintian: no error"; fi
 
 # ---- install
@@ -58,8 +61,11 @@ for f in /usr/bin/bootherd "$unit" "$conf" /usr/share/man/man1/bootherd.1.gz \
 done
 if file -L /usr/bin/bootherd | grep -q 'not stripped'; then fail "install: /usr/bin/bootherd is not stripped"; fi
 dpkg-query -W -f='${Conffiles}' bootherd | grep -q "$conf" || fail "install: $conf is not a conffile"
-getent passwd bootherd >/dev/null && pass "install: files in place, user bootherd made" ||
+if getent passwd bootherd >/dev/null; then
+  pass "install: files in place, user bootherd made"
+else
   fail "install: postinst made no user bootherd"
+fi
 if verify=$(systemd-analyze verify "$unit" 2>&1); then pass "systemd-analyze verify: clean${verify:+ ($verify)}"
 else fail "systemd-analyze verify: $verify"; fi
 
@@ -69,7 +75,7 @@ read -r -a exec_start <<<"$(unit_key ExecStart)"
 [ "$(unit_key User)" = bootherd ] || fail "unit: User is not bootherd"
 caps=$(unit_key AmbientCapabilities)
 [ "$caps" = "$(unit_key CapabilityBoundingSet)" ] || fail "unit: ambient and bounding capabilities differ"
-setpriv_caps=$(tr ' ' '\n' <<<"$caps" | sed 's/^CAP_//' | tr 'A-Z' 'a-z' | sed 's/^/+/' | paste -sd,)
+setpriv_caps=$(tr ' ' '\n' <<<"$caps" | sed 's/^CAP_//' | tr '[:upper:]' '[:lower:]' | sed 's/^/+/' | paste -sd,)
 as_bootherd() { setpriv --reuid bootherd --regid bootherd --init-groups --no-new-privs "$@"; }
 # StateDirectory=bootherd with StateDirectoryMode=0700.
 install -d -o bootherd -g bootherd -m "$(unit_key StateDirectoryMode)" /var/lib/bootherd
@@ -80,8 +86,11 @@ qemu-img convert -f raw -O vhdx "$BOOT_SCRATCH/bios.img" "$BOOT_SCRATCH/bios.vhd
 chmod 0644 "$BOOT_SCRATCH/bios.vhdx"
 as_bootherd /usr/bin/bootherd image import bios "$BOOT_SCRATCH/bios.vhdx" >/dev/null
 as_bootherd /usr/bin/bootherd node add pkg1 --mac "$mac" --image bios --persistent >/dev/null
-[ -f /var/lib/bootherd/catalog.db ] && pass "cli: the packaged config's data dir /var/lib/bootherd is used" ||
+if [ -f /var/lib/bootherd/catalog.db ]; then
+  pass "cli: the packaged config's data dir /var/lib/bootherd is used"
+else
   fail "cli: no catalog in /var/lib/bootherd"
+fi
 
 net_args=(--listen "$BOOT_SERVER_IP:3260" --no-http --interface br0 --dhcp full
   --dhcp-range "$BOOT_SUBNET_PREFIX.100-$BOOT_SUBNET_PREFIX.150")
@@ -121,7 +130,11 @@ boot_spawn "$BOOT_SCRATCH/serve.log" env NOTIFY_SOCKET="$notify_sock" WATCHDOG_U
 serve_pid=$BOOT_LAST_PID
 boot_wait_log "$BOOT_SCRATCH/serve.log" 'tftp: serving' "$serve_pid" "bootherd serve (as bootherd, $caps)"
 for _ in $(seq 30); do grep -q 'READY=1' "$notify_log" 2>/dev/null && break; sleep 0.1; done
-grep -q 'READY=1' "$notify_log" && pass "notify: $(grep -m1 'READY=1' "$notify_log")" || fail "notify: no READY=1"
+if grep -q 'READY=1' "$notify_log"; then
+  pass "notify: $(grep -m1 'READY=1' "$notify_log")"
+else
+  fail "notify: no READY=1"
+fi
 [ "$(stat -c %U "/proc/$serve_pid")" = bootherd ] || fail "serve does not run as user bootherd"
 # CAP_NET_RAW is in the unit for the IPv6 router-advertisement responder's raw ICMPv6 socket.
 if grep -q 'no IPv6 router advertisements' "$BOOT_SCRATCH/serve.log"; then
@@ -135,12 +148,19 @@ else
   boot_show "$BOOT_SCRATCH/serial.log" 20
   boot_show "$BOOT_SCRATCH/serve.log" 30
 fi
-grep -q 'WATCHDOG=1' "$notify_log" && pass "notify: watchdog pings" || fail "notify: no WATCHDOG=1"
+if grep -q 'WATCHDOG=1' "$notify_log"; then pass "notify: watchdog pings"; else fail "notify: no WATCHDOG=1"; fi
 boot_kill "$serve_pid"
-grep -q 'STOPPING=1' "$notify_log" && pass "notify: STOPPING=1 on SIGTERM" || fail "notify: no STOPPING=1"
+if grep -q 'STOPPING=1' "$notify_log"; then
+  pass "notify: STOPPING=1 on SIGTERM"
+else
+  fail "notify: no STOPPING=1"
+fi
 
 # ---- purge: nothing is left
-dpkg --purge bootherd >"$BOOT_SCRATCH/purge.log" 2>&1 || { cat "$BOOT_SCRATCH/purge.log"; fail "dpkg --purge failed"; }
+if ! dpkg --purge bootherd >"$BOOT_SCRATCH/purge.log" 2>&1; then
+  cat "$BOOT_SCRATCH/purge.log"
+  fail "dpkg --purge failed"
+fi
 installed=""
 left=""
 for f in /usr/bin/bootherd "$unit" /etc/bootherd /var/lib/bootherd /usr/share/doc/bootherd; do
