@@ -9,6 +9,7 @@
 
 #include "boot/malformed_packet.hpp"
 #include "boot/udp_socket_options.hpp"
+#include "common/bind_error.hpp"
 #include "common/log.hpp"
 
 namespace bootherd::boot {
@@ -32,7 +33,7 @@ udp::socket open_socket(const asio::any_io_executor& executor, const std::string
     socket.set_option(asio::socket_base::broadcast(true));
     bind_to_device(socket, interface);
     // The any address: broadcasts from clients without an address arrive only there.
-    socket.bind(udp::endpoint(udp::v4(), port));
+    bind_or_explain(socket, udp::endpoint(udp::v4(), port), "DHCP");
     return socket;
 }
 

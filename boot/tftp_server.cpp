@@ -10,6 +10,7 @@
 
 #include "boot/malformed_packet.hpp"
 #include "boot/udp_socket_options.hpp"
+#include "common/bind_error.hpp"
 #include "common/log.hpp"
 
 namespace bootherd::boot {
@@ -31,7 +32,7 @@ udp::socket open_socket(const asio::any_io_executor& executor, const TftpServerC
     udp::socket socket(executor);
     socket.open(udp::v4());
     if (!config.interface.empty()) bind_to_device(socket, config.interface);
-    socket.bind(udp::endpoint(config.listen_address, port));
+    bind_or_explain(socket, udp::endpoint(config.listen_address, port), "TFTP");
     return socket;
 }
 

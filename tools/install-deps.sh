@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format
   # libraries
   libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libvhdi-dev libcli11-dev doctest-dev libssl-dev
-  libiscsi-dev
+  libiscsi-dev libsystemd-dev
   # test peers
   libiscsi-bin tgt qemu-utils qemu-block-extra libvhdi-utils python3-libvhdi curl python3 chromium wrk sqlite3
   # real PXE boots under qemu, and the peer boot stack (dnsmasq + tgt)
@@ -16,6 +16,8 @@ packages=(
   grub-efi-amd64-bin grub-common
   # the real-OS boot test: a Debian disk built without mounts (mmdebstrap, syslinux, mkfs.ext4 -d)
   mmdebstrap syslinux syslinux-common e2fsprogs
+  # the Debian package: man page from --help, lintian, dpkg-shlibdeps (dpkg-dev), setpriv (util-linux), adduser
+  help2man lintian dpkg-dev util-linux adduser file binutils
 )
 
 missing=()

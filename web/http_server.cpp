@@ -18,6 +18,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "common/bind_error.hpp"
 #include "common/log.hpp"
 #include "db/credentials.hpp"
 #include "web/api_error.hpp"
@@ -441,7 +442,7 @@ HttpServer::HttpServer(HttpServerOptions options, Router router, Gate gate)
     acceptor.open(endpoint.protocol());
     acceptor.set_option(tcp::acceptor::reuse_address(true));
     if (endpoint.address().is_v6()) acceptor.set_option(boost::asio::ip::v6_only(false));
-    acceptor.bind(endpoint);
+    bind_or_explain(acceptor, endpoint, "The web dashboard and API");
     acceptor.listen();
     boost::asio::co_spawn(impl_->ioc, impl_->accept_loop(), boost::asio::detached);
     impl_->network = std::thread([this] { impl_->ioc.run(); });

@@ -19,6 +19,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/bind_error.hpp"
 #include "common/log.hpp"
 #include "target/iscsi/connection.hpp"
 #include "target/iscsi/server_context.hpp"
@@ -162,7 +163,7 @@ void Server::start() {
         acceptor->open(endpoint.protocol());
         acceptor->set_option(asio::socket_base::reuse_address(true));
         if (endpoint.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true));
-        acceptor->bind(endpoint);
+        bind_or_explain(*acceptor, endpoint, "iSCSI");
         acceptor->listen(asio::socket_base::max_listen_connections);
         impl_->endpoints.push_back(acceptor->local_endpoint());
         impl_->acceptors.push_back(std::move(acceptor));

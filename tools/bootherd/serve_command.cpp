@@ -17,6 +17,7 @@
 #include "tools/bootherd/iscsi_service.hpp"
 #include "tools/bootherd/retention_service.hpp"
 #include "tools/bootherd/serve_context.hpp"
+#include "tools/bootherd/service_notifier.hpp"
 #include "tools/bootherd/signals.hpp"
 #include "tools/bootherd/store_options.hpp"
 #include "tools/bootherd/web_service.hpp"
@@ -70,9 +71,12 @@ int run_serve(const ServeOptions& o) {
     RetentionService retention(store.catalog(), retention_policy(o.retention));
     boot.record_session_events(session_events);
     boot_scripts.store(&boot);
+    ServiceNotifier systemd;
+    systemd.ready("serving " + what);
 
     // Services start after what they depend on and stop before it.
     log::info("signal ", signals.wait(), ": stopping");
+    systemd.stopping();
     web.stop();
     boot_scripts.store(nullptr);
     boot.stop();
