@@ -1,6 +1,8 @@
 #include "tools/bootherd/boot_event_log.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include "boot/boot_announcements.hpp"
 #include "common/log.hpp"
@@ -206,6 +208,7 @@ void BootEventLog::write(Entry entry) {
                 if (node && entry.kind == "script.fetched") logins_since_script_[node->id] = 0;
             }
             if (node) node_id = node->id;
+            log_summary(entry, node ? std::optional<std::string>(node->name) : std::nullopt);
             session.events().append(db::NewEvent{.kind = entry.kind,
                                                  .node_id = node_id,
                                                  .mac = entry.mac,
@@ -217,6 +220,24 @@ void BootEventLog::write(Entry entry) {
     } catch (const std::exception& e) {
         log::warn("boot: could not record event ", entry.kind, " of ", entry.mac, ": ", e.what());
     }
+}
+
+void BootEventLog::log_summary(const Entry& entry, const std::optional<std::string>& node_name) {
+    static constexpr std::string_view summaries[] = {
+        "dhcp.offer",           "dhcp.ack",       "script.fetched",  "script.refused",
+        "iscsi.login.firmware", "iscsi.login.os", "iscsi.first_read"};
+    const bool summary =
+        std::find(std::begin(summaries), std::end(summaries), entry.kind) != std::end(summaries);
+    const log::Level level = summary ? log::Level::info : log::Level::debug;
+    if (!log::enabled(level)) return;
+    std::string line = "boot: " + (node_name ? "node " + *node_name : "unknown machine") + " (" + entry.mac +
+                       ") " + entry.kind;
+    if (!entry.detail.empty()) line += ": " + entry.detail;
+    auto& limiter = node_name ? enrolled_steps_ : stranger_steps_;
+    if (summary)
+        limiter.info(line, RateLimitedLog::Clock::now());
+    else
+        log::write(level, line);
 }
 
 void BootEventLog::tick() {
