@@ -7,8 +7,9 @@
 // (iscsi.login.os). The steps of a boot (PXE DHCP, TFTP, the sanboot script, logins, first read) also go to
 // the boot tracker, which keeps each boot's record and outcome; the writer ticks it every few seconds so
 // timeouts end boots even when no event comes, and then the rollout director, which judges rollouts from
-// those records. Each summary step (DHCP offer and ack, the script, firmware and OS logins, first read) also
-// makes one info line; the rest of the steps are debug (-v).
+// those records. Each summary step (DHCP offer and ack, firmware and OS logins, first read) also makes one
+// info line (the boot service and the TFTP server log scripts and transfers themselves); the rest are debug
+// (-v).
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -49,7 +50,7 @@ class BootEventLog final : public boot::BootEventSink {
     struct Entry {
         std::string mac;  // empty for iSCSI events
         std::string kind;
-        std::string detail;
+        std::string detail;  // the text; the catalog gets it as {"detail": "..."}
         std::int64_t at_ms;
         std::string target_iqn;   // iSCSI events: whose node this is
         std::string initiator{};  // iSCSI events: on a draft, its maintenance machine's initiator name
