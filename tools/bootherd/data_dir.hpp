@@ -10,9 +10,9 @@
 namespace bootherd::cli {
 
 struct DataDirSources {
-    std::optional<std::string> command_line;
-    std::optional<std::string> environment;  // BOOTHERD_DATA; empty counts as unset
-    std::optional<std::string> config_file;
+    std::optional<std::string> command_line{};
+    std::optional<std::string> environment{};  // BOOTHERD_DATA; empty counts as unset
+    std::optional<std::string> config_file{};
 };
 
 std::string choose_data_dir(const DataDirSources& sources);
