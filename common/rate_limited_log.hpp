@@ -16,8 +16,11 @@ class RateLimitedLog {
 
     RateLimitedLog(std::size_t burst, Clock::duration interval) : burst_(burst), interval_(interval) {}
 
-    // Logs `message` as a warning (or an error) unless this interval's budget is spent. Returns whether it
-    // was logged.
+    // Logs `message` as a warning (or an error, or info) unless this interval's budget is spent. Returns
+    // whether it was logged.
+    bool info(std::string_view message, Clock::time_point now) {
+        return write(log::Level::info, message, now);
+    }
     bool warn(std::string_view message, Clock::time_point now) {
         return write(log::Level::warn, message, now);
     }

@@ -64,7 +64,7 @@ void add_admin_command(CLI::App& app, Action& action) {
     auto o = std::make_shared<AdminOptions>();
     auto* set_password = admin->add_subcommand(
         "set-password", "Set a web user's password (created if new), read from standard input");
-    add_data_option(*set_password, o->data);
+    add_data_option(*set_password, o->data, DataDirUse::create);
     set_password->add_option("--user", o->user, "User name")->capture_default_str();
     set_password->callback([o, &action] { action = [o] { return run_set_password(*o); }; });
 }

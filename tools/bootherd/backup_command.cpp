@@ -59,7 +59,7 @@ void add_backup_commands(CLI::App& app, Action& action) {
 
     auto* restore = app.add_subcommand(
         "restore", "Check a backup's checksums, then restore it into an empty or new data directory");
-    add_data_option(*restore, o->data);
+    add_data_option(*restore, o->data, DataDirUse::create);
     restore->add_option("SRC", o->path, "A directory made by `bootherd backup`")->required();
     restore->callback([o, &action] { action = [o] { return run_restore(*o); }; });
 }

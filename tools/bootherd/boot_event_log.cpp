@@ -1,6 +1,8 @@
 #include "tools/bootherd/boot_event_log.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include "boot/boot_announcements.hpp"
 #include "common/log.hpp"
@@ -111,7 +113,7 @@ void BootEventLog::record(const boot::MacAddress& mac, std::string_view step, st
                           std::chrono::system_clock::time_point when) {
     enqueue(Entry{mac.to_string(),
                   event_kind(step),
-                  event_detail_json(detail),
+                  std::string(detail),
                   to_ms(when),
                   {},
                   {},
@@ -120,13 +122,8 @@ void BootEventLog::record(const boot::MacAddress& mac, std::string_view step, st
 
 void BootEventLog::record_boot_script(const boot::MacAddress& mac, std::string_view detail,
                                       std::chrono::system_clock::time_point when) {
-    enqueue(Entry{mac.to_string(),
-                  "script.fetched",
-                  event_detail_json(detail),
-                  to_ms(when),
-                  {},
-                  {},
-                  boots::Signal::script});
+    enqueue(Entry{
+        mac.to_string(), "script.fetched", std::string(detail), to_ms(when), {}, {}, boots::Signal::script});
 }
 
 void BootEventLog::record_session(const iscsi::SessionEvent& event) {
@@ -136,7 +133,7 @@ void BootEventLog::record_session(const iscsi::SessionEvent& event) {
                                                                          : "iscsi.first_read";
     enqueue(Entry{{},
                   kind,
-                  event_detail_json("initiator " + event.initiator_name + " from " + event.peer),
+                  "initiator " + event.initiator_name + " from " + event.peer,
                   to_ms(std::chrono::system_clock::now()),
                   event.target_iqn,
                   event.initiator_name});
@@ -206,10 +203,11 @@ void BootEventLog::write(Entry entry) {
                 if (node && entry.kind == "script.fetched") logins_since_script_[node->id] = 0;
             }
             if (node) node_id = node->id;
+            log_summary(entry, node ? std::optional<std::string>(node->name) : std::nullopt);
             session.events().append(db::NewEvent{.kind = entry.kind,
                                                  .node_id = node_id,
                                                  .mac = entry.mac,
-                                                 .detail = entry.detail,
+                                                 .detail = event_detail_json(entry.detail),
                                                  .at = entry.at_ms});
         }
         // Outside the catalog session: the tracker takes its own lock first, then the catalog's.
@@ -217,6 +215,23 @@ void BootEventLog::write(Entry entry) {
     } catch (const std::exception& e) {
         log::warn("boot: could not record event ", entry.kind, " of ", entry.mac, ": ", e.what());
     }
+}
+
+void BootEventLog::log_summary(const Entry& entry, const std::optional<std::string>& node_name) {
+    static constexpr std::string_view summaries[] = {"dhcp.offer", "dhcp.ack", "iscsi.login.firmware",
+                                                     "iscsi.login.os", "iscsi.first_read"};
+    const bool summary =
+        std::find(std::begin(summaries), std::end(summaries), entry.kind) != std::end(summaries);
+    const log::Level level = summary ? log::Level::info : log::Level::debug;
+    if (!log::enabled(level)) return;
+    std::string line = "boot: " + (node_name ? "node " + *node_name : "unknown machine") + " (" + entry.mac +
+                       ") " + entry.kind;
+    if (!entry.detail.empty()) line += ": " + entry.detail;
+    auto& limiter = node_name ? enrolled_steps_ : stranger_steps_;
+    if (summary)
+        limiter.info(line, RateLimitedLog::Clock::now());
+    else
+        log::write(level, line);
 }
 
 void BootEventLog::tick() {

@@ -7,7 +7,9 @@
 // (iscsi.login.os). The steps of a boot (PXE DHCP, TFTP, the sanboot script, logins, first read) also go to
 // the boot tracker, which keeps each boot's record and outcome; the writer ticks it every few seconds so
 // timeouts end boots even when no event comes, and then the rollout director, which judges rollouts from
-// those records.
+// those records. Each summary step (DHCP offer and ack, firmware and OS logins, first read) also makes one
+// info line (the boot service and the TFTP server log scripts and transfers themselves); the rest are debug
+// (-v).
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -20,6 +22,7 @@
 
 #include "boot/boot_event_sink.hpp"
 #include "boots/boot_tracker.hpp"
+#include "common/rate_limited_log.hpp"
 #include "db/catalog.hpp"
 #include "rollouts/rollout_director.hpp"
 #include "target/iscsi/server.hpp"
@@ -47,7 +50,7 @@ class BootEventLog final : public boot::BootEventSink {
     struct Entry {
         std::string mac;  // empty for iSCSI events
         std::string kind;
-        std::string detail;
+        std::string detail;  // the text; the catalog gets it as {"detail": "..."}
         std::int64_t at_ms;
         std::string target_iqn;   // iSCSI events: whose node this is
         std::string initiator{};  // iSCSI events: on a draft, its maintenance machine's initiator name
@@ -57,9 +60,14 @@ class BootEventLog final : public boot::BootEventSink {
     void write_loop();
     void write(Entry entry);
     void tick();
+    void log_summary(const Entry& entry, const std::optional<std::string>& node_name);
 
     // Writer thread only: logins per node since its last boot script.
     std::map<std::int64_t, unsigned> logins_since_script_;
+    // Writer thread only: one info line per boot step, within bounds (strangers' MACs are the outsiders'
+    // part).
+    RateLimitedLog enrolled_steps_{2000, std::chrono::seconds(10)};
+    RateLimitedLog stranger_steps_{20, std::chrono::seconds(10)};
 
     db::Catalog& catalog_;
     boots::BootTracker& tracker_;

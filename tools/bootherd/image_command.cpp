@@ -122,9 +122,10 @@ int run_show(const ImageOptions& o) {
     return 0;
 }
 
-CLI::App* subcommand(CLI::App& image, const char* name, const char* help, ImageOptions& o) {
+CLI::App* subcommand(CLI::App& image, const char* name, const char* help, ImageOptions& o,
+                     DataDirUse use = DataDirUse::existing) {
     auto* cmd = image.add_subcommand(name, help);
-    add_data_option(*cmd, o.data);
+    add_data_option(*cmd, o.data, use);
     return cmd;
 }
 
@@ -140,7 +141,7 @@ void add_image_command(CLI::App& app, Action& action) {
     auto* import = subcommand(*image, "import",
                               "Import a raw, VHD, VHDX, qcow2 or VMDK file as a new image (v1); it must be "
                               "self-contained (no backing file, parent or extent files)",
-                              *o);
+                              *o, DataDirUse::create);
     import->add_option("NAME", o->name, "Image name")->required();
     import->add_option("FILE", o->file, "Disk image file")->required();
     import->callback([o, &action] {

@@ -3,13 +3,17 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <span>
 #include <string_view>
 
 #include "common/crc32c.hpp"
 #include "common/log.hpp"
 #include "tools/bootherd/commands.hpp"
+#include "tools/bootherd/data_dir.hpp"
+#include "tools/bootherd/store_options.hpp"
 
 namespace {
 // A server holds one descriptor per connection: lift the soft limit (often 1024) to the hard one.
@@ -20,6 +24,34 @@ void raise_descriptor_limit() {
         setrlimit(RLIMIT_NOFILE, &limit);
     }
 }
+
+constexpr const char* kInstalledConfig = "/etc/bootherd/bootherd.toml";
+
+CLI::App& leaf_command(CLI::App& app) {
+    CLI::App* leaf = &app;
+    while (!leaf->get_subcommands().empty())
+        leaf = leaf->get_subcommands().front();
+    return *leaf;
+}
+
+// Gives the chosen command's --data its final value (data_dir.hpp has the order) and checks it again.
+void settle_data_dir(CLI::App& app, std::span<char* const> args) {
+    CLI::Option* own = leaf_command(app).get_option_no_throw("--data");
+    CLI::Option* global = app.get_option("--data");
+    if (own == nullptr) return;
+    const bool global_given = global->count() > 0;
+    const bool global_on_command_line = global_given && bootherd::cli::names_option(args, "--data");
+    bootherd::cli::DataDirSources sources;
+    if (own->count() > 0)
+        sources.command_line = own->as<std::string>();
+    else if (global_on_command_line)
+        sources.command_line = global->as<std::string>();
+    if (const char* env = std::getenv("BOOTHERD_DATA")) sources.environment = env;
+    if (global_given && !global_on_command_line) sources.config_file = global->as<std::string>();
+    own->clear();
+    own->add_result(bootherd::cli::choose_data_dir(sources));
+    own->run_callback();
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -29,15 +61,27 @@ int main(int argc, char** argv) {
     ::umask(077);
     CLI::App app{"bootherd: diskless network-boot provisioning (iSCSI target, image store, PXE boot)"};
     app.require_subcommand(1);
-    // Every option can also come from a TOML (or INI) file, one section per subcommand: `[serve]` holds
-    // `dhcp = "full"`, `interface = "eth1"` and so on. The command line wins over the file; a key the
-    // subcommand does not know is an error rather than a silently ignored typo. fallthrough() lets --config
-    // follow the subcommand name, where users put it.
+    // One TOML (or INI) file for every command. Top-level keys are the options every command shares
+    // (`data = "/var/lib/bootherd"`, `verbose = true`); then one section per command, named by its path:
+    // `[serve]` holds `dhcp = "full"`, `interface = "eth1"`; `[node.list]`, `[image.import]`,
+    // `[rollout.status]` the nested ones. The command line wins over the file; a key the command does not
+    // know is an error rather than a silently ignored typo. Without --config, BOOTHERD_CONFIG names the file
+    // (empty: none), else /etc/bootherd/bootherd.toml is read when it exists. fallthrough() lets --config and
+    // --data follow the subcommand name, where users put them.
     app.fallthrough();
-    app.set_config("--config", "", "Read options from a TOML file, in a section named after the subcommand");
+    const char* config_env = std::getenv("BOOTHERD_CONFIG");
+    app.set_config(
+        "--config", config_env != nullptr ? config_env : kInstalledConfig,
+        "Read options from a TOML file: top-level keys for every command, then a section per command "
+        "([serve], [node.list], ...)",
+        config_env != nullptr && *config_env != '\0');
     app.allow_config_extras(CLI::config_extras_mode::error);
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "Log debug detail");
+    std::string data_dir;
+    app.add_option("--data", data_dir,
+                   "Data directory for every command (command line > BOOTHERD_DATA > config file's data > " +
+                       std::string(cli::kDefaultDataDir) + ")");
 
     cli::Action action;
     cli::add_share_command(app, action);
@@ -58,11 +102,17 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
+        settle_data_dir(app, std::span<char* const>(argv + 1, static_cast<std::size_t>(argc - 1)));
     } catch (const CLI::ConfigError& e) {
         // CLI11 words an unknown key as "INI was not able to parse <key>"; say what it means.
         const std::string_view message = e.what();
         constexpr std::string_view unknown_key = "INI was not able to parse ";
-        if (message.starts_with(unknown_key))
+        constexpr std::string_view not_here = ": This option is not allowed in a configuration file";
+        if (message.ends_with(not_here))
+            std::cerr
+                << "bootherd: in the config file: " << message.substr(0, message.size() - not_here.size())
+                << " is not allowed in a section; give it once at the top of the file, for every command\n";
+        else if (message.starts_with(unknown_key))
             std::cerr << "bootherd: in the config file: unknown key " << message.substr(unknown_key.size())
                       << " (not an option of that subcommand)\n";
         else

@@ -183,9 +183,10 @@ int run_group_set(const NodeOptions& o) {
     return 0;
 }
 
-CLI::App* subcommand(CLI::App& parent, const char* name, const char* help, NodeOptions& o) {
+CLI::App* subcommand(CLI::App& parent, const char* name, const char* help, NodeOptions& o,
+                     DataDirUse use = DataDirUse::existing) {
     auto* cmd = parent.add_subcommand(name, help);
-    add_data_option(*cmd, o.data);
+    add_data_option(*cmd, o.data, use);
     return cmd;
 }
 
@@ -196,7 +197,7 @@ void add_node_command(CLI::App& app, Action& action) {
     auto* node = app.add_subcommand("node", "Enrolled machines");
     node->require_subcommand(1);
 
-    auto* add = subcommand(*node, "add", "Enrol a machine and create its disk", *o);
+    auto* add = subcommand(*node, "add", "Enrol a machine and create its disk", *o, DataDirUse::create);
     add->add_option("NAME", o->name, "Node name")->required();
     add->add_option("--mac", o->mac, "MAC address")->required();
     add->add_option("--image", o->image, "Image it boots (default: its group's)");
@@ -255,7 +256,7 @@ void add_group_command(CLI::App& app, Action& action) {
     auto o = std::make_shared<NodeOptions>();
     auto* group = app.add_subcommand("group", "Groups of machines sharing an image and persistence default");
     group->require_subcommand(1);
-    auto* add = subcommand(*group, "add", "Create a group", *o);
+    auto* add = subcommand(*group, "add", "Create a group", *o, DataDirUse::create);
     add->add_option("NAME", o->name, "Group name")->required();
     add->add_option("--image", o->image, "Default image of its members");
     add->add_flag("--persistent", o->persistent, "Members keep their disks across boots by default");

@@ -17,6 +17,7 @@
 #include "tools/bootherd/iscsi_service.hpp"
 #include "tools/bootherd/retention_service.hpp"
 #include "tools/bootherd/serve_context.hpp"
+#include "tools/bootherd/serve_lock.hpp"
 #include "tools/bootherd/service_notifier.hpp"
 #include "tools/bootherd/signals.hpp"
 #include "tools/bootherd/store_options.hpp"
@@ -40,6 +41,7 @@ int run_serve(const ServeOptions& o) {
     ShutdownSignals signals;  // before any thread starts, so all of them inherit the blocked mask
     raise_descriptor_limit();
 
+    const ServeLock lock(o.data);  // before the store touches anything there
     imagestore::store::ImageStore store(o.data, o.import_dir);
     auto targets = std::make_shared<imagestore::store::CatalogTargets>(store);
 
@@ -93,7 +95,7 @@ int run_serve(const ServeOptions& o) {
 void add_serve_command(CLI::App& app, Action& action) {
     auto o = std::make_shared<ServeOptions>();
     auto* cmd = app.add_subcommand("serve", "Serve every node's disk (and each image draft) over iSCSI");
-    add_data_option(*cmd, o->data);
+    add_data_option(*cmd, o->data, DataDirUse::create);
     cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on (repeatable)")->capture_default_str();
     cmd->add_option("--import-dir", o->import_dir,
                     "The only directory the REST API may import image files from (default: DATA/import)");

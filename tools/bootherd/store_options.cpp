@@ -1,8 +1,23 @@
 #include "tools/bootherd/store_options.hpp"
 
 #include <ctime>
+#include <filesystem>
 
 namespace bootherd::cli {
+
+void add_data_option(CLI::App& command, std::string& data_dir, DataDirUse use) {
+    auto* option = command.add_option("--data", data_dir, "Data directory (catalog and disk images)")
+                       ->capture_default_str()
+                       ->configurable(false);
+    if (use == DataDirUse::existing)
+        option->check(CLI::Validator(
+            [](std::string& dir) -> std::string {
+                if (std::filesystem::is_directory(dir)) return {};
+                return "no bootherd data directory at " + std::filesystem::absolute(dir).string() +
+                       ": give --data, BOOTHERD_DATA or data= in the config";
+            },
+            "DIR"));
+}
 
 std::string human_bytes(std::int64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

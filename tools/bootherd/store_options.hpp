@@ -8,9 +8,14 @@ namespace bootherd::cli {
 
 inline constexpr const char* kDefaultDataDir = "bootherd-data";
 
-inline void add_data_option(CLI::App& command, std::string& data_dir) {
-    command.add_option("--data", data_dir, "Data directory (catalog and disk images)")->capture_default_str();
-}
+// Whether a command may make the data directory (import, add, serve, restore) or needs it to exist (list,
+// show, and everything that changes what is already there): a read-only command never leaves an empty
+// directory.
+enum class DataDirUse { existing, create };
+
+// The `--data` of one command. Set on the command line only: the config file names the data directory once,
+// in its top-level `data` key (see data_dir.hpp for the order of command line, BOOTHERD_DATA and file).
+void add_data_option(CLI::App& command, std::string& data_dir, DataDirUse use = DataDirUse::existing);
 
 // "12.5 MiB"
 std::string human_bytes(std::int64_t bytes);
