@@ -19,12 +19,6 @@ const db::RolloutMember* member_of(const db::Rollout& rollout, std::int64_t node
     return nullptr;
 }
 
-std::string stage_event(const db::Rollout& rollout, const db::RolloutStage& stage, const StageTally& tally) {
-    return "{\"rollout\":" + std::to_string(rollout.id) + ",\"stage\":" + std::to_string(stage.index) +
-           ",\"members\":" + std::to_string(tally.members) + ",\"ok\":" + std::to_string(tally.ok_machines) +
-           ",\"failed\":" + std::to_string(tally.failures.size()) + "}";
-}
-
 }  // namespace
 
 int system_local_hour(std::int64_t utc_ms) {
@@ -111,7 +105,7 @@ RolloutDirector::Outcome RolloutDirector::judge(db::Catalog::Session& session, d
         case StageStep::start_soak:
             stage.soaking_since = now_ms;
             repo.update_stage(rollout.id, stage);
-            repo.append_event(rollout.id, now_ms, "stage.soaking", stage_event(rollout, stage, seen));
+            repo.append_event(rollout.id, now_ms, "stage.soaking", stage_detail(rollout, stage, seen));
             return {};
         case StageStep::halt: {
             rollout.state = db::RolloutState::rolled_back;
@@ -130,7 +124,7 @@ RolloutDirector::Outcome RolloutDirector::judge(db::Catalog::Session& session, d
     }
     stage.passed_at = now_ms;
     repo.update_stage(rollout.id, stage);
-    record_change(session, rollout, "stage.passed", stage_event(rollout, stage, seen),
+    record_change(session, rollout, "stage.passed", stage_detail(rollout, stage, seen),
                   std::string(server_actor), now_ms);
     rollout.updated_at = now_ms;
     if (static_cast<std::size_t>(rollout.current_stage) + 1 < rollout.stages.size()) {
@@ -142,7 +136,7 @@ RolloutDirector::Outcome RolloutDirector::judge(db::Catalog::Session& session, d
         StageTally fresh;
         for (const auto& member : rollout.members)
             if (member.stage == next.index) ++fresh.members;
-        repo.append_event(rollout.id, now_ms, "stage.started", stage_event(rollout, next, fresh));
+        repo.append_event(rollout.id, now_ms, "stage.started", stage_detail(rollout, next, fresh));
         log::info("rollout ", rollout.id, " of ", rollout.image, ": stage ", stage.name, " passed, ",
                   next.name, " starts");
         return {};

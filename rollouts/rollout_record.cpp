@@ -35,6 +35,14 @@ std::string halt_detail(const db::Rollout& rollout, const std::vector<StageFailu
     return boost::json::serialize(detail);
 }
 
+std::string stage_detail(const db::Rollout& rollout, const db::RolloutStage& stage, const StageTally& tally) {
+    return boost::json::serialize(boost::json::object{{"rollout", rollout.id},
+                                                      {"stage", stage.index},
+                                                      {"members", tally.members},
+                                                      {"ok", tally.ok_machines},
+                                                      {"failed", tally.failures.size()}});
+}
+
 void record_change(db::Catalog::Session& session, const db::Rollout& rollout, std::string_view kind,
                    const std::string& detail_json, const std::string& actor, std::int64_t now_ms) {
     const std::string what = "rollout." + std::string(kind);

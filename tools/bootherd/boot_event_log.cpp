@@ -224,8 +224,9 @@ void BootEventLog::log_summary(const Entry& entry, const std::optional<std::stri
         std::find(std::begin(summaries), std::end(summaries), entry.kind) != std::end(summaries);
     const log::Level level = summary ? log::Level::info : log::Level::debug;
     if (!log::enabled(level)) return;
-    std::string line = "boot: " + (node_name ? "node " + *node_name : "unknown machine") + " (" + entry.mac +
-                       ") " + entry.kind;
+    std::string line = "boot: " + (node_name ? "node " + *node_name : "unknown machine");
+    if (!entry.mac.empty()) line += " (" + entry.mac + ")";  // iSCSI steps name the node, not the MAC
+    line += " " + entry.kind;
     if (!entry.detail.empty()) line += ": " + entry.detail;
     auto& limiter = node_name ? enrolled_steps_ : stranger_steps_;
     if (summary)

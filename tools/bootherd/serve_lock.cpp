@@ -42,8 +42,11 @@ ServeLock::ServeLock(const std::filesystem::path& data_dir) {
     }
     const std::string pid = std::to_string(::getpid()) + "\n";
     if (::ftruncate(fd_, 0) != 0 ||
-        ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
-        throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+        ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+        const int error = errno;
+        ::close(fd_);  // no destructor runs for a constructor that throws
+        throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(error));
+    }
 }
 
 ServeLock::~ServeLock() {
