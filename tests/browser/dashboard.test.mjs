@@ -15,73 +15,18 @@
 // FAIL_BOOT (a command run with a machine's name and a version number of IMAGE that records a failed boot of it).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
+import {
+  BASE_URL, PASSWORD, TIMEOUT, WIDE, env, ok, runBrowser, shot, shots, waitForCount, waitForText,
+} from './lib.mjs';
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`set ${name}`);
-  return value;
-};
-const BASE_URL = env('BASE_URL');
-const PASSWORD = env('PASSWORD');
 const IMAGE = env('IMAGE');
 const GROUP = env('GROUP');
-const ARTIFACTS = env('ARTIFACTS');
 const FETCH_BOOT_SCRIPT = env('FETCH_BOOT_SCRIPT');
 const SEED_BOOTS = env('SEED_BOOTS');
 const FAIL_BOOT = env('FAIL_BOOT');
-const { chromium } = createRequire(path.join(env('NODE_DIR'), 'package.json'))('playwright-core');
 
-const TIMEOUT = 15000;
 const MACHINES = 300;
-let step = 0;
-
-const ok = (message) => console.log(`ok: ${message}`);
-
-const WIDE = { width: 1400, height: 900 };
-const PHONE = { width: 390, height: 844 };
-
-// The same page at the desktop width and a phone's.
-async function shots(page, name) {
-  await page.setViewportSize(WIDE);
-  await shot(page, `${name}-1400`);
-  await page.setViewportSize(PHONE);
-  await shot(page, `${name}-390`);
-  await page.setViewportSize(WIDE);
-}
-
-async function shot(page, name) {
-  step += 1;
-  const file = path.join(ARTIFACTS, `${String(step).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-}
-
-// Waits until the locator's text matches `pattern`; fails with the last text seen.
-async function waitForText(locator, pattern, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = (await locator.count()) > 0 ? await locator.first().innerText() : '<absent>';
-    if (pattern.test(text)) return text;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`waited ${timeout} ms for ${pattern} in ${locator}; last text: ${text}`);
-}
-
-async function waitForCount(locator, count, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  let seen = -1;
-  while (Date.now() < deadline) {
-    seen = await locator.count();
-    if (seen === count) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`waited ${timeout} ms for ${count} of ${locator}; saw ${seen}`);
-}
 
 const mac = (i) => `52:54:00:b0:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 const name = (i) => `pc-${String(i).padStart(3, '0')}`;
@@ -332,8 +277,8 @@ async function rolloutButtons(page) {
   return Promise.all(['pause', 'resume', 'abort'].map(async (a) => !(await page.getByTestId(`rollout-${a}`).isDisabled())));
 }
 
-async function rollOut(page, consoleErrors) {
-  consoleErrors.watch = true;
+async function rollOut(page, watch) {
+  watch.on = true;
   await page.setViewportSize(WIDE);
   await page.getByTestId('nav-images').click();
   await page.getByTestId(`rollout-${IMAGE}-2`).click();
@@ -406,35 +351,13 @@ async function rollOut(page, consoleErrors) {
   await waitForText(page.getByTestId(`rollout-row-${id}`), /aborted/);
   await shots(page, 'rollouts-list');
   ok('abort after confirmation ends the rollout; the banner is gone; the list shows it aborted');
-  consoleErrors.watch = false;
+  watch.on = false;
 }
 
-// A fresh profile each run (Playwright takes the profile folder as launchPersistentContext's first argument).
-const userDataDir = mkdtempSync(path.join(tmpdir(), 'bootherd-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run'],
-  viewport: { width: 1360, height: 900 },
-  timeout: 60000,
-});
-const failures = [];
-let page;
-try {
-  page = context.pages()[0] || await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  page.on('pageerror', (error) => failures.push(`uncaught error in the page: ${error.message}`));
-  // Console errors fail the steps that watch for them (earlier steps provoke refusals on purpose).
-  const consoleErrors = { watch: false };
-  page.on('console', (message) => {
-    if (consoleErrors.watch && message.type() === 'error') failures.push(`console error: ${message.text()}`);
-  });
-  page.on('request', (request) => {
-    if (!request.url().startsWith(BASE_URL) && !request.url().startsWith('data:')) {
-      failures.push(`the page fetched ${request.url()} from outside the server`);
-    }
-  });
+await runBrowser('', async (page, watch) => {
+  // Console errors and refused requests fail only the steps that watch for them: the earlier steps provoke
+  // refusals on purpose.
+  watch.on = false;
   await login(page);
   await importMachines(page);
   await bulkAssign(page);
@@ -443,13 +366,5 @@ try {
   await maintainFromMachine(page);
   await bootWaterfall(page);
   await enrollDiscovered(page);
-  await rollOut(page, consoleErrors);
-} catch (error) {
-  failures.push(error.stack || String(error));
-  if (page) await shot(page, 'failure').catch(() => {});
-} finally {
-  await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
-}
-for (const failure of failures) console.log(`FAIL: ${failure}`);
-process.exit(failures.length === 0 ? 0 : 1);
+  await rollOut(page, watch);
+});

@@ -11,6 +11,7 @@
 
 #include "common/crc32c.hpp"
 #include "common/log.hpp"
+#include "common/version.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/data_dir.hpp"
 #include "tools/bootherd/store_options.hpp"
@@ -94,7 +95,7 @@ int main(int argc, char** argv) {
     cli::add_backup_commands(app, action);
     app.add_subcommand("version", "Print the version and build facts")->callback([&] {
         action = [] {
-            std::cout << "bootherd 0.1.0 (crc32c: " << (crc32c_is_hardware() ? "sse4.2" : "software")
+            std::cout << "bootherd " << kVersion << " (crc32c: " << (crc32c_is_hardware() ? "sse4.2" : "software")
                       << ")\n";
             return 0;
         };
