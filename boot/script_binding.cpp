@@ -1,12 +1,13 @@
 #include "boot/script_binding.hpp"
 
+#include "common/ip_address.hpp"
+
 namespace bootherd::boot {
 namespace {
 
 std::optional<Ipv4> as_ipv4(const boost::asio::ip::address& address) {
-    if (address.is_v4()) return address.to_v4();
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
+    const auto v4 = unmapped(address);
+    if (v4.is_v4()) return v4.to_v4();
     return std::nullopt;
 }
 

@@ -2,13 +2,9 @@
 
 #include <utility>
 
-namespace bootherd::web {
+#include "common/ip_address.hpp"
 
-boost::asio::ip::address client_address(const boost::asio::ip::address& address) {
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
-    return address;
-}
+namespace bootherd::web {
 
 ConnectionTable::Ticket::Ticket(Ticket&& other) noexcept
     : table_(std::exchange(other.table_, nullptr)), entry_(other.entry_) {}
@@ -35,7 +31,7 @@ void ConnectionTable::Ticket::set_state(State state) {
 }
 
 std::optional<ConnectionTable::Ticket> ConnectionTable::admit(const boost::asio::ip::address& client) {
-    const auto address = client_address(client);
+    const auto address = unmapped(client);
     const auto found = per_address_.find(address);
     const std::size_t count = found == per_address_.end() ? 0 : found->second;
     if (count >= limits_.per_address && !evict_one_of(address)) return std::nullopt;

@@ -84,7 +84,4 @@ class ConnectionTable {
     std::map<boost::asio::ip::address, std::size_t> per_address_;
 };
 
-// The address a client is counted under: IPv4-mapped IPv6 as IPv4.
-boost::asio::ip::address client_address(const boost::asio::ip::address& address);
-
 }  // namespace bootherd::web

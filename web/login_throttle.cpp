@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/ip_address.hpp"
+
 namespace bootherd::web {
 namespace {
 
@@ -25,11 +27,9 @@ std::chrono::seconds remaining(LoginThrottle::Clock::time_point until, LoginThro
 }  // namespace
 
 std::string address_key(const boost::asio::ip::address& address) {
-    if (address.is_v4()) return "a:" + address.to_string();
-    const auto v6 = address.to_v6();
-    if (v6.is_v4_mapped())
-        return "a:" + boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
-    auto bytes = v6.to_bytes();
+    const auto plain = unmapped(address);
+    if (plain.is_v4()) return "a:" + plain.to_string();
+    auto bytes = plain.to_v6().to_bytes();
     std::fill(bytes.begin() + 8, bytes.end(), 0);
     return "a:" + boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }

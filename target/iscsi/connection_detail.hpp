@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "common/bytes.hpp"
+#include "common/ip_address.hpp"
 #include "target/iscsi/data_transfer.hpp"
 
 namespace bootherd::iscsi::connection_detail {
@@ -33,13 +34,6 @@ inline std::string hex_isid(std::uint64_t isid) {
     std::array<char, 16> text{};
     std::snprintf(text.data(), text.size(), "%012llx", static_cast<unsigned long long>(isid));
     return text.data();
-}
-
-// An IPv4-mapped IPv6 address as the IPv4 address it carries; any other address as it is.
-inline asio::ip::address unmapped(const asio::ip::address& address) {
-    if (address.is_v6() && address.to_v6().is_v4_mapped())
-        return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    return address;
 }
 
 inline std::string format_endpoint(const asio::ip::tcp::endpoint& ep) {

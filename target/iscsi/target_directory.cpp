@@ -2,22 +2,14 @@
 
 #include <algorithm>
 
+#include "common/ip_address.hpp"
+
 namespace bootherd::iscsi {
 
 bool TargetNode::allows(std::string_view initiator_name) const {
     return allowed_initiators.empty() || std::find(allowed_initiators.begin(), allowed_initiators.end(),
                                                    initiator_name) != allowed_initiators.end();
 }
-
-namespace {
-
-boost::asio::ip::address unmapped(const boost::asio::ip::address& a) {
-    if (a.is_v6() && a.to_v6().is_v4_mapped())
-        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
-    return a;
-}
-
-}  // namespace
 
 bool TargetNode::allows_address(const boost::asio::ip::address& peer) const {
     if (allowed_addresses.empty()) return true;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 
+#include "common/ip_address.hpp"
 #include "common/rate_limited_log.hpp"
 #include "db/clock.hpp"
 #include "web/api/api_context.hpp"
@@ -163,7 +164,7 @@ void add_boot_routes(Router& router, ApiContext& context) {
         [&context, refusals](Request& request) {
             if (!context.boot_tracker)
                 throw ApiError(http::status::not_found, "boot services are not running");
-            const std::string address = client_address(request.client).to_string();
+            const std::string address = unmapped(request.client).to_string();
             std::optional<db::Node> node;
             {
                 auto session = context.store.catalog().session();
