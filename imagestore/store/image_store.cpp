@@ -480,7 +480,7 @@ db::Version ImageStore::flatten(std::string_view image_name, std::int64_t number
 
 namespace {
 
-// "machines pc1, pc2", or nothing when `names` is empty.
+// "machine(s) pc1, pc2", or nothing when `names` is empty.
 std::string named(std::string_view what, const std::vector<std::string>& names) {
     if (names.empty()) return {};
     std::string text(what);
@@ -504,8 +504,8 @@ std::vector<std::string> image_users(db::Catalog::Session& session, const db::Im
             machines.push_back(node.name);
     for (const auto& group : session.groups().list())
         if (group.image_id == image.id) groups.push_back(group.name);
-    if (!machines.empty()) users.push_back(named("machines", machines));
-    if (!groups.empty()) users.push_back(named("groups", groups));
+    if (!machines.empty()) users.push_back(named("machine(s)", machines));
+    if (!groups.empty()) users.push_back(named("group(s)", groups));
     if (const auto rollout = session.rollouts().active_for_image(image.id))
         users.push_back("rollout " + std::to_string(rollout->id) + " (" +
                         std::string(db::to_string(rollout->state)) + ")");

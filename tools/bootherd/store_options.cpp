@@ -19,6 +19,15 @@ void add_data_option(CLI::App& command, std::string& data_dir, DataDirUse use) {
             "DIR"));
 }
 
+void add_json_flag(CLI::App& command, bool& json) {
+    command.add_flag("--json", json, "Print JSON with the REST API's field names");
+}
+
+void add_yes_flag(CLI::App& command, bool& yes) {
+    command.add_flag("-y,--yes", yes,
+                     "Do it without asking (required when standard input is not a terminal)");
+}
+
 std::string human_bytes(std::int64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double value = static_cast<double>(bytes);
