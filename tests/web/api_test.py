@@ -664,12 +664,29 @@ def run(server, args, scratch, data):
         check(st == 404, "%s on an unknown image is 404" % action)
     st, _, _, _ = admin.call("GET", "/api/v1/images/nosuch/versions")
     check(st == 404, "versions of an unknown image is 404")
+    st, body, _, _ = admin.call("GET", "/api/v1/images/golden", route="/api/v1/images/{name}")
+    check(st == 200 and body["name"] == "golden" and body["promoted_version"] == 1 and body["draft"] is False
+          and [v["number"] for v in body["versions"]["items"]] == [1, 2, 3] and body["versions"]["draft"] is None,
+          "GET /api/v1/images/{name}: the image with its versions")
+    st, _, _, _ = admin.call("GET", "/api/v1/images/nosuch")
+    check(st == 404, "GET an unknown image is 404")
+    st, body, _, _ = script.call("PUT", "/api/v1/images/doomed/upload", upload, {"Content-Type": "application/octet-stream"})
+    check(st == 202 and wait_job(script, body["job"])["state"] == "done", "a third image to delete")
+    st, _, _, _ = admin.call("DELETE", "/api/v1/images/doomed", route="/api/v1/images/{name}")
+    check(st == 204 and admin.call("GET", "/api/v1/images/doomed")[0] == 404
+          and not os.path.exists(os.path.join(data, "images", "doomed")),
+          "DELETE /api/v1/images/{name} deletes the image and its files")
+    st, _, _, _ = admin.call("DELETE", "/api/v1/images/doomed")
+    check(st == 404, "DELETE an unknown image is 404")
 
     # --- groups ---
     st, body, _, _ = admin.call("POST", "/api/v1/groups", {"name": "lab", "image": "golden"}, route="/api/v1/groups")
     check(st == 201 and body["image"] == "golden" and body["nodes"] == 0, "POST /api/v1/groups")
     st, body, _, _ = admin.call("POST", "/api/v1/groups", {"name": "lab"})
     check(st == 409 and body.get("field") == "name", "duplicate group is 409 on name")
+    st, body, _, _ = admin.call("DELETE", "/api/v1/images/golden")
+    check(st == 409 and "group(s) lab" in body["error"] and admin.call("GET", "/api/v1/images/golden")[0] == 200,
+          "DELETE an image a group uses is 409 naming the group (%s)" % body.get("error"))
     st, body, _, _ = admin.call("POST", "/api/v1/groups", {"name": "bad/name"})
     check(st == 400 and body.get("field") == "name", "invalid group name is 400 on name")
     st, body, _, _ = admin.call("POST", "/api/v1/groups", {"name": "x", "image": "nosuch"})
