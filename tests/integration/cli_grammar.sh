@@ -100,6 +100,9 @@ ok "group add/set/list/show --json"
 rc 0 bh node add pc1 --mac 52:54:00:00:09:01 --group lab
 rc 0 bh node add pc2 --mac 52:54:00:00:09:02 --image base --hostname desk-2
 printf 'name,mac,image\npc3,52:54:00:00:09:03,base\n' >"$SCRATCH/nodes.csv"
+rc 0 bh node import "$SCRATCH/nodes.csv" --dry-run
+grep -q "1 row(s) would be imported" <<<"$OUT" || die "node import --dry-run: $OUT"
+json 'd["total"] == 2' node list --json
 rc 0 bh node import "$SCRATCH/nodes.csv"
 json 'd["total"] == 3 and [n["name"] for n in d["items"]] == ["pc1", "pc2", "pc3"]
       and d["items"][0]["group"] == "lab" and d["items"][0]["persistent"] is True
@@ -116,7 +119,7 @@ json 'd["group"] is None and d["persistent"] is False and d["enabled"] is True' 
 rc 0 bh node set pc3 --image other
 json 'd["image"] == "other"' node show pc3 --json
 bh node show pc1 | grep -q '^target=iqn' || die "node show key=value: $(bh node show pc1)"
-ok "node add/import/set/list/show --json"
+ok "node add/import (--dry-run changes nothing)/set/list/show --json"
 
 # reset: a persistent machine needs --yes, a non-persistent one does not.
 disk() { bh node show "$1" | sed -n 's/^disk=//p'; }

@@ -47,6 +47,7 @@ struct NodeOptions {
     std::optional<std::string> new_name;
     bool json = false;
     bool yes = false;
+    bool dry_run = false;
     // nullopt: neither flag given
     std::optional<bool> binding() const {
         if (bind_address) return true;
@@ -110,14 +111,19 @@ int run_import(const NodeOptions& o) {
     std::ostringstream text;
     text << in.rdbuf();
     ImageStore store(o.data);
-    auto report = store.import_nodes(text.str());
+    // --dry-run: every row checked as the import would, nothing written.
+    auto report = o.dry_run ? store.catalog().session().nodes().import_csv(text.str(), true)
+                            : store.import_nodes(text.str());
     if (!report.ok()) {
         for (const auto& p : report.problems)
             std::cerr << o.file << ":" << p.line << ": " << p.field << ": " << p.message << "\n";
         throw std::runtime_error(o.file + ": " + std::to_string(report.problems.size()) +
                                  " problem(s); no node was imported");
     }
-    std::cout << "imported " << report.imported << " node(s)\n";
+    if (o.dry_run)
+        std::cout << report.rows << " row(s) would be imported; nothing changed (dry run)\n";
+    else
+        std::cout << "imported " << report.imported << " node(s)\n";
     return 0;
 }
 
@@ -368,6 +374,7 @@ void add_node_command(CLI::App& app, Action& action) {
     auto* import = subcommand(
         *node, "import", "Enrol machines from a CSV file (name,mac,image,group,persistent,hostname,ip)", *o);
     import->add_option("FILE", o->file, "CSV file")->required();
+    import->add_flag("--dry-run", o->dry_run, "Check every row and change nothing");
     import->callback([o, &action] { action = [o] { return run_import(*o);
 };
 }  // namespace bootherd::cli
