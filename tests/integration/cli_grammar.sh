@@ -161,10 +161,41 @@ json '"pc3" not in [n["name"] for n in d["items"]]' node list --json
 rc 0 bh image remove other --yes
 json '[i["name"] for i in d["items"]] == ["base"]' image list --json
 [ ! -e "$DATA/images/other" ] || die "image remove left $(ls "$DATA/images/other")"
+# On a terminal the question is asked: "n" keeps the group (exit 1), "y" removes it.
+on_terminal() {
+  python3 - "$1" "$BOOTHERD" "${@:2}" --data "$DATA" <<'PY'
+import os, pty, sys
+answer, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out = b""
+while b"[y/N]" not in out:
+    chunk = os.read(fd, 1024)
+    if not chunk:
+        sys.exit("no question asked: %r" % out)
+    out += chunk
+os.write(fd, answer.encode() + b"\n")
+try:
+    while chunk := os.read(fd, 1024):
+        out += chunk
+except OSError:
+    pass
+_, status = os.waitpid(pid, 0)
+print(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+}
+rc 1 on_terminal n group remove spare
+grep -q "nothing removed" <<<"$OUT" || die "answering n: $OUT"
+json '"spare" in [g["name"] for g in d["items"]]' group list --json
 needs_yes group remove spare
+rc 0 on_terminal y group remove spare
+json '[g["name"] for g in d["items"]] == ["lab"]' group list --json
+rc 0 bh group add spare
 rc 0 bh group remove spare --yes
 json '[g["name"] for g in d["items"]] == ["lab"]' group list --json
-ok "image remove (refused while used), node remove and group remove need --yes"
+ok "image remove (refused while used), node remove and group remove need --yes; a terminal is asked"
 
 # --- tokens ---
 printf 'password123\n' | bh admin set-password >/dev/null
