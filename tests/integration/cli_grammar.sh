@@ -149,6 +149,20 @@ json '"pc9" in [n["name"] for n in d["items"]]' node list --json
 json 'd["items"] == []' node discovered --json
 ok "node wake, discovered --json with ISO times, enrol"
 
+# --- rollouts (rollout_cli drives them in depth) ---
+rc 0 bh image edit base
+rc 0 bh image commit base
+new=$(bh image versions base --json | python3 -c 'import json, sys; print(max(v["number"] for v in json.load(sys.stdin)["items"]))')
+rc 0 bh image rollout base "$new" --canary 1 --soak 90s
+json 'len(d["items"]) == 1 and d["items"][0]["image"] == "base" and d["items"][0]["to_version"] == '"$new"'
+      and d["items"][0]["state"] == "running"' rollout list --json
+id=$(bh rollout list --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["id"])')
+json 'd["id"] == '"$id"' and len(d["stages"]) == 2 and d["stages"][0]["tally"]["members"] == 1' rollout status "$id" --json
+bh rollout list | grep -qE "^$id +base +v1 +v$new +running +canary +[0-9-]{10}T" || die "rollout list: $(bh rollout list)"
+rc 0 bh rollout abort "$id"
+json 'd["state"] == "aborted"' rollout status "$id" --json
+ok "rollout list/status --json, abort"
+
 # --- image remove: refused while used, naming the users; --yes needed ---
 rc 1 bh image remove base --yes
 grep -q "machine(s) pc1, pc2, pc9" <<<"$OUT" && grep -q "group(s) lab" <<<"$OUT" || die "image remove in use: $OUT"

@@ -1,7 +1,6 @@
 #include "tools/bootherd/boot_node_commands.hpp"
 
 #include <boost/json.hpp>
-#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>

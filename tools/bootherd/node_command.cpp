@@ -1,6 +1,5 @@
 // `bootherd node ...`: enrolled machines.
 #include <cctype>
-#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>

@@ -1,6 +1,6 @@
 #include "tools/bootherd/store_options.hpp"
 
-#include <ctime>
+#include <cstdio>
 #include <filesystem>
 
 namespace bootherd::cli {
@@ -38,15 +38,6 @@ std::string human_bytes(std::int64_t bytes) {
     }
     char text[32];
     std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
-    return text;
-}
-
-std::string utc_time(std::int64_t ms) {
-    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
     return text;
 }
 

@@ -24,7 +24,5 @@ void add_yes_flag(CLI::App& command, bool& yes);
 
 // "12.5 MiB"
 std::string human_bytes(std::int64_t bytes);
-// "2026-11-24 07:53:04" (UTC) from milliseconds since the epoch.
-std::string utc_time(std::int64_t ms);
 
 }  // namespace bootherd::cli
