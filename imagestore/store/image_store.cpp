@@ -531,7 +531,7 @@ void ImageStore::remove_image(std::string_view image_name) {
             std::string text;
             for (const auto& user : users)
                 text += (text.empty() ? "" : "; ") + user;
-            throw db::Conflict("image", "image " + in_quotes(image_name) + " is still used by " + text);
+            throw db::Conflict("image", in_quotes(image_name) + " is still used by " + text);
         }
         versions = session.versions().list(image.id);
         session.images().remove(image.id);  // the rows first: a crash leaves orphan files, not dangling rows
