@@ -19,7 +19,7 @@ constexpr std::size_t kUploadLimit = std::size_t{256} * 1024 * 1024 * 1024;
 
 boost::json::object render_version(ApiContext& context, const db::Version& version) {
     auto session = context.store.catalog().session();
-    Renderer renderer(session, context.store.data_dir(), {});
+    Renderer renderer(session, context.store.data_dir());
     return renderer.version(session.versions().get(version.id));
 }
 
@@ -188,7 +188,7 @@ void add_image_routes(Router& router, ApiContext& context) {
     router.add(http::verb::get, "/api/v1/images/{name}/versions", [&context](Request& request) {
         auto session = context.store.catalog().session();
         const auto image = image_named(session, request.params.at("name"));
-        Renderer renderer(session, context.store.data_dir(), {});
+        Renderer renderer(session, context.store.data_dir());
         boost::json::array items;
         boost::json::value draft = nullptr;
         for (const auto& version : session.versions().list(image.id)) {
