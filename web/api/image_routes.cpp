@@ -170,6 +170,13 @@ void add_image_routes(Router& router, ApiContext& context) {
         },
         RouteOptions{.body_limit = kUploadLimit, .body_to_file = true});
 
+    router.add(http::verb::get, "/api/v1/jobs", [&context](Request&) {
+        boost::json::array items;
+        for (const auto& job : context.jobs.list())
+            items.push_back(job_json(job));
+        return json_response(boost::json::object{{"items", std::move(items)}});
+    });
+
     router.add(http::verb::get, "/api/v1/jobs/{id}", [&context](Request& request) {
         std::optional<JobStatus> job;
         try {
@@ -177,12 +184,7 @@ void add_image_routes(Router& router, ApiContext& context) {
         } catch (const std::exception&) {
         }
         if (!job) throw ApiError(http::status::not_found, "no such job");
-        boost::json::object out{{"id", job->id},
-                                {"description", job->description},
-                                {"state", std::string(to_string(job->state))},
-                                {"progress", job->progress}};
-        if (!job->error.empty()) out["error"] = job->error;
-        return json_response(out);
+        return json_response(job_json(*job));
     });
 
     router.add(http::verb::get, "/api/v1/images/{name}/versions", [&context](Request& request) {

@@ -20,6 +20,17 @@ boost::json::value optional_json(const std::optional<std::int64_t>& value) {
 
 }  // namespace
 
+boost::json::object job_json(const JobStatus& job) {
+    boost::json::object out{{"id", job.id},
+                            {"description", job.description},
+                            {"state", std::string(to_string(job.state))},
+                            {"progress", job.progress},
+                            {"started_at", job.started_at}};
+    if (job.finished_at) out["finished_at"] = *job.finished_at;
+    if (!job.error.empty()) out["error"] = job.error;
+    return out;
+}
+
 Renderer::Renderer(db::Catalog::Session& session, std::filesystem::path data_dir)
     : session_(session), data_dir_(std::move(data_dir)), now_(db::now_ms()) {
     for (auto& image : session_.images().list())

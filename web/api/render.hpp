@@ -10,8 +10,13 @@
 
 #include "boots/machine_status.hpp"
 #include "db/catalog.hpp"
+#include "web/job_registry.hpp"
 
 namespace bootherd::web {
+
+// A job of the registry: id, description, state, progress, error (when it failed), started_at, finished_at
+// (once it ended).
+boost::json::object job_json(const JobStatus& job);
 
 class Renderer {
   public:
