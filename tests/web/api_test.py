@@ -584,9 +584,18 @@ def boot_timeouts(args, scratch):
         check(wait_for("t-1", "running", 5) == ("running", "", None), "timeouts: t-1's boot runs")
     finally:
         server.stop()
+    states = lambda: sorted(r[0] for r in db.execute("SELECT state FROM nodes"))
+    check(states() == ["offline", "offline"], "a stopped serve leaves every node recorded offline (%s)" % states())
+    # A crash would leave a node online: the next start puts that right.
+    db.execute("UPDATE nodes SET state = 'online' WHERE name = 't-2'")
+    db.commit()
     time.sleep(2.5)  # both timeouts pass while the server is down
     server = Server(args.bootherd, data, ["--config", config])
     try:
+        deadline = time.time() + 10
+        while states() != ["offline", "offline"] and time.time() < deadline:
+            time.sleep(0.1)
+        check(states() == ["offline", "offline"], "serve's start records a stale online node offline (%s)" % states())
         check(wait_for("t-1", "failed", 10) == ("failed", "no_os_login", 2000) and
               wait_for("t-2", "failed", 10) == ("failed", "no_os_login", 2000),
               "timeouts: after a restart, boots without an OS login past --boot-os-login-timeout 2 (config file) "
