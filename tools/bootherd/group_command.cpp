@@ -33,7 +33,7 @@ struct GroupOptions {
 int run_list(const GroupOptions& o) {
     ImageStore store(o.data);
     auto session = store.catalog().session();
-    web::Renderer renderer(session, store.data_dir(), {});
+    web::Renderer renderer(session, store.data_dir());
     boost::json::array items;
     for (const auto& group : session.groups().list())
         items.push_back(renderer.group(group));
@@ -59,7 +59,7 @@ int run_show(const GroupOptions& o) {
     ImageStore store(o.data);
     auto session = store.catalog().session();
     const auto group = require_group(session, o.name);
-    web::Renderer renderer(session, store.data_dir(), {});
+    web::Renderer renderer(session, store.data_dir());
     auto shown = renderer.group(group);
     boost::json::array members;
     db::NodeFilter filter{.group_id = group.id, .limit = 10000};
@@ -111,7 +111,7 @@ int run_set(const GroupOptions& o) {
     if (o.description) group.description = *o.description;
     if (o.new_name) group.name = *o.new_name;
     const auto changed = session.groups().update(group);
-    web::Renderer renderer(session, store.data_dir(), {});
+    web::Renderer renderer(session, store.data_dir());
     std::cout << changed.name << ": image=" << renderer.image_name(changed.image_id).value_or("-")
               << " persistent=" << (changed.persistent ? "yes" : "no")
               << " bind_address=" << (changed.bind_address ? "yes" : "no") << "\n";

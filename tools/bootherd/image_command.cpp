@@ -73,7 +73,7 @@ db::Image require_image(db::Catalog::Session& session, const std::string& name) 
 
 // {"items": sealed versions, "draft": the draft with its target and CHAP, or null}: GET .../versions.
 boost::json::object versions_json(ImageStore& store, db::Catalog::Session& session, const db::Image& image) {
-    web::Renderer renderer(session, store.data_dir(), {});
+    web::Renderer renderer(session, store.data_dir());
     boost::json::array items;
     boost::json::value draft = nullptr;
     for (const auto& version : session.versions().list(image.id)) {

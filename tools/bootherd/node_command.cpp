@@ -129,12 +129,14 @@ int run_import(const NodeOptions& o) {
 // Every node as GET /api/v1/nodes renders it, ordered by name.
 boost::json::array rendered_nodes(ImageStore& store) {
     auto session = store.catalog().session();
-    web::Renderer renderer(session, store.data_dir(), {});
+    web::Renderer renderer(session, store.data_dir());
+    // Each node's "status" is boots::machine_status (through Renderer::status), as the API and the
+    // dashboard give it: one query for every node's newest boot.
+    renderer.load_latest_boots();
     boost::json::array items;
     db::NodeFilter filter{.limit = 10000};
     for (;;) {
         const auto page = session.nodes().list(filter);
-        // MACHINE STATUS CALL SITE: Renderer::node's "status" is the one the API and dashboard show.
         for (const auto& node : page.nodes)
             items.push_back(renderer.node(node));
         filter.offset += static_cast<std::int64_t>(page.nodes.size());
@@ -196,7 +198,7 @@ int run_show(const NodeOptions& o) {
         auto session = store.catalog().session();
         node = require_node(session, o.name);
         if (o.json) {
-            web::Renderer renderer(session, store.data_dir(), {});
+            web::Renderer renderer(session, store.data_dir());
             print_json(std::cout, renderer.node(node));
             return 0;
         }
@@ -251,7 +253,7 @@ int run_set(const NodeOptions& o) {
     if (changed.effective_image_id != before.effective_image_id && changed.effective_image_id)
         changed = store.reset_node(changed.name);
     auto session = store.catalog().session();
-    web::Renderer renderer(session, store.data_dir(), {});
+    web::Renderer renderer(session, store.data_dir());
     std::cout << changed.name << ": image=" << renderer.image_name(changed.effective_image_id).value_or("-")
               << " group=" << renderer.group_name(changed.group_id).value_or("-")
               << " persistent=" << (changed.effective_persistent ? "yes" : "no")
