@@ -118,8 +118,19 @@ rc 0 bh node set pc2 --enable --group-persistence --no-group
 json 'd["group"] is None and d["persistent"] is False and d["enabled"] is True' node show pc2 --json
 rc 0 bh node set pc3 --image other
 json 'd["image"] == "other"' node show pc3 --json
-bh node show pc1 | grep -q '^target=iqn' || die "node show key=value: $(bh node show pc1)"
+bh node show pc1 | grep -q '^target=iqn' && bh node show pc1 | grep -q '^status=off$' ||
+  die "node show key=value: $(bh node show pc1)"
 ok "node add/import (--dry-run changes nothing)/set/list/show --json"
+
+# The status comes from the catalog's facts (boots/machine_status): a boot running since now is booting, a
+# failed one failed, in the list, the JSON and node show alike.
+now_ms=$(($(date +%s) * 1000))
+sqlite3 "$DATA/catalog.db" "INSERT INTO boots (node_id, mac, started_at) SELECT id, mac, $now_ms FROM nodes WHERE name = 'pc1';
+  INSERT INTO boots (node_id, mac, started_at, ended_at, outcome, reason) SELECT id, mac, $now_ms, $now_ms, 'failed', 'no_os_login' FROM nodes WHERE name = 'pc3'"
+json '[n["status"] for n in d["items"]] == ["booting", "off", "failed"]' node list --json
+bh node list | grep -qE '^pc1 .* booting ' && bh node list | grep -qE '^pc3 .* failed ' || die "node list status: $(bh node list)"
+bh node show pc3 | grep -q '^status=failed$' || die "node show status: $(bh node show pc3)"
+ok "node list/show status: booting and failed from the boot records"
 
 # reset: a persistent machine needs --yes, a non-persistent one does not.
 disk() { bh node show "$1" | sed -n 's/^disk=//p'; }

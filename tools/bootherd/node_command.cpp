@@ -194,17 +194,19 @@ db::Node require_node(db::Catalog::Session& session, const std::string& name) {
 int run_show(const NodeOptions& o) {
     ImageStore store(o.data);
     db::Node node;
+    std::string status;
     {
         auto session = store.catalog().session();
         node = require_node(session, o.name);
+        web::Renderer renderer(session, store.data_dir());
         if (o.json) {
-            web::Renderer renderer(session, store.data_dir());
             print_json(std::cout, renderer.node(node));
             return 0;
         }
+        status = boots::to_string(renderer.status(node));
     }
     auto s = store.status(node);
-    std::cout << "name=" << node.name << "\nmac=" << node.mac
+    std::cout << "name=" << node.name << "\nmac=" << node.mac << "\nstatus=" << status
               << "\nhostname=" << node.effective_hostname.value_or("")
               << "\nip=" << node.fixed_ip.value_or("") << "\nimage=" << s.image.value_or("")
               << "\nversion=" << (s.disk_version ? std::to_string(*s.disk_version) : "")
