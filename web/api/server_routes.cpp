@@ -64,23 +64,28 @@ std::int64_t allocated(const imagestore::store::ImageStore& store, const std::st
 
 // Disk usage of the image store: its file system, and what version files and node disks take on it.
 boost::json::object store_json(ApiContext& context) {
-    std::int64_t images = 0, versions = 0, images_bytes = 0, disks_bytes = 0, nodes = 0;
+    std::int64_t images = 0, nodes = 0;
+    std::vector<std::string> version_files, disks;
     {
         auto session = context.store.catalog().session();
         for (const auto& image : session.images().list()) {
             ++images;
-            for (const auto& version : session.versions().list(image.id)) {
-                ++versions;
-                images_bytes += allocated(context.store, version.file_path);
-            }
+            for (const auto& version : session.versions().list(image.id))
+                version_files.push_back(version.file_path);
         }
         db::NodeFilter filter;
         filter.limit = 10000;
         const auto page = session.nodes().list(filter);
         nodes = page.total;
         for (const auto& node : page.nodes)
-            if (node.disk_path) disks_bytes += allocated(context.store, *node.disk_path);
+            if (node.disk_path) disks.push_back(*node.disk_path);
     }
+    // The files are measured without holding the catalog.
+    std::int64_t images_bytes = 0, disks_bytes = 0;
+    for (const auto& file : version_files)
+        images_bytes += allocated(context.store, file);
+    for (const auto& disk : disks)
+        disks_bytes += allocated(context.store, disk);
     boost::json::value total = nullptr, free = nullptr;
     try {
         const auto space = file_system_space(context.store.data_dir());
@@ -94,7 +99,7 @@ boost::json::object store_json(ApiContext& context) {
                                {"bytes_used_images", images_bytes},
                                {"bytes_used_disks", disks_bytes},
                                {"images", images},
-                               {"versions", versions},
+                               {"versions", static_cast<std::int64_t>(version_files.size())},
                                {"nodes", nodes}};
 }
 
