@@ -478,6 +478,70 @@ db::Version ImageStore::flatten(std::string_view image_name, std::int64_t number
     }
 }
 
+namespace {
+
+// "machine(s) pc1, pc2", or nothing when `names` is empty.
+std::string named(std::string_view what, const std::vector<std::string>& names) {
+    if (names.empty()) return {};
+    std::string text(what);
+    for (std::size_t i = 0; i < names.size(); ++i)
+        text += (i == 0 ? " " : ", ") + names[i];
+    return text;
+}
+
+// Everything that keeps `image` from being deleted, one phrase each; empty when nothing does.
+std::vector<std::string> image_users(db::Catalog::Session& session, const db::Image& image) {
+    std::set<std::int64_t> version_ids;
+    std::optional<db::Version> draft;
+    for (const auto& version : session.versions().list(image.id)) {
+        version_ids.insert(version.id);
+        if (version.state == db::VersionState::draft) draft = version;
+    }
+    std::vector<std::string> machines, groups, users;
+    for (const auto& node : all_nodes(session))
+        if (node.image_id == image.id ||
+            (node.disk_version_id && version_ids.contains(*node.disk_version_id)))
+            machines.push_back(node.name);
+    for (const auto& group : session.groups().list())
+        if (group.image_id == image.id) groups.push_back(group.name);
+    if (!machines.empty()) users.push_back(named("machine(s)", machines));
+    if (!groups.empty()) users.push_back(named("group(s)", groups));
+    if (const auto rollout = session.rollouts().active_for_image(image.id))
+        users.push_back("rollout " + std::to_string(rollout->id) + " (" +
+                        std::string(db::to_string(rollout->state)) + ")");
+    if (draft) {
+        std::string phrase = "the draft v" + std::to_string(draft->number);
+        if (draft->maintenance_node_id)
+            if (const auto node = session.nodes().find(*draft->maintenance_node_id))
+                phrase += " maintained by " + node->name;
+        users.push_back(phrase);
+    }
+    return users;
+}
+
+}  // namespace
+
+void ImageStore::remove_image(std::string_view image_name) {
+    StoreLock lock(lock_file(), StoreLock::Mode::shared);
+    std::vector<db::Version> versions;
+    {
+        auto session = catalog_.session();
+        const db::Image image = require_image(session, image_name);
+        if (const auto users = image_users(session, image); !users.empty()) {
+            std::string text;
+            for (const auto& user : users)
+                text += (text.empty() ? "" : "; ") + user;
+            throw db::Conflict("image", in_quotes(image_name) + " is still used by " + text);
+        }
+        versions = session.versions().list(image.id);
+        session.images().remove(image.id);  // the rows first: a crash leaves orphan files, not dangling rows
+    }
+    for (const auto& version : versions)
+        remove_file(version.file_path);
+    std::error_code ignored;
+    fs::remove(absolute("images/" + std::string(image_name)), ignored);  // only when empty
+}
+
 std::vector<db::Version> ImageStore::gc(int keep_last) {
     if (keep_last < 0) throw db::InvalidArgument("keep", "must not be negative");
     std::vector<db::Version> removed;

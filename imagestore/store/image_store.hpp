@@ -137,6 +137,10 @@ class ImageStore {
     std::optional<db::Version> draft(std::string_view image);
     // A new sealed standalone version (no parent) with the same content as version `number`.
     db::Version flatten(std::string_view image, std::int64_t number, const Progress& progress = {});
+    // Deletes the image with its versions, their files and its promotion history. Conflict (field "image")
+    // naming everything that still uses it: machines set to it or with a disk on one of its versions,
+    // groups with it as their default, an active rollout, a draft (and the machine maintaining it).
+    void remove_image(std::string_view image);
     // Deletes, in every image, the sealed versions that nothing uses, keeping the newest `keep_last`.
     std::vector<db::Version> gc(int keep_last);
 

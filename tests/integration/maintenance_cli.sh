@@ -89,7 +89,7 @@ done
   die "pc1's session did not open the draft: $(cat "$SCRATCH/perf.out")"
 expect_fail "node pc1 is still logged in to the draft of image 'base': shut it down first" bh image commit base
 ok "commit refused while pc1 is logged in: $OUT"
-expect_fail "node pc1 is still logged in to the draft of image 'base'" bh image discard base
+expect_fail "node pc1 is still logged in to the draft of image 'base'" bh image discard base --yes
 expect_fail "node pc1 is still logged in to the draft of image 'base'" bh image edit base --on pc2
 [ "$(field pc1 maintenance)" = base ] && [ -z "$(field pc2 maintenance)" ] || die "a refused edit --on moved the maintenance"
 bh image versions base | grep -qE '^v2 +draft' || die "the refused commands changed the draft"
@@ -139,7 +139,7 @@ bh image edit base --on pc1 | grep -q '^existing draft v3 of base' || die "edit 
 [ "$(field pc1 maintenance)" = base ] && [ -z "$(field pc2 maintenance)" ] || die "pc1 did not replace pc2"
 refused "$DRAFT_URL" "$P2_INIT"
 iscsi-inq -i "$P1_INIT" "$DRAFT_URL" >/dev/null || die "the draft does not admit its new maintenance machine"
-bh image discard base >/dev/null
+bh image discard base --yes >/dev/null
 [ -z "$(field pc1 maintenance)" ] || die "pc1 is still in maintenance after discard"
 s=$(script 52:54:00:00:01:01)
 grep -qF ":0:$P1_IQN " <<<"$s" || die "after discard pc1's script does not sanboot its own disk: $s"

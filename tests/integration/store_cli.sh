@@ -146,9 +146,10 @@ for _ in $(seq 100); do
 done
 [ "$(grep -c 'serving images/base/v2.vhdx' "$SERVE_LOG" || true)" -gt "$opened_before" ] ||
   die "the maintenance session did not open the draft: $(cat "$SCRATCH/maint.out")"
-for action in commit discard; do
+for action in commit "discard --yes"; do
   set +e
-  out=$(bh image "$action" base 2>&1); rc=$?
+  # shellcheck disable=SC2086
+  out=$(bh image $action base 2>&1); rc=$?
   set -e
   [ "$rc" -ne 0 ] && grep -q "open for writing" <<<"$out" && grep -q "draft.base" <<<"$out" ||
     die "image $action of a draft in use was not refused: rc=$rc $out"

@@ -178,9 +178,11 @@ def wait_for(predicate, seconds=15):
     return False
 
 
-def maintenance(admin, anon):
+def maintenance(admin, anon, data):
     """A node booted into an image's draft: edit with "on", its script, its JSON, commit refused while it is
-    logged in to the draft (409 naming it), accepted after, and its script back on its own disk."""
+    logged in to the draft (409 naming it), accepted after, and its script back on its own disk. On the way, its
+    status as it boots (the one machine status: booting with the script and the firmware's login, booted with the
+    OS's, off once both logged out) and the session state serve records in the catalog for the CLI."""
     perf = shutil.which("iscsi-perf")
     check(perf is not None, "iscsi-perf (libiscsi-bin) is installed")
     if not perf:
@@ -216,22 +218,44 @@ def maintenance(admin, anon):
           "the node's next script sanboots the draft with its initiator and the draft's CHAP")
 
     url = "iscsi://%s%%%s@%s:%s/%s/0" % (draft["chap"]["user"], draft["chap"]["secret"], host, port, draft["target"])
-    holder = subprocess.Popen([perf, "-i", initiator, "-t", "60", url], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    catalog = sqlite3.connect(os.path.join(data, "catalog.db"), timeout=10)
+    recorded = lambda: catalog.execute("SELECT state FROM nodes WHERE name = 'maint-1'").fetchone()[0]
+    status = lambda: admin.call("GET", "/api/v1/nodes/maint-1")[1]["status"]
+    listed = lambda wanted: [n["name"] for n in admin.call("GET", "/api/v1/nodes?status=" + wanted)[1]["items"]]
+    check(wait_for(lambda: status() == "booting") and recorded() != "online", "served its script, the node is booting")
+    hold = lambda: subprocess.Popen([perf, "-i", initiator, "-t", "60", url], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+    holders = [hold()]  # the firmware's session
     try:
-        on_draft = lambda: any(s["target"] == draft["target"] for s in admin.call("GET", "/api/v1/sessions")[1]["items"])
+        sessions = lambda: [s for s in admin.call("GET", "/api/v1/sessions")[1]["items"] if s["target"] == draft["target"]]
+        on_draft = lambda: len(sessions()) > 0
         check(wait_for(on_draft), "the node logs in to the draft")
-        st, body, _, _ = admin.call("GET", "/api/v1/nodes/maint-1")
-        check(body["status"] == "booted", "a maintenance machine logged in to the draft is booted")
+        check(wait_for(lambda: recorded() == "online"), "serve records the session in the catalog (nodes.state online)")
+        check(status() == "booting" and "maint-1" in listed("booting"),
+              "logged in by its firmware only, a maintenance machine is booting (%s)" % status())
+        holders.append(hold())  # the OS's own login
+        check(wait_for(lambda: len(sessions()) == 2 and status() == "booted"),
+              "with the OS logged in to the draft too, the maintenance machine is booted")
+        overview = admin.call("GET", "/api/v1/overview")[1]["nodes"]
+        check("maint-1" in listed("booted") and "maint-1" not in listed("booting") and overview["booted"] == 1
+              and overview["total"] == overview["booted"] + overview["booting"] + overview["failed"] + overview["off"],
+              "the status filter and the overview counts agree (%s)" % overview)
         for action in ("commit", "discard"):
             st, body, _, _ = admin.call("POST", "/api/v1/images/golden/" + action)
             check(st == 409 and body["error"] ==
                   "node maint-1 is still logged in to the draft of image 'golden': shut it down first",
                   "%s while the node is logged in to the draft is 409 naming it (%s)" % (action, body))
+        holders.pop(0).terminate()  # the firmware's session ends: the OS's keeps the node online
+        check(wait_for(lambda: len(sessions()) == 1), "the firmware's session ends")
+        check(recorded() == "online" and status() == "booted", "one session left: still online and booted")
     finally:
-        holder.terminate()
-        holder.wait(10)
+        for holder in holders:
+            holder.terminate()
+            holder.wait(10)
     check(wait_for(lambda: not on_draft()), "the node logs out")
+    check(wait_for(lambda: recorded() == "offline") and status() == "off" and "maint-1" in listed("off"),
+          "logged out, the node is recorded offline and is off (%s)" % status())
+    catalog.close()
     committed = lambda: admin.call("POST", "/api/v1/images/golden/commit")
     st, body = 0, None
     for _ in range(50):
@@ -245,6 +269,70 @@ def maintenance(admin, anon):
     st, _, _, text = anon.call("GET", "/boot/%s.ipxe" % mac)
     check(st == 200 and (":0:%s " % node["iqn"]) in text.decode(), "its next script sanboots its own disk again")
     admin.call("DELETE", "/api/v1/nodes/maint-1")
+
+
+def server_routes(admin, reader, anon, data):
+    """GET /api/v1/server, /api/v1/audit (filters, paging, bounds) and /api/v1/users: read scope, 401 without."""
+    for path in ("/api/v1/server", "/api/v1/audit", "/api/v1/users"):
+        st, _, _, _ = anon.call("GET", path)
+        check(st == 401, "GET %s without credentials is 401" % path)
+
+    st, body, _, _ = reader.call("GET", "/api/v1/server", route="/api/v1/server")
+    check(st == 200 and re.fullmatch(r"\d+\.\d+\.\d+.*", body["version"]) and body["uptime_s"] >= 0
+          and 0 < body["started_at"] <= time.time() * 1000 and body["data_dir"] == data,
+          "GET /api/v1/server: version, start, uptime, data directory (read scope)")
+    check(body["listeners"]["http"] == ["127.0.0.1:%d" % admin.port] and len(body["listeners"]["iscsi"]) == 1
+          and body["listeners"]["iscsi"][0].startswith("127.0.0.1:"), "the server lists where it listens (%s)" % body["listeners"])
+    check(body["dhcp"] == {"mode": "off", "interface": None, "range": None}, "DHCP off, without interface and range")
+    lo = [i for i in body["interfaces"] if i["name"] == "lo"]
+    check(lo and lo[0]["up"] and "127.0.0.1/8" in lo[0]["addresses"], "the interfaces include lo, up, with 127.0.0.1/8")
+    store = body["store"]
+    vfs = os.statvfs(data)
+    nodes_total = admin.call("GET", "/api/v1/nodes?limit=1")[1]["total"]
+    check(store["bytes_total"] == vfs.f_blocks * vfs.f_frsize and 0 < store["bytes_free"] <= store["bytes_total"]
+          and store["bytes_used_images"] > 0 and store["images"] >= 2 and store["versions"] >= store["images"]
+          and store["nodes"] == nodes_total and store["bytes_used_disks"] >= 0,
+          "the store's file system, what images and disks use, and the counts (%s)" % store)
+
+    st, body, _, _ = reader.call("GET", "/api/v1/audit", route="/api/v1/audit")
+    items = body["items"] if body else []
+    check(st == 200 and body["total"] >= len(items) > 5 and [i["id"] for i in items] == sorted([i["id"] for i in items], reverse=True)
+          and all(isinstance(i["detail"], dict) and i["at"] > 0 for i in items),
+          "GET /api/v1/audit: newest first, details as objects (read scope)")
+    total = body["total"]
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?action=node")
+    check(st == 200 and body["total"] > 0 and all(i["action"].startswith("node.") for i in body["items"]),
+          "action=node gives node.* entries")
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?action=node.add&actor=admin&target=WS-")
+    check(st == 200 and body["total"] > 0 and all(i["action"] == "node.add" and i["actor"] == "admin"
+                                                  and "ws-" in i["target"].lower() for i in body["items"]),
+          "action, actor and target (substring, any case) filters together")
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?actor=nobody")
+    check(st == 200 and body == {"items": [], "total": 0}, "an unknown actor matches nothing")
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?actor=&action=&target=")
+    check(st == 200 and body["total"] == total, "empty filters are no filters")
+    st, page, _, _ = admin.call("GET", "/api/v1/audit?limit=2&offset=1")
+    st2, first, _, _ = admin.call("GET", "/api/v1/audit?limit=3")
+    check(st == 200 and len(page["items"]) == 2 and page["total"] >= total
+          and [i["id"] for i in page["items"]] == [i["id"] for i in first["items"][1:3]], "limit and offset page")
+    middle = first["items"][1]["at"]
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?since=%d&until=%d" % (middle, middle + 1))
+    check(st == 200 and body["total"] >= 1 and all(i["at"] == middle for i in body["items"]), "since and until")
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?limit=1000")
+    check(st == 200 and len(body["items"]) == min(1000, body["total"]), "limit 1000 is allowed")
+    for query, field in [("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset"), ("since=abc", "since"),
+                         ("until=-5", "until"), ("since=10&until=5", "until"), ("actor=" + "a" * 201, "actor"),
+                         ("target=" + "t" * 201, "target")]:
+        st, body, _, _ = admin.call("GET", "/api/v1/audit?" + query)
+        check(st == 400 and body.get("field") == field, "bad audit query %s is 400 on %s" % (query[:20], field))
+
+    st, body, _, _ = reader.call("GET", "/api/v1/users", route="/api/v1/users")
+    users = body["items"] if body else []
+    admin_user = [u for u in users if u["username"] == "admin"]
+    check(st == 200 and admin_user and admin_user[0]["created_at"] > 0
+          and admin_user[0]["created_at"] <= admin_user[0]["last_login_at"] <= time.time() * 1000
+          and set(admin_user[0]) == {"id", "username", "created_at", "last_login_at"},
+          "GET /api/v1/users: the admin with its creation and last login, no password hash (%s)" % users)
 
 
 def rollouts(admin, script, disk, db, log_path):
@@ -496,9 +584,18 @@ def boot_timeouts(args, scratch):
         check(wait_for("t-1", "running", 5) == ("running", "", None), "timeouts: t-1's boot runs")
     finally:
         server.stop()
+    states = lambda: sorted(r[0] for r in db.execute("SELECT state FROM nodes"))
+    check(states() == ["offline", "offline"], "a stopped serve leaves every node recorded offline (%s)" % states())
+    # A crash would leave a node online: the next start puts that right.
+    db.execute("UPDATE nodes SET state = 'online' WHERE name = 't-2'")
+    db.commit()
     time.sleep(2.5)  # both timeouts pass while the server is down
     server = Server(args.bootherd, data, ["--config", config])
     try:
+        deadline = time.time() + 10
+        while states() != ["offline", "offline"] and time.time() < deadline:
+            time.sleep(0.1)
+        check(states() == ["offline", "offline"], "serve's start records a stale online node offline (%s)" % states())
         check(wait_for("t-1", "failed", 10) == ("failed", "no_os_login", 2000) and
               wait_for("t-2", "failed", 10) == ("failed", "no_os_login", 2000),
               "timeouts: after a restart, boots without an OS login past --boot-os-login-timeout 2 (config file) "
@@ -624,6 +721,13 @@ def run(server, args, scratch, data):
     check(st == 202, "PUT /api/v1/images/{name}/upload accepted")
     job = wait_job(script, body["job"])
     check(job and job["state"] == "done", "upload import finishes")
+    check(job["started_at"] > 0 and job["finished_at"] >= job["started_at"] and "error" not in job,
+          "a finished job has its start and end times")
+    st, body, _, _ = reader.call("GET", "/api/v1/jobs", route="/api/v1/jobs")
+    ids = [j["id"] for j in body["items"]] if body else []
+    check(st == 200 and len(ids) == 2 and ids == sorted(ids, reverse=True) and body["items"][0]["id"] == job["id"]
+          and body["items"][0]["description"] == "import uploaded" and body["items"][1]["state"] == "done",
+          "GET /api/v1/jobs lists the jobs newest first (read scope) (%s)" % body)
     st, body, _, _ = script.call("GET", "/api/v1/images", route="/api/v1/images")
     names = {i["name"]: i for i in body["items"]}
     check(st == 200 and set(names) == {"golden", "uploaded"} and names["golden"]["promoted_version"] == 1
@@ -664,12 +768,29 @@ def run(server, args, scratch, data):
         check(st == 404, "%s on an unknown image is 404" % action)
     st, _, _, _ = admin.call("GET", "/api/v1/images/nosuch/versions")
     check(st == 404, "versions of an unknown image is 404")
+    st, body, _, _ = admin.call("GET", "/api/v1/images/golden", route="/api/v1/images/{name}")
+    check(st == 200 and body["name"] == "golden" and body["promoted_version"] == 1 and body["draft"] is False
+          and [v["number"] for v in body["versions"]["items"]] == [1, 2, 3] and body["versions"]["draft"] is None,
+          "GET /api/v1/images/{name}: the image with its versions")
+    st, _, _, _ = admin.call("GET", "/api/v1/images/nosuch")
+    check(st == 404, "GET an unknown image is 404")
+    st, body, _, _ = script.call("PUT", "/api/v1/images/doomed/upload", upload, {"Content-Type": "application/octet-stream"})
+    check(st == 202 and wait_job(script, body["job"])["state"] == "done", "a third image to delete")
+    st, _, _, _ = admin.call("DELETE", "/api/v1/images/doomed", route="/api/v1/images/{name}")
+    check(st == 204 and admin.call("GET", "/api/v1/images/doomed")[0] == 404
+          and not os.path.exists(os.path.join(data, "images", "doomed")),
+          "DELETE /api/v1/images/{name} deletes the image and its files")
+    st, _, _, _ = admin.call("DELETE", "/api/v1/images/doomed")
+    check(st == 404, "DELETE an unknown image is 404")
 
     # --- groups ---
     st, body, _, _ = admin.call("POST", "/api/v1/groups", {"name": "lab", "image": "golden"}, route="/api/v1/groups")
     check(st == 201 and body["image"] == "golden" and body["nodes"] == 0, "POST /api/v1/groups")
     st, body, _, _ = admin.call("POST", "/api/v1/groups", {"name": "lab"})
     check(st == 409 and body.get("field") == "name", "duplicate group is 409 on name")
+    st, body, _, _ = admin.call("DELETE", "/api/v1/images/golden")
+    check(st == 409 and "group(s) lab" in body["error"] and admin.call("GET", "/api/v1/images/golden")[0] == 200,
+          "DELETE an image a group uses is 409 naming the group (%s)" % body.get("error"))
     st, body, _, _ = admin.call("POST", "/api/v1/groups", {"name": "bad/name"})
     check(st == 400 and body.get("field") == "name", "invalid group name is 400 on name")
     st, body, _, _ = admin.call("POST", "/api/v1/groups", {"name": "x", "image": "nosuch"})
@@ -756,7 +877,7 @@ def run(server, args, scratch, data):
     st, _, _, _ = admin.call("DELETE", "/api/v1/nodes/ws-1")
     check(st == 404, "DELETE it again is 404")
 
-    maintenance(admin, anon)
+    maintenance(admin, anon, data)
 
     # --- CSV import ---
     bad_csv = csv_rows(300, bad=(10, 150, 299))
@@ -787,10 +908,12 @@ def run(server, args, scratch, data):
     check(body["total"] == 300 and len(body["items"]) == 5, "group, image and status filters")
     st, body, _, _ = admin.call("GET", "/api/v1/nodes?status=booted")
     check(body["total"] == 0, "no node is booted")
+    st, body, _, _ = admin.call("GET", "/api/v1/nodes?status=failed")
+    check(st == 200 and body["total"] == 0, "status=failed is a filter too; no boot failed yet")
     st, body, _, _ = admin.call("GET", "/api/v1/nodes?group=nosuch")
     check(st == 200 and body["total"] == 0, "unknown group filter matches nothing")
     for query, field in [("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset"), ("limit=abc", "limit"),
-                         ("status=on", "status")]:
+                         ("status=on", "status"), ("status=online", "status")]:
         st, body, _, _ = admin.call("GET", "/api/v1/nodes?" + query)
         check(st == 400 and body.get("field") == field, "bad query %s is 400 on %s" % (query, field))
     st, body, _, _ = admin.call("GET", "/api/v1/groups", route="/api/v1/groups")
@@ -925,6 +1048,7 @@ def run(server, args, scratch, data):
     text = text.decode()
     check(st == 200 and r.getheader("Content-Type").startswith("text/plain") and 'bootherd_nodes{status="off"} 293' in text
           and "# TYPE bootherd_iscsi_sessions gauge" in text, "GET /metrics in Prometheus text format")
+    server_routes(admin, reader, anon, data)
     st, doc, _, _ = admin.call("GET", "/api/v1/openapi.json", route="/api/v1/openapi.json")
     check(st == 200 and doc["openapi"].startswith("3.") and "/api/v1/nodes" in doc["paths"], "GET /api/v1/openapi.json")
 

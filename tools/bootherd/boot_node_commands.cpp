@@ -1,6 +1,6 @@
 #include "tools/bootherd/boot_node_commands.hpp"
 
-#include <cstdio>
+#include <boost/json.hpp>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -9,6 +9,7 @@
 #include "boot/wake_on_lan.hpp"
 #include "db/error.hpp"
 #include "imagestore/store/image_store.hpp"
+#include "tools/bootherd/cli_output.hpp"
 #include "tools/bootherd/store_options.hpp"
 
 namespace bootherd::cli {
@@ -20,6 +21,7 @@ struct WakeOptions {
     std::string group;
     std::string interface;
     std::string broadcast;
+    bool json = false;
 };
 
 boot::Ipv4 wake_destination(const WakeOptions& o) {
@@ -70,13 +72,28 @@ int run_wake(const WakeOptions& o) {
     return 0;
 }
 
-int run_discovered(const std::string& data) {
+// As GET /api/v1/discovered lists them, most recently seen first.
+int run_discovered(const std::string& data, bool json) {
     imagestore::store::ImageStore store(data);
-    std::printf("%-17s %-6s %-6s %-32s %s\n", "MAC", "ARCH", "SEEN", "VENDOR CLASS", "LAST SEEN (ms)");
-    for (const auto& d : store.catalog().session().discovered().list(true))
-        std::printf("%-17s %-6s %-6lld %-32s %lld\n", d.mac.c_str(), d.arch.empty() ? "-" : d.arch.c_str(),
-                    static_cast<long long>(d.seen_count), d.vendor_class.c_str(),
-                    static_cast<long long>(d.last_seen));
+    const auto seen = store.catalog().session().discovered().list(true);
+    if (json) {
+        boost::json::array items;
+        for (const auto& d : seen)
+            items.push_back({{"mac", d.mac},
+                             {"first_seen", d.first_seen},
+                             {"last_seen", d.last_seen},
+                             {"client_arch", d.arch},
+                             {"vendor_class", d.vendor_class},
+                             {"seen_count", d.seen_count}});
+        print_json(std::cout, boost::json::object{{"items", std::move(items)}});
+        return 0;
+    }
+    Table table({"MAC", "ARCH", "SEEN", "VENDOR CLASS", "FIRST SEEN", "LAST SEEN"});
+    for (const auto& d : seen)
+        table.add({d.mac, d.arch.empty() ? "-" : d.arch, std::to_string(d.seen_count),
+                   d.vendor_class.empty() ? "-" : d.vendor_class, local_time(d.first_seen),
+                   local_time(d.last_seen)});
+    table.print(std::cout);
     return 0;
 }
 
@@ -95,7 +112,8 @@ void add_node_boot_commands(CLI::App& node, Action& action) {
 
     auto* discovered = node.add_subcommand("discovered", "PXE clients seen on the network and not enrolled");
     add_data_option(*discovered, o->data);
-    discovered->callback([o, &action] { action = [o] { return run_discovered(o->data); }; });
+    add_json_flag(*discovered, o->json);
+    discovered->callback([o, &action] { action = [o] { return run_discovered(o->data, o->json); }; });
 }
 
 }  // namespace bootherd::cli

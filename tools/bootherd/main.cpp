@@ -12,6 +12,7 @@
 #include "common/crc32c.hpp"
 #include "common/log.hpp"
 #include "common/version.hpp"
+#include "tools/bootherd/cli_output.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/data_dir.hpp"
 #include "tools/bootherd/store_options.hpp"
@@ -25,6 +26,9 @@ void raise_descriptor_limit() {
         setrlimit(RLIMIT_NOFILE, &limit);
     }
 }
+
+// Exit codes: 0 done, 1 failed (the action threw or refused), 2 the command line or config file is wrong.
+constexpr int kUsageError = 2;
 
 constexpr const char* kInstalledConfig = "/etc/bootherd/bootherd.toml";
 
@@ -62,6 +66,7 @@ int main(int argc, char** argv) {
     ::umask(077);
     CLI::App app{"bootherd: diskless network-boot provisioning (iSCSI target, image store, PXE boot)"};
     app.require_subcommand(1);
+    app.set_version_flag("--version", "bootherd " + std::string(kVersion), "Print the version and exit");
     // One TOML (or INI) file for every command. Top-level keys are the options every command shares
     // (`data = "/var/lib/bootherd"`, `verbose = true`); then one section per command, named by its path:
     // `[serve]` holds `dhcp = "full"`, `interface = "eth1"`; `[node.list]`, `[image.import]`,
@@ -91,12 +96,13 @@ int main(int argc, char** argv) {
     cli::add_group_command(app, action);
     cli::add_rollout_command(app, action);
     cli::add_serve_command(app, action);
+    cli::add_token_command(app, action);
     cli::add_admin_command(app, action);
     cli::add_backup_commands(app, action);
     app.add_subcommand("version", "Print the version and build facts")->callback([&] {
         action = [] {
-            std::cout << "bootherd " << kVersion << " (crc32c: " << (crc32c_is_hardware() ? "sse4.2" : "software")
-                      << ")\n";
+            std::cout << "bootherd " << kVersion
+                      << " (crc32c: " << (crc32c_is_hardware() ? "sse4.2" : "software") << ")\n";
             return 0;
         };
     });
@@ -118,14 +124,18 @@ int main(int argc, char** argv) {
                       << " (not an option of that subcommand)\n";
         else
             std::cerr << "bootherd: in the config file: " << message << "\n";
-        return e.get_exit_code();
+        return kUsageError;
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version end parsing too, and exit(e) answers 0 for them.
+        return app.exit(e) == 0 ? 0 : kUsageError;
     }
     if (verbose) log::set_level(log::Level::debug);
     raise_descriptor_limit();
     try {
         return action ? action() : 0;
+    } catch (const cli::UsageError& e) {
+        std::cerr << "bootherd: " << e.what() << "\n";
+        return kUsageError;
     } catch (const std::exception& e) {
         log::error(e.what());
         return 1;

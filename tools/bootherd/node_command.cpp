@@ -1,5 +1,5 @@
-// `bootherd node ...` and `bootherd group ...`: enrolled machines and their groups.
-#include <cstdio>
+// `bootherd node ...`: enrolled machines.
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -11,8 +11,11 @@
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_store.hpp"
 #include "tools/bootherd/boot_node_commands.hpp"
+#include "tools/bootherd/cli_lookup.hpp"
+#include "tools/bootherd/cli_output.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/store_options.hpp"
+#include "web/api/render.hpp"
 
 namespace bootherd::cli {
 namespace {
@@ -32,6 +35,18 @@ struct NodeOptions {
     bool no_hostname = false;
     std::optional<std::string> ip;
     bool no_ip = false;
+    // node set: what PATCH /api/v1/nodes/{name} can change
+    bool no_image = false;
+    bool no_group = false;
+    bool not_persistent = false;
+    bool group_persistence = false;
+    bool enable = false;
+    bool disable = false;
+    std::optional<std::string> new_mac;
+    std::optional<std::string> new_name;
+    bool json = false;
+    bool yes = false;
+    bool dry_run = false;
     // nullopt: neither flag given
     std::optional<bool> binding() const {
         if (bind_address) return true;
@@ -69,20 +84,13 @@ void add_identity_options(CLI::App& cmd, NodeOptions& o, bool clearable) {
         ->excludes(ip);
 }
 
-std::int64_t image_id(ImageStore& store, const std::string& name) {
-    auto image = store.catalog().session().images().find_by_name(name);
-    if (!image) throw db::NotFound("image '" + name + "' does not exist");
-    return image->id;
-}
-
 int run_add(const NodeOptions& o) {
     ImageStore store(o.data);
     db::NewNode node{.name = o.name, .mac = o.mac};
-    if (!o.image.empty()) node.image_id = image_id(store, o.image);
-    if (!o.group.empty()) {
-        auto group = store.catalog().session().groups().find_by_name(o.group);
-        if (!group) throw db::NotFound("group '" + o.group + "' does not exist");
-        node.group_id = group->id;
+    {
+        auto session = store.catalog().session();
+        if (!o.image.empty()) node.image_id = image_id(session, o.image);
+        if (!o.group.empty()) node.group_id = group_id(session, o.group);
     }
     if (o.persistent) node.persistent = true;
     node.bind_address = o.binding();
@@ -102,85 +110,214 @@ int run_import(const NodeOptions& o) {
     std::ostringstream text;
     text << in.rdbuf();
     ImageStore store(o.data);
-    auto report = store.import_nodes(text.str());
+    // --dry-run: every row checked as the import would, nothing written.
+    auto report = o.dry_run ? store.catalog().session().nodes().import_csv(text.str(), true)
+                            : store.import_nodes(text.str());
     if (!report.ok()) {
         for (const auto& p : report.problems)
             std::cerr << o.file << ":" << p.line << ": " << p.field << ": " << p.message << "\n";
         throw std::runtime_error(o.file + ": " + std::to_string(report.problems.size()) +
                                  " problem(s); no node was imported");
     }
-    std::cout << "imported " << report.imported << " node(s)\n";
+    if (o.dry_run)
+        std::cout << report.rows << " row(s) would be imported; nothing changed (dry run)\n";
+    else
+        std::cout << "imported " << report.imported << " node(s)\n";
     return 0;
+}
+
+// Every node as GET /api/v1/nodes renders it, ordered by name.
+boost::json::array rendered_nodes(ImageStore& store) {
+    auto session = store.catalog().session();
+    web::Renderer renderer(session, store.data_dir());
+    // Each node's "status" is boots::machine_status (through Renderer::status), as the API and the
+    // dashboard give it: one query for every node's newest boot.
+    renderer.load_latest_boots();
+    boost::json::array items;
+    db::NodeFilter filter{.limit = 10000};
+    for (;;) {
+        const auto page = session.nodes().list(filter);
+        for (const auto& node : page.nodes)
+            items.push_back(renderer.node(node));
+        filter.offset += static_cast<std::int64_t>(page.nodes.size());
+        if (page.nodes.empty() || filter.offset >= page.total) break;
+    }
+    return items;
+}
+
+std::string text_or_dash(const boost::json::value& value) {
+    if (value.is_string()) return std::string(value.as_string());
+    if (value.is_int64()) return std::to_string(value.as_int64());
+    return "-";
 }
 
 int run_list(const NodeOptions& o) {
     ImageStore store(o.data);
-    std::printf("%-16s %-17s %-16s %-15s %-12s %-7s %-10s %-9s %-48s %s\n", "NAME", "MAC", "HOSTNAME", "IP",
-                "IMAGE", "VERSION", "PERSISTENT", "STATE", "TARGET IQN", "MAINTENANCE");
-    for (const auto& s : store.list_nodes()) {
-        std::string version = s.disk_version ? "v" + std::to_string(*s.disk_version) : "-";
-        if (s.outdated) version += " (outdated)";
-        const std::string maintenance =
-            s.maintenance_image
-                ? "draft v" + std::to_string(*s.maintenance_version) + " of " + *s.maintenance_image
-                : "-";
-        std::printf("%-16s %-17s %-16s %-15s %-12s %-7s %-10s %-9s %-48s %s\n", s.node.name.c_str(),
-                    s.node.mac.c_str(), s.node.effective_hostname.value_or("-").c_str(),
-                    s.node.fixed_ip.value_or("-").c_str(), s.image ? s.image->c_str() : "-", version.c_str(),
-                    s.node.effective_persistent ? "yes" : "no",
-                    s.node.enabled ? s.node.state.c_str() : "disabled", s.node.iqn.c_str(),
-                    maintenance.c_str());
+    auto items = rendered_nodes(store);
+    if (o.json) {
+        const auto total = items.size();
+        print_json(std::cout, boost::json::object{{"total", total}, {"items", std::move(items)}});
+        return 0;
     }
+    Table table({"NAME", "MAC", "HOSTNAME", "IP", "GROUP", "IMAGE", "VERSION", "PERSISTENT", "STATUS",
+                 "LAST SEEN", "MAINTENANCE"});
+    for (const auto& item : items) {
+        const auto& n = item.as_object();
+        std::string version =
+            n.at("disk_version").is_null() ? "-" : "v" + std::to_string(n.at("disk_version").as_int64());
+        if (n.at("outdated").as_bool()) version += " (outdated)";
+        std::string maintenance = "-";
+        if (const auto& m = n.at("maintenance"); m.is_object())
+            maintenance = "draft v" + std::to_string(m.at("version").as_int64()) + " of " +
+                          std::string(m.at("image").as_string());
+        const auto& last_seen = n.at("last_seen");
+        table.add({text_or_dash(n.at("name")), text_or_dash(n.at("mac")),
+                   text_or_dash(n.at("effective_hostname")), text_or_dash(n.at("fixed_ip")),
+                   text_or_dash(n.at("group")), text_or_dash(n.at("image")), version,
+                   n.at("persistent").as_bool() ? "yes" : "no",
+                   n.at("enabled").as_bool() ? text_or_dash(n.at("status")) : "disabled",
+                   local_time(last_seen.is_null() ? std::nullopt : std::optional(last_seen.as_int64())),
+                   maintenance});
+    }
+    table.print(std::cout);
     return 0;
 }
 
-// key=value lines: what an iPXE script or an initiator needs to reach the node's disk.
+db::Node require_node(db::Catalog::Session& session, const std::string& name) {
+    auto node = session.nodes().find_by_name(name);
+    if (!node) throw db::NotFound("node '" + name + "' does not exist");
+    return *node;
+}
+
+// key=value lines: what an iPXE script or an initiator needs to reach the node's disk. --json: the node as
+// GET /api/v1/nodes/{name} renders it.
 int run_show(const NodeOptions& o) {
     ImageStore store(o.data);
-    auto node = store.catalog().session().nodes().find_by_name(o.name);
-    if (!node) throw db::NotFound("node '" + o.name + "' does not exist");
-    auto s = store.status(*node);
-    std::cout << "name=" << node->name << "\nmac=" << node->mac
-              << "\nhostname=" << node->effective_hostname.value_or("")
-              << "\nip=" << node->fixed_ip.value_or("") << "\nimage=" << s.image.value_or("")
+    db::Node node;
+    std::string status;
+    {
+        auto session = store.catalog().session();
+        node = require_node(session, o.name);
+        web::Renderer renderer(session, store.data_dir());
+        if (o.json) {
+            print_json(std::cout, renderer.node(node));
+            return 0;
+        }
+        status = boots::to_string(renderer.status(node));
+    }
+    auto s = store.status(node);
+    std::cout << "name=" << node.name << "\nmac=" << node.mac << "\nstatus=" << status
+              << "\nhostname=" << node.effective_hostname.value_or("")
+              << "\nip=" << node.fixed_ip.value_or("") << "\nimage=" << s.image.value_or("")
               << "\nversion=" << (s.disk_version ? std::to_string(*s.disk_version) : "")
               << "\noutdated=" << (s.outdated ? "yes" : "no")
-              << "\npersistent=" << (node->effective_persistent ? "yes" : "no")
-              << "\nbind_address=" << (node->effective_bind_address ? "yes" : "no")
-              << "\nboot_address=" << node->boot_address.value_or("") << "\ntarget=" << node->iqn
-              << "\ninitiator=" << imagestore::store::node_initiator_iqn(*node)
-              << "\nchap_user=" << node->chap_user << "\nchap_secret=" << node->chap_secret
-              << "\ndisk=" << node->disk_path.value_or("")
+              << "\npersistent=" << (node.effective_persistent ? "yes" : "no")
+              << "\nenabled=" << (node.enabled ? "yes" : "no")
+              << "\nbind_address=" << (node.effective_bind_address ? "yes" : "no")
+              << "\nboot_address=" << node.boot_address.value_or("") << "\ntarget=" << node.iqn
+              << "\ninitiator=" << imagestore::store::node_initiator_iqn(node)
+              << "\nchap_user=" << node.chap_user << "\nchap_secret=" << node.chap_secret
+              << "\ndisk=" << node.disk_path.value_or("")
               << "\nmaintenance=" << s.maintenance_image.value_or("") << "\nmaintenance_version="
               << (s.maintenance_version ? std::to_string(*s.maintenance_version) : "") << "\n";
     return 0;
 }
 
-int run_set(const NodeOptions& o) {
-    ImageStore store(o.data);
-    auto session = store.catalog().session();
-    auto node = session.nodes().find_by_name(o.name);
-    if (!node) throw db::NotFound("node '" + o.name + "' does not exist");
+// The changes PATCH /api/v1/nodes/{name} can make, from the flags given.
+db::NodeChanges node_changes(db::Catalog::Session& session, const NodeOptions& o) {
     db::NodeChanges changes;
     if (o.binding()) changes.bind_address = o.binding();
     if (o.hostname || o.no_hostname) changes.hostname = o.hostname;
     if (o.ip || o.no_ip) changes.fixed_ip = o.ip;
-    const auto changed = session.nodes().update(node->id, changes);
-    std::cout << changed.name << ": bind_address=" << (changed.effective_bind_address ? "yes" : "no")
+    if (!o.image.empty()) changes.image_id = image_id(session, o.image);
+    if (o.no_image) changes.image_id = std::optional<std::int64_t>{};
+    if (!o.group.empty()) changes.group_id = group_id(session, o.group);
+    if (o.no_group) changes.group_id = std::optional<std::int64_t>{};
+    if (o.persistent) changes.persistent = std::optional<bool>(true);
+    if (o.not_persistent) changes.persistent = std::optional<bool>(false);
+    if (o.group_persistence) changes.persistent = std::optional<bool>{};
+    if (o.enable) changes.enabled = true;
+    if (o.disable) changes.enabled = false;
+    changes.mac = o.new_mac;
+    changes.name = o.new_name;
+    return changes;
+}
+
+int run_set(const NodeOptions& o) {
+    ImageStore store(o.data);
+    db::Node before, changed;
+    {
+        auto session = store.catalog().session();
+        before = require_node(session, o.name);
+        changed = session.nodes().update(before.id, node_changes(session, o));
+    }
+    // As the API does: a machine whose image changed gets a fresh disk on it.
+    if (changed.effective_image_id != before.effective_image_id && changed.effective_image_id)
+        changed = store.reset_node(changed.name);
+    auto session = store.catalog().session();
+    web::Renderer renderer(session, store.data_dir());
+    std::cout << changed.name << ": image=" << renderer.image_name(changed.effective_image_id).value_or("-")
+              << " group=" << renderer.group_name(changed.group_id).value_or("-")
+              << " persistent=" << (changed.effective_persistent ? "yes" : "no")
+              << " enabled=" << (changed.enabled ? "yes" : "no")
+              << " bind_address=" << (changed.effective_bind_address ? "yes" : "no")
               << " hostname=" << changed.effective_hostname.value_or("-")
               << " ip=" << changed.fixed_ip.value_or("-") << "\n";
     return 0;
 }
 
-int run_group_set(const NodeOptions& o) {
+int run_reset(const NodeOptions& o) {
     ImageStore store(o.data);
-    auto session = store.catalog().session();
-    auto group = session.groups().find_by_name(o.name);
-    if (!group) throw db::NotFound("group '" + o.name + "' does not exist");
-    if (o.binding()) group->bind_address = *o.binding();
-    const auto changed = session.groups().update(*group);
-    std::cout << changed.name << ": bind_address=" << (changed.bind_address ? "yes" : "no") << "\n";
+    const auto node = [&] {
+        auto session = store.catalog().session();
+        return require_node(session, o.name);
+    }();
+    // A persistent machine's disk holds its own data: that is lost.
+    if (node.effective_persistent &&
+        !confirm("reset persistent machine " + node.name + ": its disk and everything written to it is lost",
+                 o.yes)) {
+        std::cout << "nothing reset\n";
+        return 1;
+    }
+    auto n = store.reset_node(o.name);
+    std::cout << "reset " << n.name << ": new disk " << n.disk_path.value_or("-") << "\n";
     return 0;
+}
+
+int run_remove(const NodeOptions& o) {
+    ImageStore store(o.data);
+    {
+        auto session = store.catalog().session();
+        require_node(session, o.name);
+    }
+    if (!confirm("remove machine " + o.name + " and its disk", o.yes)) {
+        std::cout << "nothing removed\n";
+        return 1;
+    }
+    store.remove_node(o.name);
+    std::cout << "removed " << o.name << "\n";
+    return 0;
+}
+
+// Enrols a MAC that PXE-booted here unenrolled (`node discovered`), as POST /api/v1/discovered/enroll does.
+int run_enrol(const NodeOptions& o) {
+    ImageStore store(o.data);
+    {
+        auto session = store.catalog().session();
+        auto lower = [](std::string text) {
+            for (auto& c : text)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            return text;
+        };
+        bool discovered = false;
+        for (const auto& seen : session.discovered().list(true))
+            discovered = discovered || lower(seen.mac) == lower(o.mac);
+        if (!discovered)
+            throw db::NotFound(
+                "no unenrolled machine with MAC " + o.mac +
+                " was discovered (`bootherd node discovered`; `bootherd node add` enrols any)");
+    }
+    return run_add(o);
 }
 
 CLI::App* subcommand(CLI::App& parent, const char* name, const char* help, NodeOptions& o,
@@ -197,6 +334,16 @@ void add_node_command(CLI::App& app, Action& action) {
     auto* node = app.add_subcommand("node", "Enrolled machines");
     node->require_subcommand(1);
 
+    auto* list = subcommand(*node, "list", "List machines with their image version and status", *o);
+    add_json_flag(*list, o->json);
+    list->callback([o, &action] { action = [o] { return run_list(*o); }; });
+
+    auto* show =
+        subcommand(*node, "show", "Print a machine's iSCSI identity and disk as key=value lines", *o);
+    show->add_option("NAME", o->name, "Node name")->required();
+    add_json_flag(*show, o->json);
+    show->callback([o, &action] { action = [o] { return run_show(*o); }; });
+
     auto* add = subcommand(*node, "add", "Enrol a machine and create its disk", *o, DataDirUse::create);
     add->add_option("NAME", o->name, "Node name")->required();
     add->add_option("--mac", o->mac, "MAC address")->required();
@@ -209,6 +356,20 @@ void add_node_command(CLI::App& app, Action& action) {
 
     auto* set = subcommand(*node, "set", "Change a machine's settings", *o);
     set->add_option("NAME", o->name, "Node name")->required();
+    auto* image = set->add_option("--image", o->image, "Image it boots (a fresh disk on it at once)");
+    set->add_flag("--no-image", o->no_image, "Boot its group's image")->excludes(image);
+    auto* group = set->add_option("--group", o->group, "Move it to this group");
+    set->add_flag("--no-group", o->no_group, "Take it out of its group")->excludes(group);
+    auto* persistent = set->add_flag("--persistent", o->persistent, "Keep its disk across boots");
+    auto* not_persistent = set->add_flag("--no-persistent", o->not_persistent, "A fresh disk at every boot")
+                               ->excludes(persistent);
+    set->add_flag("--group-persistence", o->group_persistence, "Persistent as its group is")
+        ->excludes(persistent)
+        ->excludes(not_persistent);
+    auto* enable = set->add_flag("--enable", o->enable, "Let it boot");
+    set->add_flag("--disable", o->disable, "Refuse its boots and iSCSI logins")->excludes(enable);
+    set->add_option("--mac", o->new_mac, "New MAC address");
+    set->add_option("--rename", o->new_name, "New node name");
     add_binding_flags(*set, *o);
     add_identity_options(*set, *o, true);
     set->callback([o, &action] { action = [o] { return run_set(*o); }; });
@@ -216,66 +377,33 @@ void add_node_command(CLI::App& app, Action& action) {
     auto* import = subcommand(
         *node, "import", "Enrol machines from a CSV file (name,mac,image,group,persistent,hostname,ip)", *o);
     import->add_option("FILE", o->file, "CSV file")->required();
+    import->add_flag("--dry-run", o->dry_run, "Check every row and change nothing");
     import->callback([o, &action] { action = [o] { return run_import(*o);
 };
 }  // namespace bootherd::cli
 );
 
-auto* list = subcommand(*node, "list", "List machines with their image version", *o);
-list->callback([o, &action] { action = [o] { return run_list(*o); }; });
-
-auto* show = subcommand(*node, "show", "Print a machine's iSCSI identity and disk as key=value lines", *o);
-show->add_option("NAME", o->name, "Node name")->required();
-show->callback([o, &action] { action = [o] { return run_show(*o); }; });
-
-auto* reset = subcommand(*node, "reset", "Give a machine a fresh disk on the promoted version", *o);
+auto* reset = subcommand(
+    *node, "reset", "Give a machine a fresh disk on the promoted version (asks for a persistent one)", *o);
 reset->add_option("NAME", o->name, "Node name")->required();
-reset->callback([o, &action] {
-    action = [o] {
-        ImageStore store(o->data);
-        auto n = store.reset_node(o->name);
-        std::cout << "reset " << n.name << ": new disk " << n.disk_path.value_or("-") << "\n";
-        return 0;
-    };
-});
+add_yes_flag(*reset, o->yes);
+reset->callback([o, &action] { action = [o] { return run_reset(*o); }; });
 
 auto* remove = subcommand(*node, "remove", "Remove a machine and its disk", *o);
 remove->add_option("NAME", o->name, "Node name")->required();
-remove->callback([o, &action] {
-    action = [o] {
-        ImageStore store(o->data);
-        store.remove_node(o->name);
-        std::cout << "removed " << o->name << "\n";
-        return 0;
-    };
-});
-add_node_boot_commands(*node, action);
-}
+add_yes_flag(*remove, o->yes);
+remove->callback([o, &action] { action = [o] { return run_remove(*o); }; });
 
-void add_group_command(CLI::App& app, Action& action) {
-    auto o = std::make_shared<NodeOptions>();
-    auto* group = app.add_subcommand("group", "Groups of machines sharing an image and persistence default");
-    group->require_subcommand(1);
-    auto* add = subcommand(*group, "add", "Create a group", *o, DataDirUse::create);
-    add->add_option("NAME", o->name, "Group name")->required();
-    add->add_option("--image", o->image, "Default image of its members");
-    add->add_flag("--persistent", o->persistent, "Members keep their disks across boots by default");
-    add_binding_flags(*add, *o);
-    add->callback([o, &action] {
-        action = [o] {
-            ImageStore store(o->data);
-            db::Group g{
-                .name = o->name, .persistent = o->persistent, .bind_address = o->binding().value_or(true)};
-            if (!o->image.empty()) g.image_id = image_id(store, o->image);
-            auto created = store.catalog().session().groups().create(g);
-            std::cout << "created group " << created.name << "\n";
-            return 0;
-        };
-    });
-    auto* set = subcommand(*group, "set", "Change a group's settings", *o);
-    set->add_option("NAME", o->name, "Group name")->required();
-    add_binding_flags(*set, *o);
-    set->callback([o, &action] { action = [o] { return run_group_set(*o); }; });
+auto* enrol = subcommand(*node, "enrol", "Enrol a discovered machine (see `node discovered`)", *o);
+enrol->add_option("MAC", o->mac, "Its MAC address, as `node discovered` lists it")->required();
+enrol->add_option("NAME", o->name, "Node name")->required();
+enrol->add_option("--image", o->image, "Image it boots (default: its group's)");
+enrol->add_option("--group", o->group, "Group");
+enrol->add_flag("--persistent", o->persistent, "Keep its disk across boots");
+add_identity_options(*enrol, *o, false);
+enrol->callback([o, &action] { action = [o] { return run_enrol(*o); }; });
+
+add_node_boot_commands(*node, action);
 }
 
 }  // namespace bootherd::cli

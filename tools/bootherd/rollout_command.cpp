@@ -1,7 +1,6 @@
 // `bootherd image rollout` and `bootherd rollout list|status|pause|resume|abort`: an image version reaching
 // its machines stage by stage. These commands write the catalog; a running `bootherd serve` acts on what
 // they wrote at its next tick (every few seconds).
-#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -12,8 +11,10 @@
 #include "imagestore/store/image_store.hpp"
 #include "rollouts/rollout_admin.hpp"
 #include "rollouts/stage_tally.hpp"
+#include "tools/bootherd/cli_output.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/store_options.hpp"
+#include "web/api/rollout_json.hpp"
 
 namespace bootherd::cli {
 namespace {
@@ -32,6 +33,7 @@ struct RolloutOptions {
     std::int64_t max_parallel = 0;
     std::string hours;
     std::string webhook;
+    bool json = false;
 };
 
 std::string version_name(std::int64_t number) {
@@ -88,15 +90,22 @@ int run_list(const RolloutOptions& o) {
         if (!image) throw db::NotFound("image " + o.image + " not found");
         image_id = image->id;
     }
-    std::printf("%-4s %-16s %-6s %-6s %-12s %-10s %-20s %s\n", "ID", "IMAGE", "FROM", "TO", "STATE", "STAGE",
-                "STARTED (UTC)", "REASON");
-    for (const auto& r : session.rollouts().list(image_id)) {
-        const auto& stage = r.stages.at(static_cast<std::size_t>(r.current_stage));
-        std::printf("%-4lld %-16s %-6s %-6s %-12s %-10s %-20s %s\n", static_cast<long long>(r.id),
-                    r.image.c_str(), version_name(r.from_number).c_str(), version_name(r.to_number).c_str(),
-                    std::string(db::to_string(r.state)).c_str(), stage.name.c_str(),
-                    utc_time(r.created_at).c_str(), r.reason.c_str());
+    const auto rollouts = session.rollouts().list(image_id);
+    if (o.json) {
+        boost::json::array items;
+        const auto now = db::now_ms();
+        for (const auto& r : rollouts)
+            items.push_back(web::rollout_summary_json(session, r, now, boots::Thresholds{}));
+        print_json(std::cout, boost::json::object{{"items", std::move(items)}});
+        return 0;
     }
+    Table table({"ID", "IMAGE", "FROM", "TO", "STATE", "STAGE", "STARTED", "REASON"});
+    for (const auto& r : rollouts) {
+        const auto& stage = r.stages.at(static_cast<std::size_t>(r.current_stage));
+        table.add({std::to_string(r.id), r.image, version_name(r.from_number), version_name(r.to_number),
+                   std::string(db::to_string(r.state)), stage.name, local_time(r.created_at), r.reason});
+    }
+    table.print(std::cout);
     return 0;
 }
 
@@ -104,6 +113,10 @@ int run_status(const RolloutOptions& o) {
     ImageStore store(o.data);
     auto session = store.catalog().session();
     const auto r = session.rollouts().get(o.id);
+    if (o.json) {
+        print_json(std::cout, web::rollout_json(session, r, boots::Thresholds{}));
+        return 0;
+    }
     const auto now = db::now_ms();
     print_summary(r);
     if (!r.reason.empty()) std::cout << "reason: " << r.reason << "\n";
@@ -131,13 +144,14 @@ int run_status(const RolloutOptions& o) {
             } else {
                 std::cout << db::to_string(member.latest->outcome);
                 if (!member.latest->reason.empty()) std::cout << " (" << member.latest->reason << ")";
-                std::cout << " at " << utc_time(member.latest->ended_at.value_or(member.latest->started_at));
+                std::cout << " at "
+                          << local_time(member.latest->ended_at.value_or(member.latest->started_at));
             }
             std::cout << "\n";
         }
     }
     for (const auto& event : session.rollouts().events(r.id))
-        std::cout << utc_time(event.at) << " " << event.kind << " " << event.detail << "\n";
+        std::cout << local_time(event.at) << " " << event.kind << " " << event.detail << "\n";
     return 0;
 }
 
@@ -200,12 +214,14 @@ void add_rollout_command(CLI::App& app, Action& action) {
     auto* list = rollout->add_subcommand("list", "Rollouts, newest first");
     add_data_option(*list, o->data);
     list->add_option("--image", o->image, "Only this image's rollouts");
+    add_json_flag(*list, o->json);
     list->callback([o, &action] { action = [o] { return run_list(*o); }; });
 
     auto* status =
         rollout->add_subcommand("status", "A rollout's stages, each machine's outcome, and its history");
     add_data_option(*status, o->data);
     status->add_option("ID", o->id, "Rollout id")->required();
+    add_json_flag(*status, o->json);
     status->callback([o, &action] { action = [o] { return run_status(*o); }; });
 
     for (const char* what : {"pause", "resume", "abort"}) {

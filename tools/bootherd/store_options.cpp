@@ -1,6 +1,6 @@
 #include "tools/bootherd/store_options.hpp"
 
-#include <ctime>
+#include <cstdio>
 #include <filesystem>
 
 namespace bootherd::cli {
@@ -19,6 +19,15 @@ void add_data_option(CLI::App& command, std::string& data_dir, DataDirUse use) {
             "DIR"));
 }
 
+void add_json_flag(CLI::App& command, bool& json) {
+    command.add_flag("--json", json, "Print JSON with the REST API's field names");
+}
+
+void add_yes_flag(CLI::App& command, bool& yes) {
+    command.add_flag("-y,--yes", yes,
+                     "Do it without asking (required when standard input is not a terminal)");
+}
+
 std::string human_bytes(std::int64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double value = static_cast<double>(bytes);
@@ -29,15 +38,6 @@ std::string human_bytes(std::int64_t bytes) {
     }
     char text[32];
     std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
-    return text;
-}
-
-std::string utc_time(std::int64_t ms) {
-    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
     return text;
 }
 

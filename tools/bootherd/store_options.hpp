@@ -17,9 +17,12 @@ enum class DataDirUse { existing, create };
 // in its top-level `data` key (see data_dir.hpp for the order of command line, BOOTHERD_DATA and file).
 void add_data_option(CLI::App& command, std::string& data_dir, DataDirUse use = DataDirUse::existing);
 
+// `--json`: print the REST API's JSON instead of a table (lists are {"items": [...]}, like the API's).
+void add_json_flag(CLI::App& command, bool& json);
+// `--yes`: go ahead with a destructive action without asking (needed when standard input is no terminal).
+void add_yes_flag(CLI::App& command, bool& yes);
+
 // "12.5 MiB"
 std::string human_bytes(std::int64_t bytes);
-// "2026-11-24 07:53:04" (UTC) from milliseconds since the epoch.
-std::string utc_time(std::int64_t ms);
 
 }  // namespace bootherd::cli

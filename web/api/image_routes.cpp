@@ -1,4 +1,5 @@
-// /api/v1/images (import, upload, versions, promote, rollback, edit, commit, discard, flatten), /api/v1/jobs.
+// /api/v1/images (list, show, remove, import, upload, versions, promote, rollback, edit, commit, discard,
+// flatten), /api/v1/jobs.
 #include <boost/json.hpp>
 
 #include "db/credentials.hpp"
@@ -7,6 +8,7 @@
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_copy.hpp"
 #include "web/api/api_context.hpp"
+#include "web/api/image_summary.hpp"
 #include "web/api/lookup.hpp"
 #include "web/api/render.hpp"
 #include "web/api_error.hpp"
@@ -19,7 +21,7 @@ constexpr std::size_t kUploadLimit = std::size_t{256} * 1024 * 1024 * 1024;
 
 boost::json::object render_version(ApiContext& context, const db::Version& version) {
     auto session = context.store.catalog().session();
-    Renderer renderer(session, context.store.data_dir(), {});
+    Renderer renderer(session, context.store.data_dir());
     return renderer.version(session.versions().get(version.id));
 }
 
@@ -89,6 +91,24 @@ void refuse_while_logged_in(ApiContext& context, const std::string& image) {
     }
 }
 
+// {"items": sealed versions, "draft": the draft with its access, or null}, as /versions answers.
+boost::json::object versions_answer(ApiContext& context, db::Catalog::Session& session,
+                                    const Request& request, const db::Image& image) {
+    Renderer renderer(session, context.store.data_dir());
+    boost::json::array items;
+    boost::json::value draft = nullptr;
+    for (const auto& version : session.versions().list(image.id)) {
+        auto rendered = renderer.version(version);
+        if (version.state == db::VersionState::draft) {
+            add_draft_access(rendered, request, image.name, version);
+            draft = rendered;
+        } else {
+            items.push_back(std::move(rendered));
+        }
+    }
+    return boost::json::object{{"items", std::move(items)}, {"draft", std::move(draft)}};
+}
+
 void require_new_image_name(ApiContext& context, const std::string& name) {
     db::require_valid_name("name", name);
     auto session = context.store.catalog().session();
@@ -102,28 +122,8 @@ void add_image_routes(Router& router, ApiContext& context) {
     router.add(http::verb::get, "/api/v1/images", [&context](Request&) {
         auto session = context.store.catalog().session();
         boost::json::array items;
-        for (const auto& image : session.images().list()) {
-            const auto versions = session.versions().list(image.id);
-            std::optional<std::int64_t> promoted;
-            std::int64_t size = 0, file_bytes = 0;
-            bool draft = false;
-            for (const auto& version : versions) {
-                file_bytes += version.file_bytes;
-                if (version.state == db::VersionState::draft) draft = true;
-                if (version.promoted) {
-                    promoted = version.number;
-                    size = version.size_bytes;
-                }
-            }
-            items.push_back({{"name", image.name},
-                             {"description", image.description},
-                             {"created", image.created_at},
-                             {"promoted_version", promoted ? boost::json::value(*promoted) : nullptr},
-                             {"versions", versions.size()},
-                             {"draft", draft},
-                             {"size_bytes", size},
-                             {"file_bytes", file_bytes}});
-        }
+        for (const auto& image : session.images().list())
+            items.push_back(image_summary(session, image));
         return json_response(boost::json::object{{"items", std::move(items)}});
     });
 
@@ -170,6 +170,13 @@ void add_image_routes(Router& router, ApiContext& context) {
         },
         RouteOptions{.body_limit = kUploadLimit, .body_to_file = true});
 
+    router.add(http::verb::get, "/api/v1/jobs", [&context](Request&) {
+        boost::json::array items;
+        for (const auto& job : context.jobs.list())
+            items.push_back(job_json(job));
+        return json_response(boost::json::object{{"items", std::move(items)}});
+    });
+
     router.add(http::verb::get, "/api/v1/jobs/{id}", [&context](Request& request) {
         std::optional<JobStatus> job;
         try {
@@ -177,30 +184,28 @@ void add_image_routes(Router& router, ApiContext& context) {
         } catch (const std::exception&) {
         }
         if (!job) throw ApiError(http::status::not_found, "no such job");
-        boost::json::object out{{"id", job->id},
-                                {"description", job->description},
-                                {"state", std::string(to_string(job->state))},
-                                {"progress", job->progress}};
-        if (!job->error.empty()) out["error"] = job->error;
-        return json_response(out);
+        return json_response(job_json(*job));
     });
 
     router.add(http::verb::get, "/api/v1/images/{name}/versions", [&context](Request& request) {
         auto session = context.store.catalog().session();
         const auto image = image_named(session, request.params.at("name"));
-        Renderer renderer(session, context.store.data_dir(), {});
-        boost::json::array items;
-        boost::json::value draft = nullptr;
-        for (const auto& version : session.versions().list(image.id)) {
-            auto rendered = renderer.version(version);
-            if (version.state == db::VersionState::draft) {
-                add_draft_access(rendered, request, image.name, version);
-                draft = rendered;
-            } else {
-                items.push_back(std::move(rendered));
-            }
-        }
-        return json_response(boost::json::object{{"items", std::move(items)}, {"draft", std::move(draft)}});
+        return json_response(versions_answer(context, session, request, image));
+    });
+
+    router.add(http::verb::get, "/api/v1/images/{name}", [&context](Request& request) {
+        auto session = context.store.catalog().session();
+        const auto image = image_named(session, request.params.at("name"));
+        auto out = image_summary(session, image);
+        out["versions"] = versions_answer(context, session, request, image);
+        return json_response(out);
+    });
+
+    router.add(http::verb::delete_, "/api/v1/images/{name}", [&context](Request& request) {
+        const auto name = existing_image(context, request);
+        context.store.remove_image(name);
+        audit(context, request, "image.remove", "image:" + name);
+        return no_content();
     });
 
     router.add(http::verb::post, "/api/v1/images/{name}/promote", [&context](Request& request) {

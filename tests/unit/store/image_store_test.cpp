@@ -348,3 +348,33 @@ TEST_CASE("gc deletes unused versions beyond the newest N, row and file") {
     CHECK(store.versions("base").size() == 2);
     CHECK(std::filesystem::exists(store.absolute(*node.disk_path)));
 }
+
+TEST_CASE("remove_image is refused while anything uses the image, naming it; then rows and files go") {
+    TempDir dir;
+    std::mt19937_64 rng(7);
+    ImageStore store(dir.path() / "data");
+    import_base(store, dir, rng);
+    store.edit("base");
+    const auto v2 = store.commit("base");
+    const auto image_id = v2.image_id;
+    store.add_node({.name = "pc1", .mac = "52:54:00:00:00:01", .image_id = image_id});
+    auto group = store.catalog().session().groups().create({.name = "lab", .image_id = image_id});
+    store.maintain("base", "pc1");
+
+    CHECK_THROWS_WITH_AS(
+        store.remove_image("base"),
+        "image: 'base' is still used by machine(s) pc1; group(s) lab; the draft v3 maintained by pc1",
+        db::Conflict);
+    store.discard("base");
+    store.remove_node("pc1");
+    CHECK_THROWS_WITH_AS(store.remove_image("base"), "image: 'base' is still used by group(s) lab",
+                         db::Conflict);
+    CHECK(store.versions("base").size() == 2);  // nothing went while refused
+
+    group.image_id.reset();
+    store.catalog().session().groups().update(group);
+    store.remove_image("base");
+    CHECK_FALSE(store.catalog().session().images().find_by_name("base"));
+    CHECK_FALSE(std::filesystem::exists(store.absolute("images/base")));
+    CHECK_THROWS_AS(store.remove_image("base"), db::NotFound);
+}
