@@ -6,6 +6,10 @@ import * as discovered from './discovered.js';
 import * as images from './images.js';
 import * as machine from './machine.js';
 import * as rollouts from './rollouts.js';
+import * as groups from './groups.js';
+import * as access from './access.js';
+import * as audit from './audit.js';
+import * as server from './server.js';
 
 const view = document.getElementById('view');
 const loginSection = document.getElementById('login');
@@ -21,6 +25,11 @@ const routes = [
   [/^#\/machine\/(.+)$/, (m) => machine.mount(view, decodeURIComponent(m[1]))],
   [/^#\/rollouts$/, () => rollouts.mountList(view)],
   [/^#\/rollout\/(\d+)$/, (m) => rollouts.mountRollout(view, m[1])],
+  [/^#\/groups$/, () => groups.mountList(view)],
+  [/^#\/group\/(.+)$/, (m) => groups.mountGroup(view, decodeURIComponent(m[1]))],
+  [/^#\/access$/, () => access.mount(view)],
+  [/^#\/audit$/, () => audit.mount(view)],
+  [/^#\/server$/, () => server.mount(view)],
 ];
 const BANNER_MS = 10000;
 let bannerTimer;
