@@ -3,10 +3,16 @@
 import { api } from './api.js';
 import { rolloutForm } from './rollouts.js';
 import { h, clear, toast, confirmAction, formatBytes, formatTime, labelled } from './dom.js';
+import { enhanceTable } from './table.js';
 
 function details(object) {
   return h('dl', { class: 'details' }, Object.entries(object).map(([key, value]) =>
     [h('dt', {}, key.replace(/_/g, ' ')), h('dd', { class: 'mono' }, typeof value === 'object' ? JSON.stringify(value) : String(value))]));
+}
+
+function versionsTable(table) {
+  enhanceTable(table);
+  return h('div', { class: 'table-scroll' }, table);
 }
 
 export function mount(root) {
@@ -73,19 +79,19 @@ export function mount(root) {
           h('p', { class: 'hint' }, 'Boot a maintenance machine from this target, change it, then commit or discard.'),
           details(versions.draft))
         : '',
-      h('table', { class: 'table compact', testid: `versions-${slug}` },
+      versionsTable(h('table', { class: 'table compact', testid: `versions-${slug}` },
         h('thead', {}, h('tr', {}, ['Version', 'Parent', 'Size', 'Created', 'Note', ''].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, [...versions.items].sort((a, b) => b.number - a.number).map((v) =>
           h('tr', { testid: `version-${slug}-${v.number}`, class: v.promoted ? 'promoted' : '' },
-            h('td', {}, `v${v.number}`, v.promoted ? h('span', { class: 'badge good' }, 'promoted') : ''),
+            h('td', { dataset: { sort: v.number } }, `v${v.number}`, v.promoted ? h('span', { class: 'badge good' }, 'promoted') : ''),
             h('td', {}, v.parent ? `v${v.parent}` : '—'),
             h('td', { class: 'num' }, formatBytes(v.size_bytes)),
-            h('td', {}, formatTime(v.created)),
+            h('td', { dataset: { sort: v.created } }, formatTime(v.created)),
             h('td', {}, v.note || ''),
             h('td', { class: 'row-actions' }, v.promoted ? '' : h('button', { type: 'button', testid: `promote-${slug}-${v.number}`,
               onclick: promote(v) }, 'Promote'),
             canRollOut(v) ? h('button', { type: 'button', testid: `rollout-${slug}-${v.number}`, onclick: rollOut(v) },
-              'Roll out…') : ''))))),
+              'Roll out…') : '')))))),
       formSlot);
   }
 

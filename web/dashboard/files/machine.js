@@ -34,7 +34,7 @@ export function mount(root, name) {
     if (seen.has(event.id)) return;
     seen.add(event.id);
     const item = h('li', { testid: 'timeline-event', dataset: { id: event.id, step: event.step } },
-      h('time', { datetime: new Date(event.time).toISOString() }, formatTime(event.time)),
+      h('time', { datetime: new Date(event.time).toISOString() }, formatTime(event.time, { seconds: true })),
       h('span', { class: 'step' }, event.step),
       h('span', { class: 'detail' }, describe(event.detail)));
     if (timeline.querySelector('.empty')) timeline.replaceChildren();

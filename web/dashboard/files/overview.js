@@ -3,6 +3,7 @@ import { api } from './api.js';
 import { mountOutcomes } from './boots.js';
 import { renderThroughputChart } from './chart.js';
 import { h, clear, formatBytes, formatRate } from './dom.js';
+import { enhanceTable } from './table.js';
 
 const POLL_MS = 2000;
 const SAMPLES = 60;
@@ -23,6 +24,11 @@ export function mount(root) {
   const chart = h('div', { class: 'chart-box', testid: 'throughput-chart' });
   const sessions = h('tbody');
   const sessionCount = h('span', { testid: 'session-count' }, '0');
+  const sessionsTable = h('table', { class: 'table', testid: 'sessions-table' },
+    h('thead', {}, h('tr', {}, ['Machine', 'Initiator', 'Address', 'Read', 'Written', 'IOPS']
+      .map((title) => h('th', { scope: 'col' }, title)))),
+    sessions);
+  enhanceTable(sessionsTable);
   const outcomes = mountOutcomes();
   const read = [];
   const write = [];
@@ -39,10 +45,7 @@ export function mount(root) {
       h('p', { class: 'legend' }, h('span', { class: 'key read' }), 'read ', h('span', { class: 'key write' }), 'write')),
     h('section', { class: 'card' },
       h('h2', {}, 'iSCSI sessions (', sessionCount, ')'),
-      h('table', { class: 'table', testid: 'sessions-table' },
-        h('thead', {}, h('tr', {}, ['Machine', 'Initiator', 'Address', 'Read', 'Written', 'IOPS']
-          .map((title) => h('th', { scope: 'col' }, title)))),
-        sessions)));
+      h('div', { class: 'table-scroll' }, sessionsTable)));
 
   async function poll() {
     try {
