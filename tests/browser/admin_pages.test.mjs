@@ -43,6 +43,9 @@ async function groups(page, watch) {
   await page.getByTestId('group-create').click();
   const row = page.getByTestId(`group-${GROUP}`);
   await waitForText(row, new RegExp(`${GROUP}[\\s\\S]*${IMAGE}[\\s\\S]*fresh at each boot[\\s\\S]*bound to its address[\\s\\S]*\\b0\\b`));
+  await page.getByTestId('groups-filter').fill(GROUP);
+  await waitForCount(page.locator('[data-testid^="group-"]:is(tr):visible'), 1);
+  await page.getByTestId('groups-filter').fill('');
   await shots(page, 'groups-created');
   ok('a group is created with a default image and shows in the list with 0 members');
 

@@ -2,6 +2,7 @@
 // (its secret is shown once, with a copy button) and revoking one after a confirmation.
 import { request } from './api.js';
 import { h, clear, toast, confirmAction, formatTime, labelled } from './dom.js';
+import { enhanceTable } from './table.js';
 
 const DAY_S = 24 * 3600;
 // label -> lifetime in seconds (null: never expires)
@@ -17,9 +18,16 @@ const accessApi = {
 
 const head = (titles) => h('thead', {}, h('tr', {}, titles.map((t) => h('th', { scope: 'col' }, t))));
 
+// A time cell that sorts by the time itself; `never` when there is none.
+function timeCell(ms) {
+  if (ms === null || ms === undefined) return h('td', {}, 'never');
+  return h('td', { dataset: { sort: ms } }, formatTime(ms));
+}
+
 function expiryCell(expires) {
-  if (expires === null || expires === undefined) return h('td', {}, 'never');
-  return h('td', {}, formatTime(expires), expires <= Date.now() ? h('span', { class: 'badge bad' }, 'expired') : '');
+  const cell = timeCell(expires);
+  if (expires && expires <= Date.now()) cell.append(h('span', { class: 'badge bad' }, 'expired'));
+  return cell;
 }
 
 // Copies `text`; where the Clipboard API is refused, selects it in `field` for the operator to copy.
@@ -58,8 +66,7 @@ export function mount(root) {
       const list = await accessApi.users();
       if (disposed) return;
       clear(users, list.items.map((user) => h('tr', { testid: `user-${user.username}` },
-        h('td', {}, user.username), h('td', {}, formatTime(user.created_at)),
-        h('td', {}, user.last_login_at ? formatTime(user.last_login_at) : 'never'))));
+        h('td', {}, user.username), timeCell(user.created_at), timeCell(user.last_login_at))));
     } catch (failure) {
       clear(users, h('tr', {}, h('td', { colspan: 3, class: 'empty error' }, `Could not load users: ${failure.message}`)));
     }
@@ -86,8 +93,8 @@ export function mount(root) {
         : [...list.items].sort((a, b) => b.created - a.created).map((token) => h('tr', { testid: `token-${token.name}` },
           h('td', {}, token.name), h('td', {}, token.user),
           h('td', {}, h('span', { class: `badge ${token.scope === 'admin' ? 'warn' : ''}` }, token.scope)),
-          h('td', {}, formatTime(token.created)),
-          h('td', {}, token.last_used ? formatTime(token.last_used) : 'never'),
+          timeCell(token.created),
+          timeCell(token.last_used),
           expiryCell(token.expires),
           h('td', { class: 'row-actions' }, h('button', { type: 'button', class: 'danger',
             testid: `token-revoke-${token.name}`, onclick: () => revoke(token) }, 'Revoke')))));
@@ -118,17 +125,22 @@ export function mount(root) {
     }
   });
 
+  const usersTable = h('table', { class: 'table', testid: 'users-table' },
+    head(['User name', 'Created', 'Last sign-in']), users);
+  const tokensTable = h('table', { class: 'table', testid: 'tokens-table' },
+    head(['Name', 'Owner', 'Scope', 'Created', 'Last used', 'Expires', '']), tokens);
+  enhanceTable(usersTable);
+  const { filter } = enhanceTable(tokensTable, { filter: 'Filter tokens', testid: 'tokens-filter' });
   clear(root,
     h('h1', {}, 'Users and tokens'),
     h('section', { class: 'card' }, h('h2', {}, 'Users'),
       h('p', { class: 'hint' }, 'Accounts that sign in to the dashboard; `bootherd admin` manages them.'),
-      h('div', { class: 'table-scroll' }, h('table', { class: 'table', testid: 'users-table' },
-        head(['User name', 'Created', 'Last sign-in']), users))),
+      h('div', { class: 'table-scroll' }, usersTable)),
     h('section', { class: 'card' }, h('h2', {}, 'API tokens'),
       h('p', { class: 'hint' }, 'Scripts send a token as "Authorization: Bearer …". A read token can only look.'),
       secretSlot,
-      h('div', { class: 'table-scroll' }, h('table', { class: 'table', testid: 'tokens-table' },
-        head(['Name', 'Owner', 'Scope', 'Created', 'Last used', 'Expires', '']), tokens)),
+      h('div', { class: 'toolbar' }, filter),
+      h('div', { class: 'table-scroll' }, tokensTable),
       h('h3', {}, 'Create a token'), form, error));
   loadUsers();
   loadTokens();

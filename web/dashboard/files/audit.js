@@ -2,6 +2,7 @@
 // a page at a time; each entry's detail laid out as fields rather than raw JSON.
 import { request } from './api.js';
 import { h, clear, formatTime, labelled } from './dom.js';
+import { enhanceTable } from './table.js';
 
 const PAGE_SIZE = 50;
 const KNOWN_ACTIONS = ['auth.login_failed', 'user.login', 'group.add', 'group.update', 'group.delete', 'node.add',
@@ -70,7 +71,7 @@ export function mount(root) {
       clear(body, page.items.length === 0
         ? h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No entry matches.'))
         : page.items.map((entry) => h('tr', { testid: 'audit-entry', dataset: { action: entry.action } },
-          h('td', { class: 'nowrap' }, h('time', { datetime: new Date(entry.at).toISOString() }, formatTime(entry.at))),
+          h('td', { class: 'nowrap', dataset: { sort: entry.at } }, h('time', { datetime: new Date(entry.at).toISOString() }, formatTime(entry.at))),
           h('td', {}, entry.actor),
           h('td', { class: 'mono' }, entry.action),
           h('td', { class: 'mono' }, entry.target),
@@ -98,14 +99,16 @@ export function mount(root) {
   prev.addEventListener('click', () => { offset = Math.max(0, offset - PAGE_SIZE); load(); });
   next.addEventListener('click', () => { offset += PAGE_SIZE; load(); });
 
+  const table = h('table', { class: 'table', testid: 'audit-table' },
+    h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Action', 'Target', 'Detail']
+      .map((t) => h('th', { scope: 'col', dataset: t === 'Detail' ? { nosort: '' } : undefined }, t)))),
+    body);
+  enhanceTable(table);  // sorts the page shown; the filters above ask the server
   clear(root,
     h('div', { class: 'title-row' }, h('h1', {}, 'Audit log'), total, h('span', { class: 'spacer' }), prev, next),
     h('p', { class: 'hint' }, 'Every change made through the API or the dashboard, newest first, in your local time.'),
     filters,
-    h('div', { class: 'table-scroll' },
-      h('table', { class: 'table', testid: 'audit-table' },
-        h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Action', 'Target', 'Detail'].map((t) => h('th', { scope: 'col' }, t)))),
-        body)));
+    h('div', { class: 'table-scroll' }, table));
   load();
   return () => { disposed = true; clearTimeout(typing); };
 }

@@ -2,6 +2,7 @@
 // persistence, address binding), deleting it after a confirmation, and one group's page with its members.
 import { api, request } from './api.js';
 import { h, clear, toast, confirmAction, formatTime, labelled, select, statusBadge } from './dom.js';
+import { enhanceTable } from './table.js';
 
 const MEMBERS_PAGE = 100;
 const enc = encodeURIComponent;
@@ -120,14 +121,16 @@ export function mountList(root) {
     clear(createSlot, form);
   }
 
+  const table = h('table', { class: 'table', testid: 'groups-table' },
+    h('thead', {}, h('tr', {}, ['Name', 'Default image', 'Disks', 'Address', 'Members', '']
+      .map((t) => h('th', { scope: 'col', class: t === 'Members' ? 'num' : undefined }, t)))),
+    body);
+  const { filter } = enhanceTable(table, { filter: 'Filter groups', testid: 'groups-filter' });
   clear(root,
     h('h1', {}, 'Groups'),
     h('p', { class: 'hint' }, 'A group gives its machines a default image, disk persistence and address binding.'),
-    h('div', { class: 'table-scroll' },
-      h('table', { class: 'table', testid: 'groups-table' },
-        h('thead', {}, h('tr', {}, ['Name', 'Default image', 'Disks', 'Address', 'Members', '']
-          .map((t) => h('th', { scope: 'col', class: t === 'Members' ? 'num' : undefined }, t)))),
-        body)),
+    h('div', { class: 'toolbar' }, filter),
+    h('div', { class: 'table-scroll' }, table),
     h('section', { class: 'card' }, h('h2', {}, 'Create a group'), createSlot, status));
   load();
   return () => { disposed = true; };
@@ -197,7 +200,7 @@ export function mountGroup(root, name) {
         h('td', {}, statusBadge(node.status)),
         h('td', {}, node.image ?? h('span', { class: 'muted' }, 'none')),
         h('td', {}, node.persistent ? 'persistent' : 'fresh'),
-        h('td', {}, formatTime(node.last_seen)))));
+        h('td', { dataset: { sort: node.last_seen ?? '' } }, formatTime(node.last_seen)))));
   }
 
   async function load() {
@@ -219,18 +222,20 @@ export function mountGroup(root, name) {
   prev.addEventListener('click', page(-MEMBERS_PAGE));
   next.addEventListener('click', page(MEMBERS_PAGE));
 
+  const table = h('table', { class: 'table', testid: 'group-members-table' },
+    h('thead', {}, h('tr', {}, ['Machine', 'MAC', 'Status', 'Image', 'Disk', 'Last seen']
+      .map((t) => h('th', { scope: 'col' }, t)))),
+    members);
+  const { filter } = enhanceTable(table, { filter: 'Filter this page', testid: 'members-filter' });
   clear(root,
     h('p', {}, h('a', { href: '#/groups' }, '‹ Groups')),
     h('h1', { testid: 'group-name' }, `Group ${name}`),
     h('section', { class: 'card' }, info),
     h('section', { class: 'card' }, h('h2', {}, 'Defaults'), editSlot, error),
     h('section', { class: 'card' },
-      h('div', { class: 'title-row' }, h('h2', {}, 'Members'), membersTotal, h('span', { class: 'spacer' }), prev, next),
-      h('div', { class: 'table-scroll' },
-        h('table', { class: 'table', testid: 'group-members-table' },
-          h('thead', {}, h('tr', {}, ['Machine', 'MAC', 'Status', 'Image', 'Disk', 'Last seen']
-            .map((t) => h('th', { scope: 'col' }, t)))),
-          members))));
+      h('div', { class: 'title-row' }, h('h2', {}, 'Members'), membersTotal, h('span', { class: 'spacer' }), filter,
+        prev, next),
+      h('div', { class: 'table-scroll' }, table)));
   load();
   return () => { disposed = true; };
 }

@@ -2,6 +2,7 @@
 // the image store's disk: used by images and by machines' disks, and free, as a bar with the figures in GiB.
 import { request } from './api.js';
 import { h, clear, formatTime } from './dom.js';
+import { enhanceTable } from './table.js';
 
 const REFRESH_MS = 10000;
 const GIB = 1024 ** 3;
@@ -57,16 +58,17 @@ function dhcp(server) {
 
 function interfaces(server) {
   const items = server.interfaces ?? [];
-  return h('section', { class: 'card' }, h('h2', {}, 'Network interfaces'),
-    h('div', { class: 'table-scroll' }, h('table', { class: 'table compact', testid: 'server-interfaces' },
-      h('thead', {}, h('tr', {}, ['Name', 'State', 'MAC', 'Addresses'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, items.length === 0
-        ? h('tr', {}, h('td', { colspan: 4, class: 'empty' }, 'No interface reported.'))
-        : items.map((i) => h('tr', { testid: `interface-${i.name}` },
-          h('td', { class: 'mono' }, i.name),
-          h('td', {}, h('span', { class: `badge ${i.up ? 'good' : ''}` }, i.up ? 'up' : 'down')),
-          h('td', { class: 'mono' }, i.mac || '—'),
-          h('td', {}, list(i.addresses))))))));
+  const table = h('table', { class: 'table compact', testid: 'server-interfaces' },
+    h('thead', {}, h('tr', {}, ['Name', 'State', 'MAC', 'Addresses'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, items.length === 0
+      ? h('tr', {}, h('td', { colspan: 4, class: 'empty' }, 'No interface reported.'))
+      : items.map((i) => h('tr', { testid: `interface-${i.name}` },
+        h('td', { class: 'mono' }, i.name),
+        h('td', {}, h('span', { class: `badge ${i.up ? 'good' : ''}` }, i.up ? 'up' : 'down')),
+        h('td', { class: 'mono' }, i.mac || '—'),
+        h('td', {}, list(i.addresses))))));
+  enhanceTable(table);
+  return h('section', { class: 'card' }, h('h2', {}, 'Network interfaces'), h('div', { class: 'table-scroll' }, table));
 }
 
 // The filesystem holding the store: images, machines' disks, everything else on it, and free space.
