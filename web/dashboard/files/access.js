@@ -21,7 +21,7 @@ const head = (titles) => h('thead', {}, h('tr', {}, titles.map((t) => h('th', { 
 // A time cell that sorts by the time itself; `never` when there is none.
 function timeCell(ms) {
   if (ms === null || ms === undefined) return h('td', {}, 'never');
-  return h('td', { dataset: { sort: ms } }, formatTime(ms));
+  return h('td', { class: 'nowrap', dataset: { sort: ms } }, formatTime(ms));
 }
 
 function expiryCell(expires) {
@@ -134,7 +134,7 @@ export function mount(root) {
   clear(root,
     h('h1', {}, 'Users and tokens'),
     h('section', { class: 'card' }, h('h2', {}, 'Users'),
-      h('p', { class: 'hint' }, 'Accounts that sign in to the dashboard; `bootherd admin` manages them.'),
+      h('p', { class: 'hint' }, 'Accounts that sign in to the dashboard; ', h('code', {}, 'bootherd admin'), ' manages them.'),
       h('div', { class: 'table-scroll' }, usersTable)),
     h('section', { class: 'card' }, h('h2', {}, 'API tokens'),
       h('p', { class: 'hint' }, 'Scripts send a token as "Authorization: Bearer …". A read token can only look.'),

@@ -14,9 +14,14 @@ const auditApi = {
   list: (query) => request('GET', `/api/v1/audit?${new URLSearchParams(query)}`),
 };
 
-const scalar = (value) => {
+// Detail fields holding a moment (epoch milliseconds): shown as local times.
+const TIME_KEY = /(^|_)(at|expires|created|last_used|since|until|started|finished)$/;
+const EPOCH_2001_MS = 978307200000;
+
+const scalar = (key, value) => {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'number' && TIME_KEY.test(key) && value > EPOCH_2001_MS) return formatTime(value, { seconds: true });
   return String(value);
 };
 
@@ -25,11 +30,11 @@ function detailView(detail) {
   if (detail === null || detail === undefined || (typeof detail === 'object' && Object.keys(detail).length === 0)) {
     return h('span', { class: 'muted' }, '—');
   }
-  if (typeof detail !== 'object') return h('span', {}, scalar(detail));
+  if (typeof detail !== 'object') return h('span', {}, scalar('', detail));
   const entries = Array.isArray(detail) ? detail.map((value, i) => [String(i + 1), value]) : Object.entries(detail);
   return h('dl', { class: 'audit-detail' }, entries.map(([key, value]) => [
     h('dt', {}, key.replace(/_/g, ' ')),
-    h('dd', {}, value !== null && typeof value === 'object' ? detailView(value) : scalar(value))]));
+    h('dd', {}, value !== null && typeof value === 'object' ? detailView(value) : scalar(key, value))]));
 }
 
 // A datetime-local input's value as epoch milliseconds in the browser's time zone, or '' when empty.
@@ -71,11 +76,12 @@ export function mount(root) {
       clear(body, page.items.length === 0
         ? h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No entry matches.'))
         : page.items.map((entry) => h('tr', { testid: 'audit-entry', dataset: { action: entry.action } },
-          h('td', { class: 'nowrap', dataset: { sort: entry.at } }, h('time', { datetime: new Date(entry.at).toISOString() }, formatTime(entry.at))),
-          h('td', {}, entry.actor),
-          h('td', { class: 'mono' }, entry.action),
-          h('td', { class: 'mono' }, entry.target),
-          h('td', {}, detailView(entry.detail)))));
+          h('td', { class: 'nowrap', dataset: { sort: entry.at, label: 'Time' } },
+            h('time', { datetime: new Date(entry.at).toISOString() }, formatTime(entry.at, { seconds: true }))),
+          h('td', { dataset: { label: 'Actor' } }, entry.actor),
+          h('td', { class: 'mono', dataset: { label: 'Action' } }, entry.action),
+          h('td', { class: 'mono', dataset: { label: 'Target' } }, entry.target),
+          h('td', { dataset: { label: 'Detail' } }, detailView(entry.detail)))));
     } catch (error) {
       if (mine !== loading) return;
       total.textContent = '';
@@ -84,8 +90,8 @@ export function mount(root) {
   }
 
   const filters = h('form', { class: 'toolbar', testid: 'audit-filters' },
-    labelled('Actor', actor), labelled('Action', action), labelled('Target', target),
-    labelled('From', since), labelled('To', until),
+    [['Actor', actor], ['Action', action], ['Target', target], ['From', since], ['To', until]]
+      .map(([text, input]) => h('span', { class: 'field' }, labelled(text, input))),
     h('button', { type: 'reset', testid: 'audit-clear' }, 'Clear'),
     h('datalist', { id: 'audit-actions' }, KNOWN_ACTIONS.map((a) => h('option', { value: a }))));
   let typing;
@@ -99,7 +105,7 @@ export function mount(root) {
   prev.addEventListener('click', () => { offset = Math.max(0, offset - PAGE_SIZE); load(); });
   next.addEventListener('click', () => { offset += PAGE_SIZE; load(); });
 
-  const table = h('table', { class: 'table', testid: 'audit-table' },
+  const table = h('table', { class: 'table stacked', testid: 'audit-table' },
     h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Action', 'Target', 'Detail']
       .map((t) => h('th', { scope: 'col', dataset: t === 'Detail' ? { nosort: '' } : undefined }, t)))),
     body);

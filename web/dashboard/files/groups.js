@@ -130,7 +130,7 @@ export function mountList(root) {
     h('h1', {}, 'Groups'),
     h('p', { class: 'hint' }, 'A group gives its machines a default image, disk persistence and address binding.'),
     h('div', { class: 'toolbar' }, filter),
-    h('div', { class: 'table-scroll' }, table),
+    h('div', { class: 'table-scroll spaced' }, table),
     h('section', { class: 'card' }, h('h2', {}, 'Create a group'), createSlot, status));
   load();
   return () => { disposed = true; };
@@ -200,7 +200,7 @@ export function mountGroup(root, name) {
         h('td', {}, statusBadge(node.status)),
         h('td', {}, node.image ?? h('span', { class: 'muted' }, 'none')),
         h('td', {}, node.persistent ? 'persistent' : 'fresh'),
-        h('td', { dataset: { sort: node.last_seen ?? '' } }, formatTime(node.last_seen)))));
+        h('td', { class: 'nowrap', dataset: { sort: node.last_seen ?? '' } }, formatTime(node.last_seen)))));
   }
 
   async function load() {
