@@ -70,11 +70,13 @@ async function groups(page, watch) {
   await shots(page, 'group-members');
   ok('the group page lists its 3 members with the group\'s image');
 
+  assert.equal(await page.getByTestId('group-save').isDisabled(), true, 'Save with nothing changed');
   await page.getByTestId('group-edit-persistent').check();
   await page.getByTestId('group-edit-bind').uncheck();
   await page.getByTestId('group-edit-description').fill('persistent lab machines');
   await page.getByTestId('group-save').click();
   await waitForText(page.getByTestId('group-persistent'), /^persistent$/);
+  assert.equal(await page.getByTestId('group-save').isDisabled(), true, 'Save once saved');
   await waitForText(page.getByTestId('group-bind'), /^any address$/);
   await waitForText(page.getByTestId(`member-${MEMBERS[0]}`), /persistent/);
   await shots(page, 'group-edited');

@@ -149,8 +149,12 @@ export function mountGroup(root, name) {
 
   function renderEdit(group, images) {
     const fields = groupFields(group, images, 'group-edit');
-    const form = h('form', { class: 'toolbar', testid: 'group-edit-form' }, fields.elements,
-      h('button', { type: 'submit', class: 'primary', testid: 'group-save' }, 'Save'));
+    const save = h('button', { type: 'submit', class: 'primary', testid: 'group-save', disabled: true }, 'Save');
+    const form = h('form', { class: 'toolbar', testid: 'group-edit-form' }, fields.elements, save);
+    // Save applies only once something differs from what the server holds.
+    const changed = () => { save.disabled = Object.keys(fields.values()).length === 0; };
+    form.addEventListener('input', changed);
+    form.addEventListener('change', changed);
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       const changes = fields.values();
