@@ -18,6 +18,22 @@ struct AuditEntry {
     std::string detail{};  // JSON object text
 };
 
+// What GET /api/v1/audit asks for; every field is optional.
+struct AuditFilter {
+    std::optional<std::string> actor{};   // exactly this actor
+    std::optional<std::string> action{};  // this action or any under it ("node" matches "node.add")
+    std::optional<std::string> target{};  // a substring of the target, case-insensitive
+    std::optional<std::int64_t> since{};  // at >= since (UTC milliseconds)
+    std::optional<std::int64_t> until{};  // at < until
+    std::int64_t limit = 100;             // 1..10000
+    std::int64_t offset = 0;
+};
+
+struct AuditPage {
+    std::vector<AuditEntry> entries{};  // newest first
+    std::int64_t total = 0;             // matches before paging
+};
+
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class AuditRepo {
   public:
@@ -30,6 +46,7 @@ class AuditRepo {
     std::int64_t prune_older_than(std::int64_t before_ms, std::int64_t limit = -1);
     std::vector<AuditEntry> list(std::int64_t limit = 100,
                                  std::optional<std::int64_t> before_id = std::nullopt);
+    AuditPage search(const AuditFilter& filter);
 
   private:
     sqlite::Database& db_;

@@ -124,6 +124,17 @@ std::optional<Boot> BootsRepo::latest_for_node(std::int64_t node_id) {
     return read_boot(*query);
 }
 
+std::map<std::int64_t, Boot> BootsRepo::latest_by_node() {
+    auto query =
+        db_.prepare(std::string(boot_select) + "WHERE b.id IN (SELECT MAX(id) FROM boots GROUP BY node_id)");
+    std::map<std::int64_t, Boot> latest;
+    while (query->step()) {
+        auto boot = read_boot(*query);
+        latest.emplace(boot.node_id, std::move(boot));
+    }
+    return latest;
+}
+
 std::vector<Boot> BootsRepo::running() {
     auto query = db_.prepare(std::string(boot_select) + "WHERE b.outcome = 'running' ORDER BY b.id");
     return read_boots(*query);

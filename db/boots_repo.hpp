@@ -2,6 +2,7 @@
 // Boot attempts: one row per boot of an enrolled node, with each step's time and the outcome (see boots/ for
 // how rows are made and ended).
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +77,8 @@ class BootsRepo {
     std::optional<Boot> find(std::int64_t id);
     // The node's newest boot, whatever its outcome.
     std::optional<Boot> latest_for_node(std::int64_t node_id);
+    // Every node's newest boot, by node id (nodes without boots are absent).
+    std::map<std::int64_t, Boot> latest_by_node();
     std::vector<Boot> running();
     // Deletes at most `limit` (-1: all) of the boots that ended before `before_ms`, oldest first.
     std::int64_t prune_ended_before(std::int64_t before_ms, std::int64_t limit = -1);

@@ -299,6 +299,13 @@ void NodesRepo::set_state(std::int64_t id, std::string_view state) {
     if (db_.changes() == 0) throw NotFound(not_found(id));
 }
 
+void NodesRepo::set_every_state(std::string_view state) {
+    require_node_state(state);
+    auto update = db_.prepare("UPDATE nodes SET state = ?1 WHERE state != ?1");
+    update->bind_all(state);
+    update->run();
+}
+
 void NodesRepo::set_boot_address(std::int64_t id, std::optional<std::string> address, std::int64_t at_ms) {
     auto update = db_.prepare("UPDATE nodes SET boot_address = ?, boot_address_at = ? WHERE id = ?");
     update->bind_all(address, address ? std::optional(at_ms) : std::nullopt, id);

@@ -115,6 +115,8 @@ class NodesRepo {
     // A boot milestone: sets the state and the last boot time.
     void record_boot(std::int64_t id, std::string_view state, std::int64_t at_ms);
     void set_state(std::int64_t id, std::string_view state);
+    // Sets every node's state at once.
+    void set_every_state(std::string_view state);
     // The address the node's boot is bound to (its script was served there), or none.
     void set_boot_address(std::int64_t id, std::optional<std::string> address, std::int64_t at_ms);
 

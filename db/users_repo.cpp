@@ -58,4 +58,16 @@ void UsersRepo::set_password_hash(std::int64_t id, std::string_view password_has
     if (db_.changes() == 0) throw NotFound("user " + std::to_string(id) + " does not exist");
 }
 
+std::map<std::int64_t, std::int64_t> UsersRepo::last_logins() {
+    auto query = db_.prepare(
+        "SELECT user_id, MAX(at) FROM ("
+        "SELECT user_id, created_at AS at FROM web_sessions UNION ALL "
+        "SELECT u.id, a.at FROM audit a JOIN users u ON u.name = a.actor WHERE a.action = 'user.login') "
+        "GROUP BY user_id");
+    std::map<std::int64_t, std::int64_t> last;
+    while (query->step())
+        last.emplace(query->int64(0), query->int64(1));
+    return last;
+}
+
 }  // namespace bootherd::db

@@ -1,6 +1,7 @@
 #pragma once
 // Operator accounts of the web service. The password hash is an opaque string produced by the web layer.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,9 @@ class UsersRepo {
     std::optional<User> find(std::int64_t id);
     std::optional<User> find_by_name(std::string_view name);
     std::vector<User> list();
+    // When each user last logged in (newest session or audited "user.login"), by user id; users who never
+    // did are absent.
+    std::map<std::int64_t, std::int64_t> last_logins();
     // NotFound when there is no such user.
     void set_password_hash(std::int64_t id, std::string_view password_hash);
 

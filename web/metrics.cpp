@@ -110,6 +110,7 @@ std::string render_metrics(const MetricsSnapshot& snapshot) {
     out << "# HELP bootherd_nodes Enrolled nodes by status\n# TYPE bootherd_nodes gauge\n";
     out << "bootherd_nodes{status=\"booted\"} " << snapshot.nodes.booted << '\n';
     out << "bootherd_nodes{status=\"booting\"} " << snapshot.nodes.booting << '\n';
+    out << "bootherd_nodes{status=\"failed\"} " << snapshot.nodes.failed << '\n';
     out << "bootherd_nodes{status=\"off\"} " << snapshot.nodes.off << '\n';
     metric(out, "bootherd_images", "gauge", "Images in the catalog", snapshot.images);
     boot_outcomes(out, snapshot.boot_outcomes);

@@ -13,7 +13,7 @@
 namespace bootherd::web {
 
 struct NodeCounts {
-    std::int64_t total = 0, booted = 0, booting = 0, off = 0;
+    std::int64_t total = 0, booted = 0, booting = 0, failed = 0, off = 0;
 };
 
 struct MetricsSnapshot {

@@ -33,6 +33,7 @@ Router make_router(ApiContext& context) {
     add_live_routes(router, context);
     add_boot_routes(router, context);
     add_rollout_routes(router, context);
+    add_server_routes(router, context);
     add_dashboard_routes(router);
     return router;
 }

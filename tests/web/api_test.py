@@ -178,9 +178,11 @@ def wait_for(predicate, seconds=15):
     return False
 
 
-def maintenance(admin, anon):
+def maintenance(admin, anon, data):
     """A node booted into an image's draft: edit with "on", its script, its JSON, commit refused while it is
-    logged in to the draft (409 naming it), accepted after, and its script back on its own disk."""
+    logged in to the draft (409 naming it), accepted after, and its script back on its own disk. On the way, its
+    status as it boots (the one machine status: booting with the script and the firmware's login, booted with the
+    OS's, off once both logged out) and the session state serve records in the catalog for the CLI."""
     perf = shutil.which("iscsi-perf")
     check(perf is not None, "iscsi-perf (libiscsi-bin) is installed")
     if not perf:
@@ -216,22 +218,44 @@ def maintenance(admin, anon):
           "the node's next script sanboots the draft with its initiator and the draft's CHAP")
 
     url = "iscsi://%s%%%s@%s:%s/%s/0" % (draft["chap"]["user"], draft["chap"]["secret"], host, port, draft["target"])
-    holder = subprocess.Popen([perf, "-i", initiator, "-t", "60", url], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    catalog = sqlite3.connect(os.path.join(data, "catalog.db"), timeout=10)
+    recorded = lambda: catalog.execute("SELECT state FROM nodes WHERE name = 'maint-1'").fetchone()[0]
+    status = lambda: admin.call("GET", "/api/v1/nodes/maint-1")[1]["status"]
+    listed = lambda wanted: [n["name"] for n in admin.call("GET", "/api/v1/nodes?status=" + wanted)[1]["items"]]
+    check(wait_for(lambda: status() == "booting") and recorded() != "online", "served its script, the node is booting")
+    hold = lambda: subprocess.Popen([perf, "-i", initiator, "-t", "60", url], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+    holders = [hold()]  # the firmware's session
     try:
-        on_draft = lambda: any(s["target"] == draft["target"] for s in admin.call("GET", "/api/v1/sessions")[1]["items"])
+        sessions = lambda: [s for s in admin.call("GET", "/api/v1/sessions")[1]["items"] if s["target"] == draft["target"]]
+        on_draft = lambda: len(sessions()) > 0
         check(wait_for(on_draft), "the node logs in to the draft")
-        st, body, _, _ = admin.call("GET", "/api/v1/nodes/maint-1")
-        check(body["status"] == "booted", "a maintenance machine logged in to the draft is booted")
+        check(wait_for(lambda: recorded() == "online"), "serve records the session in the catalog (nodes.state online)")
+        check(status() == "booting" and "maint-1" in listed("booting"),
+              "logged in by its firmware only, a maintenance machine is booting (%s)" % status())
+        holders.append(hold())  # the OS's own login
+        check(wait_for(lambda: len(sessions()) == 2 and status() == "booted"),
+              "with the OS logged in to the draft too, the maintenance machine is booted")
+        overview = admin.call("GET", "/api/v1/overview")[1]["nodes"]
+        check("maint-1" in listed("booted") and "maint-1" not in listed("booting") and overview["booted"] == 1
+              and overview["total"] == overview["booted"] + overview["booting"] + overview["failed"] + overview["off"],
+              "the status filter and the overview counts agree (%s)" % overview)
         for action in ("commit", "discard"):
             st, body, _, _ = admin.call("POST", "/api/v1/images/golden/" + action)
             check(st == 409 and body["error"] ==
                   "node maint-1 is still logged in to the draft of image 'golden': shut it down first",
                   "%s while the node is logged in to the draft is 409 naming it (%s)" % (action, body))
+        holders.pop(0).terminate()  # the firmware's session ends: the OS's keeps the node online
+        check(wait_for(lambda: len(sessions()) == 1), "the firmware's session ends")
+        check(recorded() == "online" and status() == "booted", "one session left: still online and booted")
     finally:
-        holder.terminate()
-        holder.wait(10)
+        for holder in holders:
+            holder.terminate()
+            holder.wait(10)
     check(wait_for(lambda: not on_draft()), "the node logs out")
+    check(wait_for(lambda: recorded() == "offline") and status() == "off" and "maint-1" in listed("off"),
+          "logged out, the node is recorded offline and is off (%s)" % status())
+    catalog.close()
     committed = lambda: admin.call("POST", "/api/v1/images/golden/commit")
     st, body = 0, None
     for _ in range(50):
@@ -756,7 +780,7 @@ def run(server, args, scratch, data):
     st, _, _, _ = admin.call("DELETE", "/api/v1/nodes/ws-1")
     check(st == 404, "DELETE it again is 404")
 
-    maintenance(admin, anon)
+    maintenance(admin, anon, data)
 
     # --- CSV import ---
     bad_csv = csv_rows(300, bad=(10, 150, 299))
@@ -787,10 +811,12 @@ def run(server, args, scratch, data):
     check(body["total"] == 300 and len(body["items"]) == 5, "group, image and status filters")
     st, body, _, _ = admin.call("GET", "/api/v1/nodes?status=booted")
     check(body["total"] == 0, "no node is booted")
+    st, body, _, _ = admin.call("GET", "/api/v1/nodes?status=failed")
+    check(st == 200 and body["total"] == 0, "status=failed is a filter too; no boot failed yet")
     st, body, _, _ = admin.call("GET", "/api/v1/nodes?group=nosuch")
     check(st == 200 and body["total"] == 0, "unknown group filter matches nothing")
     for query, field in [("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset"), ("limit=abc", "limit"),
-                         ("status=on", "status")]:
+                         ("status=on", "status"), ("status=online", "status")]:
         st, body, _, _ = admin.call("GET", "/api/v1/nodes?" + query)
         check(st == 400 and body.get("field") == field, "bad query %s is 400 on %s" % (query, field))
     st, body, _, _ = admin.call("GET", "/api/v1/groups", route="/api/v1/groups")

@@ -102,8 +102,12 @@ std::optional<db::Node> find_maintenance_machine(db::Catalog::Session& session,
 }  // namespace
 
 BootEventLog::BootEventLog(db::Catalog& catalog, boots::BootTracker& tracker,
-                           rollouts::RolloutDirector& rollouts)
-    : catalog_(catalog), tracker_(tracker), rollouts_(rollouts), writer_([this] { write_loop(); }) {}
+                           rollouts::RolloutDirector& rollouts, LiveSessions sessions)
+    : catalog_(catalog),
+      tracker_(tracker),
+      rollouts_(rollouts),
+      sessions_(std::move(sessions)),
+      writer_([this] { write_loop(); }) {}
 
 BootEventLog::~BootEventLog() {
     stop();
@@ -139,6 +143,11 @@ void BootEventLog::record_session(const iscsi::SessionEvent& event) {
                   event.initiator_name});
 }
 
+void BootEventLog::track_sessions() {
+    tracking_ = true;
+    enqueue(Entry{.mac = {}, .kind = {}, .detail = {}, .at_ms = 0, .target_iqn = {}, .all_presence = true});
+}
+
 void BootEventLog::enqueue(Entry entry) {
     {
         const std::lock_guard lock(mutex_);
@@ -155,6 +164,14 @@ void BootEventLog::stop() {
     }
     wake_.notify_one();
     if (writer_.joinable()) writer_.join();
+    if (tracking_.exchange(false)) {
+        try {
+            auto session = catalog_.session();
+            record_all_offline(session);
+        } catch (const std::exception& e) {
+            log::warn("boot: could not record every node offline: ", e.what());
+        }
+    }
 }
 
 void BootEventLog::write_loop() {
@@ -175,13 +192,37 @@ void BootEventLog::write_loop() {
         std::deque<Entry> batch;
         batch.swap(queue_);
         lock.unlock();
+        presence_.reset();
         for (Entry& entry : batch)
             write(std::move(entry));
         lock.lock();
     }
 }
 
+const SessionPresence& BootEventLog::presence() {
+    if (!presence_) presence_.emplace(sessions_ ? sessions_() : std::vector<iscsi::SessionInfo>{});
+    return *presence_;
+}
+
+void BootEventLog::record_presence(db::Catalog::Session& session, const db::Node& node) {
+    try {
+        presence().record(session, node);
+    } catch (const std::exception& e) {
+        log::warn("boot: could not record whether node ", node.name, " has a session: ", e.what());
+    }
+}
+
+void BootEventLog::record_all_presence() {
+    try {
+        auto session = catalog_.session();
+        presence().record_all(session);
+    } catch (const std::exception& e) {
+        log::warn("boot: could not record which nodes have a session: ", e.what());
+    }
+}
+
 void BootEventLog::write(Entry entry) {
+    if (entry.all_presence) return record_all_presence();
     try {
         std::optional<std::int64_t> node_id;
         {
@@ -203,6 +244,9 @@ void BootEventLog::write(Entry entry) {
                 if (node && entry.kind == "script.fetched") logins_since_script_[node->id] = 0;
             }
             if (node) node_id = node->id;
+            // A session came or went, or the boot service wrote the state of a new boot over it.
+            if (node && (!entry.target_iqn.empty() || entry.kind == "script.fetched"))
+                record_presence(session, *node);
             log_summary(entry, node ? std::optional<std::string>(node->name) : std::nullopt);
             session.events().append(db::NewEvent{.kind = entry.kind,
                                                  .node_id = node_id,

@@ -9,7 +9,10 @@
 // timeouts end boots even when no event comes, and then the rollout director, which judges rollouts from
 // those records. Each summary step (DHCP offer and ack, firmware and OS logins, first read) also makes one
 // info line (the boot service and the TFTP server log scripts and transfers themselves); the rest are debug
-// (-v).
+// (-v). Each node's session presence is kept in the catalog as well (session_presence.hpp): after each of
+// its session events and boot scripts, for every node once track_sessions() is called, and every node
+// offline on stop() after that.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -17,8 +20,10 @@
 #include <string>
 #include <thread>
 
+#include <functional>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "boot/boot_event_sink.hpp"
 #include "boots/boot_tracker.hpp"
@@ -26,12 +31,16 @@
 #include "db/catalog.hpp"
 #include "rollouts/rollout_director.hpp"
 #include "target/iscsi/server.hpp"
+#include "tools/bootherd/session_presence.hpp"
 
 namespace bootherd::cli {
 
 class BootEventLog final : public boot::BootEventSink {
   public:
-    BootEventLog(db::Catalog& catalog, boots::BootTracker& tracker, rollouts::RolloutDirector& rollouts);
+    using LiveSessions = std::function<std::vector<iscsi::SessionInfo>()>;
+    // `sessions`: the iSCSI server's live sessions (thread-safe), read on the writer thread.
+    BootEventLog(db::Catalog& catalog, boots::BootTracker& tracker, rollouts::RolloutDirector& rollouts,
+                 LiveSessions sessions);
     ~BootEventLog() override;
     BootEventLog(const BootEventLog&) = delete;
     BootEventLog& operator=(const BootEventLog&) = delete;
@@ -43,6 +52,9 @@ class BootEventLog final : public boot::BootEventSink {
                             std::chrono::system_clock::time_point when);
     // Non-blocking, for the iSCSI server's on_session_event.
     void record_session(const iscsi::SessionEvent& event);
+    // Once session events come in: records every node's presence (what happened before is not lost), and
+    // every node offline when the log stops.
+    void track_sessions();
     // Writes what is queued, then stops the writer thread. Later records are dropped.
     void stop();
 
@@ -55,10 +67,15 @@ class BootEventLog final : public boot::BootEventSink {
         std::string target_iqn;   // iSCSI events: whose node this is
         std::string initiator{};  // iSCSI events: on a draft, its maintenance machine's initiator name
         std::optional<boots::Signal> step{};  // a boot step, for the tracker
+        bool all_presence = false;            // not an event: record every node's session presence
     };
     void enqueue(Entry entry);
     void write_loop();
     void write(Entry entry);
+    // The live sessions as of the batch being written (taken on first use).
+    const SessionPresence& presence();
+    void record_presence(db::Catalog::Session& session, const db::Node& node);
+    void record_all_presence();
     void tick();
     void log_summary(const Entry& entry, const std::optional<std::string>& node_name);
 
@@ -72,6 +89,9 @@ class BootEventLog final : public boot::BootEventSink {
     db::Catalog& catalog_;
     boots::BootTracker& tracker_;
     rollouts::RolloutDirector& rollouts_;
+    LiveSessions sessions_;
+    std::optional<SessionPresence> presence_;  // writer thread only; reset for each batch
+    std::atomic<bool> tracking_{false};
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Entry> queue_;

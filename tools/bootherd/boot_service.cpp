@@ -184,7 +184,8 @@ BootService::BootService(const BootServiceOptions& o, ServeContext& context,
         log::warn(
             "boot: no address for boot scripts (give --advertise or --interface): nodes cannot be booted");
 
-    events_ = std::make_unique<BootEventLog>(context_.store.catalog(), tracker, rollouts);
+    events_ = std::make_unique<BootEventLog>(context_.store.catalog(), tracker, rollouts,
+                                             [&server = context_.iscsi] { return server.sessions(); });
     announcements_ = std::make_unique<boot::BootAnnouncements>(*events_, announcement_expiry);
     std::optional<boot::NodeNamePattern> pattern;
     if (!o.auto_enrol.empty()) pattern.emplace(o.auto_enrol);
@@ -275,6 +276,7 @@ void BootService::start_tftp(const BootServiceOptions& o) {
 void BootService::record_session_events(SessionEventRelay& relay) {
     session_events_ = &relay;
     relay.attach([log = events_.get()](const iscsi::SessionEvent& event) { log->record_session(event); });
+    events_->track_sessions();
 }
 
 void BootService::stop() {

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "boot/network_interface.hpp"
 #include "common/log.hpp"
+#include "db/clock.hpp"
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_store.hpp"
 #include "rollouts/rollout_director.hpp"
@@ -37,7 +39,25 @@ struct ServeOptions {
     RetentionOptions retention{};
 };
 
+// What GET /api/v1/server tells of this serve's configuration.
+web::ServerFacts server_facts(const ServeOptions& o) {
+    web::ServerFacts facts;
+    facts.started_at = db::now_ms();
+    facts.dhcp.mode = o.boot.dhcp;
+    facts.dhcp.interface = o.boot.interface;
+    if (o.boot.dhcp == "full") {
+        try {
+            const auto [first, last] = boot::parse_ipv4_range(o.boot.dhcp_range);
+            facts.dhcp.range = web::DhcpFacts::Range{first.to_string(), last.to_string()};
+        } catch (const std::exception&) {
+            // The boot service refuses the range, saying why, before anything is served.
+        }
+    }
+    return facts;
+}
+
 int run_serve(const ServeOptions& o) {
+    const auto facts = server_facts(o);
     ShutdownSignals signals;  // before any thread starts, so all of them inherit the blocked mask
     raise_descriptor_limit();
 
@@ -66,7 +86,7 @@ int run_serve(const ServeOptions& o) {
             auto* boot = boot_scripts.load();
             return boot ? boot->boot_script(mac, client) : web::BootScriptReply{};
         },
-        &boot_counters, &boot_tracker);
+        &boot_counters, &boot_tracker, facts);
     std::optional<std::uint16_t> http_port;
     if (web.port() != 0) http_port = web.port();
     BootService boot(o.boot, context, http_port, boot_counters, boot_tracker, rollout_director);

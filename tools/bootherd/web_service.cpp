@@ -48,7 +48,8 @@ void add_web_service_options(CLI::App& command, WebServiceOptions& options) {
 }
 
 WebService::WebService(const WebServiceOptions& options, ServeContext& context, BootScriptHandler boot_script,
-                       const boot::BootCounters* boot_counters, boots::BootTracker* boot_tracker)
+                       const boot::BootCounters* boot_counters, boots::BootTracker* boot_tracker,
+                       web::ServerFacts facts)
     : auth_(context.store.catalog()),
       api_{.store = context.store,
            .auth = auth_,
@@ -59,7 +60,12 @@ WebService::WebService(const WebServiceOptions& options, ServeContext& context, 
            .boot_counters = boot_counters,
            .boot_tracker = boot_tracker,
            .iscsi_portals = context.iscsi_portals,
-           .wake_interface = options.wake_interface} {
+           .wake_interface = options.wake_interface,
+           .server = std::move(facts)} {
+    api_.server.http_listeners = [this] {
+        const std::lock_guard lock(endpoint_mutex_);
+        return endpoints_;
+    };
     if (options.disabled) return;
     if (auto password = auth_.ensure_admin()) {
         write_initial_password(context.store.data_dir(), *password);
@@ -80,6 +86,10 @@ WebService::WebService(const WebServiceOptions& options, ServeContext& context, 
         std::make_unique<web::HttpServer>(std::move(server_options), web::make_router(api_),
                                           [this](web::Request& request) { auth_.authenticate(request); });
     const auto endpoint = server_->local_endpoint();
+    {
+        const std::lock_guard lock(endpoint_mutex_);
+        endpoints_ = {endpoint};
+    }
     log::info("web on ", endpoint.address().to_string(), ":", endpoint.port(),
               secure ? " (https)" : " (http)");
 }

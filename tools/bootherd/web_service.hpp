@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "boot/boot_counters.hpp"
 #include "tools/bootherd/serve_context.hpp"
@@ -36,9 +38,11 @@ class WebService {
   public:
     // Binds and logs "web on ADDR:PORT" (tests read the port from it); does nothing with --no-http.
     // `boot_script` may be empty and `boot_counters` and `boot_tracker` null while the boot services are not
-    // running.
+    // running. `facts` (start time, DHCP configuration) are what GET /api/v1/server tells, with the address
+    // the service listens on.
     WebService(const WebServiceOptions& options, ServeContext& context, BootScriptHandler boot_script,
-               const boot::BootCounters* boot_counters, boots::BootTracker* boot_tracker);
+               const boot::BootCounters* boot_counters, boots::BootTracker* boot_tracker,
+               web::ServerFacts facts);
     ~WebService();
     WebService(const WebService&) = delete;
     WebService& operator=(const WebService&) = delete;
@@ -47,6 +51,8 @@ class WebService {
     std::uint16_t port() const;  // 0 when disabled
 
   private:
+    mutable std::mutex endpoint_mutex_;
+    std::vector<boost::asio::ip::tcp::endpoint> endpoints_;  // where the server listens, once bound
     web::Authenticator auth_;
     web::JobRegistry jobs_;
     web::ApiContext api_;

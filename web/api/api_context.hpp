@@ -15,6 +15,7 @@
 #include "imagestore/store/image_store.hpp"
 #include "target/iscsi/server.hpp"
 #include "target/iscsi/server_stats.hpp"
+#include "web/api/server_facts.hpp"
 #include "web/auth.hpp"
 #include "web/job_registry.hpp"
 #include "web/router.hpp"
@@ -51,6 +52,7 @@ struct ApiContext {
     std::string
         wake_interface{};  // where Wake-on-LAN packets leave; empty: the default route, 255.255.255.255
     ThroughputMeter throughput{};
+    ServerFacts server{};  // for GET /api/v1/server
 };
 
 // Writes an audit entry (actor = the request's user) and the matching "audit.<action>" event, so the live
@@ -66,5 +68,6 @@ void add_image_routes(Router& router, ApiContext& context);
 void add_live_routes(Router& router, ApiContext& context);
 void add_boot_routes(Router& router, ApiContext& context);
 void add_rollout_routes(Router& router, ApiContext& context);
+void add_server_routes(Router& router, ApiContext& context);
 
 }  // namespace bootherd::web

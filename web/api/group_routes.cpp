@@ -11,7 +11,7 @@ namespace bootherd::web {
 namespace {
 
 boost::json::object render_group(ApiContext& context, db::Catalog::Session& session, const db::Group& group) {
-    Renderer renderer(session, context.store.data_dir(), {});
+    Renderer renderer(session, context.store.data_dir());
     return renderer.group(group);
 }
 
@@ -20,7 +20,7 @@ boost::json::object render_group(ApiContext& context, db::Catalog::Session& sess
 void add_group_routes(Router& router, ApiContext& context) {
     router.add(http::verb::get, "/api/v1/groups", [&context](Request&) {
         auto session = context.store.catalog().session();
-        Renderer renderer(session, context.store.data_dir(), {});
+        Renderer renderer(session, context.store.data_dir());
         boost::json::array items;
         for (const auto& group : session.groups().list())
             items.push_back(renderer.group(group));

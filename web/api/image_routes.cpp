@@ -19,7 +19,7 @@ constexpr std::size_t kUploadLimit = std::size_t{256} * 1024 * 1024 * 1024;
 
 boost::json::object render_version(ApiContext& context, const db::Version& version) {
     auto session = context.store.catalog().session();
-    Renderer renderer(session, context.store.data_dir(), {});
+    Renderer renderer(session, context.store.data_dir());
     return renderer.version(session.versions().get(version.id));
 }
 
@@ -170,6 +170,13 @@ void add_image_routes(Router& router, ApiContext& context) {
         },
         RouteOptions{.body_limit = kUploadLimit, .body_to_file = true});
 
+    router.add(http::verb::get, "/api/v1/jobs", [&context](Request&) {
+        boost::json::array items;
+        for (const auto& job : context.jobs.list())
+            items.push_back(job_json(job));
+        return json_response(boost::json::object{{"items", std::move(items)}});
+    });
+
     router.add(http::verb::get, "/api/v1/jobs/{id}", [&context](Request& request) {
         std::optional<JobStatus> job;
         try {
@@ -177,18 +184,13 @@ void add_image_routes(Router& router, ApiContext& context) {
         } catch (const std::exception&) {
         }
         if (!job) throw ApiError(http::status::not_found, "no such job");
-        boost::json::object out{{"id", job->id},
-                                {"description", job->description},
-                                {"state", std::string(to_string(job->state))},
-                                {"progress", job->progress}};
-        if (!job->error.empty()) out["error"] = job->error;
-        return json_response(out);
+        return json_response(job_json(*job));
     });
 
     router.add(http::verb::get, "/api/v1/images/{name}/versions", [&context](Request& request) {
         auto session = context.store.catalog().session();
         const auto image = image_named(session, request.params.at("name"));
-        Renderer renderer(session, context.store.data_dir(), {});
+        Renderer renderer(session, context.store.data_dir());
         boost::json::array items;
         boost::json::value draft = nullptr;
         for (const auto& version : session.versions().list(image.id)) {

@@ -53,21 +53,28 @@ class IopsTracker {
     std::map<std::string, Sample> samples_;
 };
 
-NodeCounts count_nodes(ApiContext& context, db::Catalog::Session& session,
-                       const std::vector<iscsi::SessionInfo>& sessions) {
-    Renderer renderer(session, context.store.data_dir(), sessions);
+NodeCounts count_nodes(ApiContext& context, db::Catalog::Session& session) {
+    Renderer renderer(session, context.store.data_dir());
+    renderer.load_latest_boots();
     NodeCounts counts;
     db::NodeFilter filter;
     filter.limit = 10000;
     for (const auto& node : session.nodes().list(filter).nodes) {
-        const auto status = renderer.status(node);
         ++counts.total;
-        if (status == "booted")
-            ++counts.booted;
-        else if (status == "booting")
-            ++counts.booting;
-        else
-            ++counts.off;
+        switch (renderer.status(node)) {
+            case boots::MachineStatus::booted:
+                ++counts.booted;
+                break;
+            case boots::MachineStatus::booting:
+                ++counts.booting;
+                break;
+            case boots::MachineStatus::failed:
+                ++counts.failed;
+                break;
+            case boots::MachineStatus::off:
+                ++counts.off;
+                break;
+        }
     }
     return counts;
 }
@@ -131,7 +138,7 @@ void add_live_routes(Router& router, ApiContext& context) {
         const auto after = request.query_value("after");
         const auto after_id = query_int(request, "after", 0, 0, INT64_MAX);
         auto session = context.store.catalog().session();
-        Renderer renderer(session, context.store.data_dir(), {});
+        Renderer renderer(session, context.store.data_dir());
         std::vector<db::Event> events;
         if (auto node_name = request.query_value("node")) {
             const auto node = node_named(session, *node_name);
@@ -163,7 +170,7 @@ void add_live_routes(Router& router, ApiContext& context) {
         response.body.clear();
         response.stream = [&context, last_id]() mutable {
             auto session = context.store.catalog().session();
-            Renderer renderer(session, context.store.data_dir(), {});
+            Renderer renderer(session, context.store.data_dir());
             std::vector<boost::json::object> rendered;
             for (const auto& event : session.events().list_since(last_id, 200)) {
                 rendered.push_back(renderer.event(event));
@@ -189,7 +196,7 @@ void add_live_routes(Router& router, ApiContext& context) {
         }
         const auto [read_bps, write_bps] = context.throughput.sample(read_total, written_total);
         auto session = context.store.catalog().session();
-        const auto counts = count_nodes(context, session, sessions);
+        const auto counts = count_nodes(context, session);
         std::int64_t images_bytes = 0, nodes_bytes = 0, full_copies = 0;
         std::map<std::int64_t, std::int64_t> virtual_size;  // version id -> size
         for (const auto& image : session.images().list()) {
@@ -219,6 +226,7 @@ void add_live_routes(Router& router, ApiContext& context) {
                                  {{"total", counts.total},
                                   {"booted", counts.booted},
                                   {"booting", counts.booting},
+                                  {"failed", counts.failed},
                                   {"off", counts.off}}},
                                 {"storage",
                                  {{"images_bytes", images_bytes},
@@ -238,7 +246,7 @@ void add_live_routes(Router& router, ApiContext& context) {
         if (context.boot_tracker) snapshot.boot_outcomes = context.boot_tracker->stats().snapshot();
         {
             auto session = context.store.catalog().session();
-            snapshot.nodes = count_nodes(context, session, sessions);
+            snapshot.nodes = count_nodes(context, session);
             snapshot.images = static_cast<std::int64_t>(session.images().list().size());
             snapshot.rollouts = rollout_counts(session);
         }

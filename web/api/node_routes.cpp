@@ -15,14 +15,9 @@ namespace {
 constexpr std::size_t kCsvBodyLimit = 8 * 1024 * 1024;
 constexpr std::size_t kMaxBulkNames = 10000;
 
-std::vector<iscsi::SessionInfo> live_sessions(ApiContext& context) {
-    return context.live.sessions ? context.live.sessions() : std::vector<iscsi::SessionInfo>{};
-}
-
 boost::json::object render_node(ApiContext& context, const db::Node& node) {
-    const auto sessions = live_sessions(context);
     auto session = context.store.catalog().session();
-    Renderer renderer(session, context.store.data_dir(), sessions);
+    Renderer renderer(session, context.store.data_dir());
     return renderer.node(session.nodes().get(node.id));
 }
 
@@ -113,10 +108,11 @@ void add_node_routes(Router& router, ApiContext& context) {
     router.add(http::verb::get, "/api/v1/nodes", [&context](Request& request) {
         const auto limit = query_int(request, "limit", 100, 1, 1000);
         const auto offset = query_int(request, "offset", 0, 0, 1'000'000'000);
-        const auto status = request.query_value("status");
-        if (status && *status != "off" && *status != "booting" && *status != "booted")
-            throw ApiError(http::status::bad_request, "status must be off, booting or booted", "status");
-        const auto sessions = live_sessions(context);
+        const auto status_text = request.query_value("status");
+        const auto status = status_text ? boots::parse_machine_status(*status_text) : std::nullopt;
+        if (status_text && !status)
+            throw ApiError(http::status::bad_request, "status must be off, booting, booted or failed",
+                           "status");
         auto session = context.store.catalog().session();
         db::NodeFilter filter;
         filter.search = request.query_value("q").value_or("");
@@ -134,7 +130,7 @@ void add_node_routes(Router& router, ApiContext& context) {
             if (!found) return empty();
             filter.image_id = found->id;
         }
-        Renderer renderer(session, context.store.data_dir(), sessions);
+        Renderer renderer(session, context.store.data_dir());
         std::int64_t total = 0;
         if (!status) {
             filter.limit = limit;
@@ -146,6 +142,7 @@ void add_node_routes(Router& router, ApiContext& context) {
         } else {
             // The status is not a column: filter the whole selection, then page it.
             filter.limit = 10000;
+            renderer.load_latest_boots();
             for (const auto& node : session.nodes().list(filter).nodes) {
                 if (renderer.status(node) != *status) continue;
                 if (total >= offset && total < offset + limit) items.push_back(renderer.node(node));
@@ -176,10 +173,9 @@ void add_node_routes(Router& router, ApiContext& context) {
     });
 
     router.add(http::verb::get, "/api/v1/nodes/{name}", [&context](Request& request) {
-        const auto sessions = live_sessions(context);
         auto session = context.store.catalog().session();
         const auto node = node_named(session, request.params.at("name"));
-        Renderer renderer(session, context.store.data_dir(), sessions);
+        Renderer renderer(session, context.store.data_dir());
         auto out = renderer.node(node);
         boost::json::array events;
         for (const auto& event : session.events().list_for_node(node.id, 50))

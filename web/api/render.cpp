@@ -3,13 +3,10 @@
 #include <boost/json/parse.hpp>
 
 #include "db/clock.hpp"
-#include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/image_store.hpp"
 
 namespace bootherd::web {
 namespace {
-
-constexpr std::int64_t kBootingWindowMs = 5 * 60 * 1000;
 
 boost::json::value optional_json(const std::optional<std::string>& value) {
     if (!value) return nullptr;
@@ -23,20 +20,19 @@ boost::json::value optional_json(const std::optional<std::int64_t>& value) {
 
 }  // namespace
 
-std::string node_status(const db::Node& node, const std::set<std::string, std::less<>>& targets_in_session,
-                        std::int64_t now_ms) {
-    if (targets_in_session.contains(node.iqn)) return "booted";
-    if (node.last_boot_at && now_ms - *node.last_boot_at < kBootingWindowMs) return "booting";
-    return "off";
+boost::json::object job_json(const JobStatus& job) {
+    boost::json::object out{{"id", job.id},
+                            {"description", job.description},
+                            {"state", std::string(to_string(job.state))},
+                            {"progress", job.progress},
+                            {"started_at", job.started_at}};
+    if (job.finished_at) out["finished_at"] = *job.finished_at;
+    if (!job.error.empty()) out["error"] = job.error;
+    return out;
 }
 
-Renderer::Renderer(db::Catalog::Session& session, std::filesystem::path data_dir,
-                   const std::vector<iscsi::SessionInfo>& sessions)
+Renderer::Renderer(db::Catalog::Session& session, std::filesystem::path data_dir)
     : session_(session), data_dir_(std::move(data_dir)), now_(db::now_ms()) {
-    for (const auto& info : sessions) {
-        targets_in_session_.insert(info.target_iqn);
-        initiators_in_session_.insert(info.initiator_name);
-    }
     for (auto& image : session_.images().list())
         images_.emplace(image.id, std::move(image));
     for (const auto& draft : session_.versions().maintained())
@@ -70,12 +66,16 @@ const db::Version* Renderer::find_version(std::int64_t id) {
     return &it->second;
 }
 
-std::string Renderer::status(const db::Node& node) const {
-    // A maintenance machine's session is on its image's draft, under its own initiator name.
-    if (maintenance_.contains(node.id) &&
-        initiators_in_session_.contains(imagestore::store::node_initiator_iqn(node)))
-        return "booted";
-    return node_status(node, targets_in_session_, now_);
+void Renderer::load_latest_boots() {
+    latest_boots_ = session_.boots().latest_by_node();
+}
+
+boots::MachineStatus Renderer::status(const db::Node& node) {
+    if (!latest_boots_)
+        return boots::machine_status(node.state, session_.boots().latest_for_node(node.id), now_);
+    const auto found = latest_boots_->find(node.id);
+    return boots::machine_status(
+        node.state, found == latest_boots_->end() ? std::nullopt : std::optional(found->second), now_);
 }
 
 boost::json::object Renderer::node(const db::Node& node) {
@@ -126,7 +126,7 @@ boost::json::object Renderer::node(const db::Node& node) {
         {"disk_version", optional_json(disk_version)},
         {"disk_bytes", disk_bytes},
         {"outdated", outdated},
-        {"status", status(node)},
+        {"status", boots::to_string(status(node))},
         {"last_event", optional_json(last_event)},
         {"last_seen", optional_json(last_seen)},
         {"iqn", node.iqn},

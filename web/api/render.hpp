@@ -4,28 +4,29 @@
 #include <boost/json/object.hpp>
 #include <filesystem>
 #include <map>
-#include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "boots/machine_status.hpp"
 #include "db/catalog.hpp"
-#include "target/iscsi/server.hpp"
+#include "web/job_registry.hpp"
 
 namespace bootherd::web {
 
-// "booted" with an iSCSI session on the node's target (or, for a maintenance machine, logged in to its
-// draft: Renderer::status), "booting" when it fetched its boot script in the
-// last few minutes but has no session yet, "off" otherwise.
-std::string node_status(const db::Node& node, const std::set<std::string, std::less<>>& targets_in_session,
-                        std::int64_t now_ms);
+// A job of the registry: id, description, state, progress, error (when it failed), started_at, finished_at
+// (once it ended).
+boost::json::object job_json(const JobStatus& job);
 
 class Renderer {
   public:
-    Renderer(db::Catalog::Session& session, std::filesystem::path data_dir,
-             const std::vector<iscsi::SessionInfo>& sessions);
+    Renderer(db::Catalog::Session& session, std::filesystem::path data_dir);
 
     boost::json::object node(const db::Node& node);
-    std::string status(const db::Node& node) const;
+    // The one machine status (boots/machine_status.hpp): its recorded session state and newest boot.
+    boots::MachineStatus status(const db::Node& node);
+    // Reads every node's newest boot at once, for callers about to ask the status of many nodes.
+    void load_latest_boots();
     boost::json::object event(const db::Event& event);
     boost::json::object version(const db::Version& version);
     boost::json::object group(const db::Group& group);
@@ -37,8 +38,7 @@ class Renderer {
   private:
     db::Catalog::Session& session_;
     std::filesystem::path data_dir_;
-    std::set<std::string, std::less<>> targets_in_session_;
-    std::set<std::string, std::less<>> initiators_in_session_;
+    std::optional<std::map<std::int64_t, db::Boot>> latest_boots_;  // node id -> newest boot, when loaded
     // Maintenance machines: node id -> (image name, draft number).
     std::map<std::int64_t, std::pair<std::string, std::int64_t>> maintenance_;
     std::int64_t now_;

@@ -4,6 +4,7 @@
 #include "db/catalog.hpp"
 #include "db/error.hpp"
 #include "db/users_repo.hpp"
+#include "db/web_sessions_repo.hpp"
 
 using namespace bootherd::db;
 
@@ -28,4 +29,28 @@ TEST_CASE("API tokens keep their scope and expiry; admin and no expiry by defaul
 
     CHECK_THROWS_AS(tokens.create(user.id, "x", "h3", "root"), InvalidArgument);
     CHECK_FALSE(tokens.find_by_hash("h3"));
+}
+
+TEST_CASE("users: the last login comes from the newest session or audited login, whichever is later") {
+    auto catalog = Catalog::open_in_memory();
+    auto session = catalog.session();
+    UsersRepo users(session.database());
+    const auto admin = users.create("admin", "hash");
+    const auto ops = users.create("ops", "hash");
+    const auto idle = users.create("idle", "hash");
+    CHECK(users.last_logins().empty());
+
+    WebSessionsRepo(session.database()).create("t1", admin.id, "c1", 9'000'000'000'000);
+    session.audit().append({.at = 100, .actor = "admin", .action = "user.login", .target = "user:admin"});
+    // A session's logout removes it: the audit entry still tells.
+    session.audit().append({.at = 5000, .actor = "OPS", .action = "user.login", .target = "user:ops"});
+    session.audit().append({.at = 9000, .actor = "ops", .action = "token.create", .target = "token:1"});
+    session.audit().append(
+        {.at = 9500, .actor = "idle", .action = "auth.login_failed", .target = "user:idle"});
+
+    const auto last = users.last_logins();
+    CHECK(last.size() == 2);
+    CHECK(last.at(admin.id) > 100);  // the session is newer (created now)
+    CHECK(last.at(ops.id) == 5000);
+    CHECK_FALSE(last.contains(idle.id));
 }

@@ -57,6 +57,15 @@ TEST_CASE("boots: insert, update, latest, running, joined names") {
     CHECK(ended->reason == "stayed_up");
     CHECK(ended->os_login_at == 5000);
     CHECK(ended->ended_at == 125000);
+    const auto quiet = s.nodes().add({.name = "pc-02", .mac = "02:00:00:00:00:02"});
+    const auto other = s.nodes().add({.name = "pc-03", .mac = "02:00:00:00:00:03"});
+    const auto others = boots.insert(running_boot(other, v1.id, 150000));
+    const auto latest = boots.latest_by_node();
+    CHECK(latest.size() == 2);
+    CHECK(latest.at(node.id).id == second);
+    CHECK(latest.at(other.id).id == others);
+    CHECK(latest.at(other.id).node_name == "pc-03");
+    CHECK_FALSE(latest.contains(quiet.id));
 }
 
 TEST_CASE("boots: ended_at goes with the outcome; unknown nodes and boots are refused") {

@@ -192,3 +192,46 @@ TEST_CASE("a writer in another connection waits for a held write lock instead of
     CHECK(waited >= std::chrono::milliseconds(100));
     CHECK(server.session().images().list().size() == 2);
 }
+
+TEST_CASE("audit search: actor, action and the actions under it, target substring, time range, paging") {
+    auto catalog = Catalog::open_in_memory();
+    auto s = catalog.session();
+    auto audit = s.audit();
+    audit.append({.at = 1000, .actor = "admin", .action = "node.add", .target = "node:PC-01"});
+    audit.append({.at = 2000, .actor = "admin", .action = "node.delete", .target = "node:pc-02"});
+    audit.append({.at = 3000, .actor = "ops", .action = "nodes.bulk", .target = "node:pc-03"});
+    audit.append({.at = 4000, .actor = "ops", .action = "image.import", .target = "image:golden"});
+    audit.append({.at = 5000, .actor = "admin", .action = "node", .target = "node:x_y"});
+    const auto targets = [](const AuditPage& page) {
+        std::vector<std::string> out;
+        for (const auto& entry : page.entries)
+            out.push_back(entry.target);
+        return out;
+    };
+
+    const auto all = audit.search({});
+    CHECK(all.total == 5);
+    CHECK(targets(all) ==
+          std::vector<std::string>{"node:x_y", "image:golden", "node:pc-03", "node:pc-02", "node:PC-01"});
+    CHECK(audit.search({.actor = "ops"}).total == 2);
+    CHECK(audit.search({.actor = "Ops"}).total == 0);
+    // "node" is node.add, node.delete and node itself, not nodes.bulk.
+    CHECK(targets(audit.search({.action = "node"})) ==
+          std::vector<std::string>{"node:x_y", "node:pc-02", "node:PC-01"});
+    CHECK(targets(audit.search({.action = "node.add"})) == std::vector<std::string>{"node:PC-01"});
+    CHECK(audit.search({.action = "node."}).total == 0);
+    CHECK(targets(audit.search({.target = "pc-0"})) ==
+          std::vector<std::string>{"node:pc-03", "node:pc-02", "node:PC-01"});
+    CHECK(audit.search({.target = "_"}).total == 1);  // no LIKE wildcards
+    CHECK(targets(audit.search({.since = 2000, .until = 4000})) ==
+          std::vector<std::string>{"node:pc-03", "node:pc-02"});
+    CHECK(targets(audit.search({.actor = "admin", .since = 1500})) ==
+          std::vector<std::string>{"node:x_y", "node:pc-02"});
+
+    const auto page = audit.search({.limit = 2, .offset = 1});
+    CHECK(page.total == 5);
+    CHECK(targets(page) == std::vector<std::string>{"image:golden", "node:pc-03"});
+    CHECK(audit.search({.limit = 2, .offset = 10}).entries.empty());
+    CHECK_THROWS_AS(audit.search({.limit = 0}), InvalidArgument);
+    CHECK_THROWS_AS(audit.search({.offset = -1}), InvalidArgument);
+}

@@ -158,6 +158,12 @@ TEST_CASE("updating a node revalidates and keeps its IQN") {
     s.nodes().record_boot(a.id, "booting", 1234);
     CHECK(s.nodes().get(a.id).state == "booting");
     CHECK(s.nodes().get(a.id).last_boot_at == 1234);
+    const auto other = s.nodes().add({.name = "other", .mac = "02:00:00:00:00:09"});
+    s.nodes().set_every_state("offline");
+    CHECK(s.nodes().get(a.id).state == "offline");
+    CHECK(s.nodes().get(other.id).state == "offline");
+    CHECK(refusal([&] { s.nodes().set_every_state(""); }) == "invalid:state");
+    s.nodes().remove(other.id);
     s.nodes().remove(a.id);
     CHECK_THROWS_AS(s.nodes().get(a.id), NotFound);
     CHECK_THROWS_AS(s.nodes().remove(a.id), NotFound);

@@ -19,7 +19,7 @@ TEST_CASE("metrics render counters and a cumulative latency histogram") {
     boot::BootCounters counters;
     counters.boot_scripts = 7;
     snapshot.boot = &counters;
-    snapshot.nodes = {10, 2, 1, 7};
+    snapshot.nodes = {.total = 10, .booted = 2, .booting = 1, .failed = 3, .off = 4};
     const auto text = render_metrics(snapshot);
     CHECK(text.find("# TYPE bootherd_iscsi_sessions gauge\nbootherd_iscsi_sessions 3\n") !=
           std::string::npos);
@@ -33,6 +33,8 @@ TEST_CASE("metrics render counters and a cumulative latency histogram") {
     CHECK(text.find("bootherd_iscsi_command_latency_seconds_sum 2\n") != std::string::npos);
     CHECK(text.find("bootherd_boots_total 7\n") != std::string::npos);
     CHECK(text.find("bootherd_nodes{status=\"booting\"} 1\n") != std::string::npos);
+    CHECK(text.find("bootherd_nodes{status=\"failed\"} 3\n") != std::string::npos);
+    CHECK(text.find("bootherd_nodes{status=\"off\"} 4\n") != std::string::npos);
 }
 
 TEST_CASE("metrics without iSCSI stats or boot counters") {
