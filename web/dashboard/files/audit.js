@@ -5,7 +5,8 @@ import { h, clear, formatTime, labelled } from './dom.js';
 import { enhanceTable } from './table.js';
 
 const PAGE_SIZE = 50;
-const KNOWN_ACTIONS = ['auth.login_failed', 'user.login', 'group.add', 'group.update', 'group.delete', 'node.add',
+// An action filter matches that action and the ones under it: "group" matches group.add, group.delete, ...
+const KNOWN_ACTIONS = ['group', 'node', 'image', 'token', 'auth.login_failed', 'user.login', 'group.add', 'group.update', 'group.delete', 'node.add',
   'node.update', 'node.delete', 'node.import', 'node.enroll', 'image.import', 'image.upload', 'image.edit',
   'image.commit', 'image.discard', 'image.promote', 'image.rollback', 'image.flatten', 'token.create',
   'token.delete'];
@@ -41,10 +42,10 @@ function detailView(detail) {
 const toMs = (input) => (input.value ? String(new Date(input.value).getTime()) : '');
 
 export function mount(root) {
-  const actor = h('input', { type: 'search', testid: 'audit-actor', placeholder: 'admin', size: 12 });
-  const action = h('input', { type: 'search', testid: 'audit-action', placeholder: 'group.add', size: 16,
+  const actor = h('input', { type: 'search', testid: 'audit-actor', placeholder: 'exactly: admin', size: 12 });
+  const action = h('input', { type: 'search', testid: 'audit-action', placeholder: 'group or group.add', size: 16,
     list: 'audit-actions' });
-  const target = h('input', { type: 'search', testid: 'audit-target', placeholder: 'group:lab', size: 16 });
+  const target = h('input', { type: 'search', testid: 'audit-target', placeholder: 'part of it: lab', size: 16 });
   const since = h('input', { type: 'datetime-local', testid: 'audit-since' });
   const until = h('input', { type: 'datetime-local', testid: 'audit-until' });
   const body = h('tbody', { testid: 'audit-body' });

@@ -20,7 +20,7 @@ function formatUptime(seconds) {
   return `${s} s`;
 }
 
-const gib = (bytes) => `${(bytes / GIB).toFixed(bytes >= 100 * GIB ? 0 : 2)} GiB`;
+const gib = (bytes) => `${(bytes / GIB).toFixed(2)} GiB`;
 const percent = (part, whole) => (whole > 0 ? (100 * part) / whole : 0);
 
 const DHCP_MODES = {
