@@ -129,7 +129,8 @@ async function bearer(secret) {
 async function tokens(page, watch) {
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE_URL });
   await page.getByTestId('nav-access').click();
-  await waitForText(page.getByTestId('users-body'), /admin/);
+  // admin signed in at the start of this test: a last sign-in time, local, to the minute.
+  await waitForText(page.getByTestId('user-admin'), /^admin\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d$/);
   await page.getByTestId('token-name').fill(TOKEN);
   await page.getByTestId('token-scope').selectOption('read');
   await page.getByTestId('token-expiry').selectOption({ label: '1 day' });

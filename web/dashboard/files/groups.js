@@ -27,10 +27,11 @@ function groupFields(group, images, slug) {
   const bind = h('input', { type: 'checkbox', checked: group ? group.bind_address : true, testid: `${slug}-bind` });
   const description = h('input', { value: group?.description || '', testid: `${slug}-description`, size: 30 });
   return {
-    elements: [name ? labelled('Name', name) : '', labelled('Default image', image),
+    elements: [name ? h('span', { class: 'field' }, labelled('Name', name)) : '',
+      h('span', { class: 'field' }, labelled('Default image', image)),
       h('label', { class: 'check' }, persistent, ' Persistent disks'),
       h('label', { class: 'check' }, bind, ' Boot only from its address'),
-      labelled('Description', description)],
+      h('span', { class: 'field' }, labelled('Description', description))],
     values: () => {
       if (!group) {
         const body = { name: name.value.trim(), persistent: persistent.checked, bind_address: bind.checked };
@@ -199,7 +200,7 @@ export function mountGroup(root, name) {
     clear(members, page.items.length === 0
       ? h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No machine is in this group.'))
       : page.items.map((node) => h('tr', { testid: `member-${node.name}` },
-        h('td', {}, h('a', { href: `#/machine/${enc(node.name)}` }, node.name)),
+        h('td', { class: 'nowrap' }, h('a', { href: `#/machine/${enc(node.name)}` }, node.name)),
         h('td', { class: 'mono' }, node.mac),
         h('td', {}, statusBadge(node.status)),
         h('td', {}, node.image ?? h('span', { class: 'muted' }, 'none')),
