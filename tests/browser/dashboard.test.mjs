@@ -284,7 +284,7 @@ async function rollOut(page, watch) {
   await page.getByTestId(`rollout-${IMAGE}-2`).click();
   const form = page.getByTestId(`rollout-form-${IMAGE}-2`);
   await form.waitFor({ timeout: TIMEOUT });
-  assert.equal(await page.getByTestId(`rollout-${IMAGE}-1`).count(), 0, 'the promoted v1 offers a rollout');
+  assert.ok(await page.getByTestId(`rollout-${IMAGE}-1`).isDisabled(), 'the promoted v1 offers a rollout');
   await page.getByTestId('rollout-form-canary').fill('2');
   await page.getByTestId('rollout-form-waves').fill('50%,100%');
   await page.getByTestId('rollout-form-soak').fill('10m');

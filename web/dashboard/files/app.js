@@ -6,6 +6,7 @@ import * as discovered from './discovered.js';
 import * as images from './images.js';
 import * as machine from './machine.js';
 import * as rollouts from './rollouts.js';
+import * as jobs from './jobs.js';
 
 const view = document.getElementById('view');
 const loginSection = document.getElementById('login');
@@ -46,6 +47,7 @@ function route() {
 
 function signedIn(session) {
   setCsrfToken(session.csrf_token);
+  jobs.restore();
   document.getElementById('user-name').textContent = session.username;
   loginSection.hidden = true;
   view.hidden = false;
@@ -60,6 +62,7 @@ function signedOut(message = '') {
   unmount();
   unmount = () => {};
   setCsrfToken('');
+  jobs.forget();
   clearInterval(bannerTimer);
   document.getElementById('banner').hidden = true;
   view.hidden = true;
@@ -96,4 +99,5 @@ window.addEventListener('hashchange', () => {
   if (loginSection.hidden) route();
 });
 
+jobs.mountIndicator(document.getElementById('jobs-indicator'));
 api.me().then(signedIn, () => signedOut());
