@@ -137,10 +137,93 @@ async function uploadImages(page, watch) {
   ok('after a reload the jobs are read again from the server');
 }
 
+// Raw fields (a ms timestamp, a null) must not reach the page.
+function assertFormatted(text, where) {
+  assert.doesNotMatch(text, /\b\d{12,}\b/, `${where} shows a raw millisecond timestamp: ${text}`);
+  assert.doesNotMatch(text, /\bnull\b|\bundefined\b|\[object/, `${where} shows a raw value: ${text}`);
+}
+
+async function draftAndVersions(page) {
+  await page.getByTestId('nav-images').click();
+  const image = 'polish-second';  // one version, promoted
+  const card = page.getByTestId(`image-${image}`);
+  await card.waitFor({ timeout: TIMEOUT });
+  const rollback = page.getByTestId(`rollback-${image}`);
+  assert.ok(await rollback.isDisabled(), 'Roll back is enabled on an image with one version');
+  assert.match(await rollback.getAttribute('title'), /no version older than v1/);
+  assert.ok(await page.getByTestId(`promote-${image}-1`).isDisabled(), 'Promote is enabled on the promoted version');
+  assert.match(await page.getByTestId(`promote-${image}-1`).getAttribute('title'), /promoted/);
+  for (const button of ['commit', 'discard']) {
+    assert.ok(await page.getByTestId(`${button}-${image}`).isDisabled(), `${button} is enabled with no draft`);
+    assert.match(await page.getByTestId(`${button}-${image}`).getAttribute('title'), /no draft/);
+  }
+  await waitForText(card.getByTestId('version-created'), /^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+  await waitForText(card.getByTestId('version-sealed'), /^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+  assertFormatted(await card.innerText(), 'the version table');
+  ok('one-version image: Roll back, Promote, Commit and Discard disabled with a reason; times as local dates');
+
+  await page.getByTestId(`edit-${image}`).click();
+  const draft = page.getByTestId(`draft-${image}`);
+  await draft.waitFor({ timeout: TIMEOUT });
+  await waitForText(draft.getByTestId('draft-sealed'), /^not yet$/);
+  await waitForText(draft.getByTestId('draft-created'), /^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+  assertFormatted(await draft.innerText(), 'the draft view');
+  assert.match(await draft.innerText(), /\d+\.\d (MiB|GiB)/, 'the draft shows its size in MiB or GiB');
+  assert.ok(await page.getByTestId(`edit-${image}`).isDisabled(), 'Start maintenance is enabled with a draft open');
+  assert.ok(!(await page.getByTestId(`commit-${image}`).isDisabled()), 'Commit is disabled with a draft open');
+  await card.scrollIntoViewIfNeeded();
+  await shots(page, 'draft-view');
+  await page.getByTestId(`discard-${image}`).click();
+  await page.getByTestId('confirm-ok').click();
+  await draft.waitFor({ state: 'detached', timeout: TIMEOUT });
+  ok('the draft view shows dates, sizes and "not yet", no raw field; discarded through the dialog');
+}
+
+async function chartAxes(page) {
+  await page.getByTestId('nav-overview').click();
+  const chart = page.getByTestId('throughput-chart');
+  const times = chart.getByTestId('chart-time-axis').locator('text');
+  await times.first().waitFor({ timeout: TIMEOUT });
+  const labels = await times.allTextContents();
+  assert.ok(labels.length >= 2, `time axis labels: ${labels}`);
+  for (const label of labels) assert.match(label, /^\d\d:\d\d:\d\d$/);
+  const values = await chart.getByTestId('chart-value-axis').locator('text').allTextContents();
+  assert.ok(values.length >= 3, `value axis labels: ${values}`);
+  for (const value of values) assert.match(value, /^\d+(\.\d)? (B|KiB|MiB|GiB)\/s$/);
+  assert.equal(new Set(values).size, values.length, `value axis labels repeat: ${values}`);
+  await shots(page, 'overview-chart');
+  ok(`the throughput chart has a time axis (${labels.join(', ')}) and a value axis (${values.join(', ')})`);
+}
+
+// At a phone's width every page keeps its navigation whole (every link inside the viewport) and no page scrolls
+// sideways as a whole.
+async function phoneWidth(page) {
+  await page.setViewportSize(PHONE);
+  const links = await page.locator('#nav a').evaluateAll((all) => all.map((a) => a.dataset.testid));
+  for (const link of links) {
+    await page.getByTestId(link).click();
+    await page.waitForTimeout(600);
+    for (const other of links) {
+      const box = await page.getByTestId(other).boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width && box.y >= 0,
+        `${other} is cut off at 390 px on ${link}: ${JSON.stringify(box)}`);
+    }
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(overflow <= PHONE.width, `${link}: the page is ${overflow} px wide at 390 px`);
+    await shots(page, `phone-${link.replace('nav-', '')}`);
+    await page.setViewportSize(PHONE);
+  }
+  await page.setViewportSize(WIDE);
+  ok(`at 390 px all ${links.length} navigation links are visible on every page, and no page scrolls sideways`);
+}
+
 runBrowser('polish-', async (page, watch) => {
   watch.on = false;  // the first page load asks who is signed in and is told 401
   await signIn(page);
   watch.on = true;
   await sortAndFilter(page);
   await uploadImages(page, watch);
+  await draftAndVersions(page);
+  await chartAxes(page);
+  await phoneWidth(page);
 });

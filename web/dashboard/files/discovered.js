@@ -32,8 +32,8 @@ export function mount(root) {
     rows.push(entry);
     return h('tr', { testid: `discovered-${item.mac}` },
       h('td', {}, box), h('td', { class: 'mono' }, item.mac),
-      h('td', { dataset: { sort: item.first_seen } }, formatTime(item.first_seen)),
-      h('td', { dataset: { sort: item.last_seen } }, formatTime(item.last_seen)),
+      h('td', { class: 'when', dataset: { sort: item.first_seen } }, formatTime(item.first_seen)),
+      h('td', { class: 'when', dataset: { sort: item.last_seen } }, formatTime(item.last_seen)),
       h('td', {}, item.client_arch ?? '—'), h('td', {}, item.vendor_class || '—'),
       h('td', {}, name), h('td', { class: 'identity' }, ...identity.elements), h('td', {}, image), h('td', {}, group),
       h('td', {}, h('button', { type: 'button', testid: `enroll-${item.mac}`, onclick: () => enroll([entry]) }, 'Enroll')));
