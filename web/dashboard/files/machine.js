@@ -73,6 +73,10 @@ export function mount(root, name) {
       if (Object.keys(changes).length === 0) return;
       change('Save', () => api.updateNode(name, changes));
     });
+    // Wake-on-LAN and a disk reset apply only while they can change something.
+    const wakeWhy = node.status === 'booted' || node.status === 'booting' ? `${node.name} is ${node.status} already` : '';
+    const resetWhy = !node.disk_bytes && !node.outdated ? `${node.name}'s disk is empty and on the current version` : '';
+    const unless = (why) => (why ? { disabled: true, title: why } : {});
     clear(info,
       h('dl', { class: 'details' },
         h('dt', {}, 'MAC'), h('dd', { class: 'mono' }, node.mac),
@@ -88,7 +92,7 @@ export function mount(root, name) {
       identityEditor(node, (changes) => change('Save identity', () => api.updateNode(name, changes))),
       maintenanceControls(node, choices.images, change),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', testid: 'machine-wake',
+        h('button', { type: 'button', testid: 'machine-wake', ...unless(wakeWhy),
           onclick: () => change('Wake', () => api.bulk([name], 'wake')) }, 'Wake'),
         h('button', { type: 'button', testid: 'machine-persistence',
           onclick: () => change(node.persistent ? 'Make non-persistent' : 'Make persistent',
@@ -97,7 +101,7 @@ export function mount(root, name) {
         h('button', { type: 'button', testid: 'machine-enable',
           onclick: () => change(node.enabled ? 'Disable' : 'Enable', () => api.updateNode(name, { enabled: !node.enabled })) },
         node.enabled ? 'Disable' : 'Enable'),
-        h('button', { type: 'button', testid: 'machine-reset',
+        h('button', { type: 'button', testid: 'machine-reset', ...unless(resetWhy),
           onclick: () => change('Reset disk', () => api.bulk([name], 'reset'), true) }, 'Reset disk'),
         h('button', { type: 'button', class: 'danger', testid: 'machine-delete',
           onclick: () => change('Delete', () => api.deleteNode(name), true) }, 'Delete')));
