@@ -3,7 +3,7 @@
 // the server, each followed in the jobs list (jobs.js). Buttons whose action cannot apply are disabled and say why.
 import { api } from './api.js';
 import { rolloutForm } from './rollouts.js';
-import { h, clear, toast, confirmAction, formatBytes, formatTime, labelled } from './dom.js';
+import { h, clear, toast, confirmAction, formatBytes, formatTime, field } from './dom.js';
 import { importFromServer, jobsPanel, subscribe, upload, jobs } from './jobs.js';
 import { enhanceTable } from './table.js';
 
@@ -149,7 +149,7 @@ export function mount(root) {
     if (chosen && !uploadName.value) uploadName.value = chosen.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]/g, '-');
   });
   const uploadForm = h('form', { class: 'toolbar', testid: 'image-upload-form' },
-    labelled('File', file), labelled('Name', uploadName),
+    field('File', file), field('Name', uploadName),
     h('button', { type: 'submit', class: 'primary', testid: 'image-upload-start' }, 'Upload'));
   uploadForm.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -160,7 +160,7 @@ export function mount(root) {
   const name = h('input', { required: true, testid: 'image-import-name', pattern: '[A-Za-z0-9._\\-]+' });
   const path = h('input', { required: true, testid: 'image-import-path', placeholder: '/srv/images/golden.vhdx' });
   const form = h('form', { class: 'toolbar', testid: 'image-import-form' },
-    labelled('Name', name), labelled('File on the server', path),
+    field('Name', name), field('File on the server', path),
     h('button', { type: 'submit', class: 'primary', testid: 'image-import-start' }, 'Import'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();

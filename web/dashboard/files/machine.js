@@ -2,7 +2,7 @@
 // timeline, both live from the event stream.
 import { api, followEvents } from './api.js';
 import { mountBoots } from './boots.js';
-import { h, clear, toast, confirmAction, formatBytes, formatTime, statusBadge, select, labelled } from './dom.js';
+import { h, clear, toast, confirmAction, formatBytes, formatTime, statusBadge, select, field } from './dom.js';
 import { identityEditor } from './identity.js';
 import { maintenanceBadge, maintenanceControls } from './maintenance.js';
 
@@ -88,7 +88,7 @@ export function mount(root, name) {
         h('dt', {}, 'Persistent'), h('dd', {}, node.persistent ? 'yes: the disk survives reboots' : 'no: fresh disk at each boot'),
         h('dt', {}, 'Enabled'), h('dd', {}, node.enabled ? 'yes' : 'no'),
         h('dt', {}, 'Last seen'), h('dd', {}, formatTime(node.last_seen))),
-      h('div', { class: 'toolbar' }, labelled('Image', image), labelled('Group', group), save),
+      h('div', { class: 'toolbar' }, field('Image', image), field('Group', group), save),
       identityEditor(node, (changes) => change('Save identity', () => api.updateNode(name, changes))),
       maintenanceControls(node, choices.images, change),
       h('div', { class: 'actions' },
