@@ -7,6 +7,8 @@
 // Environment: as dashboard.test.mjs (BASE_URL, PASSWORD, IMAGE, ARTIFACTS, NODE_DIR, FETCH_BOOT_SCRIPT).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import {
   BASE_URL, PHONE, TIMEOUT, WIDE, env, ok, runBrowser, shots, signIn, waitForCount, waitForText,
@@ -123,6 +125,43 @@ async function uploadImages(page, watch) {
   await waitForCount(jobsList.getByTestId('job'), before + 2);
   await waitForText(first.getByTestId('job-phase'), /^done$/);
   ok('the jobs are still listed after leaving the images page and coming back');
+
+  // An import of a file on the server (in its import directory, by default <data>/import) is shown the same way,
+  // in a row of its own; so is a refused one. The data directory comes from GET /api/v1/server.
+  const server = await page.request.get(`${BASE_URL}/api/v1/server`);
+  let expected = before + 3;
+  if (server.ok()) {
+    const folder = path.join((await server.json()).data_dir, 'import');
+    const file = path.join(folder, 'polish-from-path.raw');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(file, rawImage(2 * MiB));
+    try {
+      await page.getByTestId('image-import-name').fill('polish-path');
+      await page.getByTestId('image-import-path').fill(file);
+      await page.getByTestId('image-import-start').click();
+      const fromPath = jobsList.locator('[data-testid="job"][data-name="polish-path"]');
+      await waitForText(fromPath.getByTestId('job-phase'), /^done$/, 60000);
+      await page.getByTestId('image-polish-path').waitFor({ timeout: TIMEOUT });
+    } finally {
+      rmSync(file, { force: true });
+    }
+    expected += 1;
+    ok('an import from a file in the server\'s import directory was followed to the end in its own row');
+  } else {
+    ok('SKIPPED: no GET /api/v1/server to find the import directory: only a refused server import is tried');
+  }
+  watch.on = false;  // the server refuses the missing file with 400 on purpose
+  await page.getByTestId('image-import-name').fill('polish-missing');
+  await page.getByTestId('image-import-path').fill('/nonexistent/polish-missing.raw');
+  await page.getByTestId('image-import-start').click();
+  const missing = jobsList.locator('[data-testid="job"][data-name="polish-missing"]');
+  await waitForText(missing.getByTestId('job-phase'), /^failed$/);
+  await waitForText(missing.getByTestId('job-text'), /import directory/);
+  watch.on = true;
+  await waitForCount(jobsList.getByTestId('job'), expected);
+  await waitForText(first.getByTestId('job-phase'), /^done$/);
+  await shots(page, 'jobs-server-path');
+  ok('a refused server import got its own row with the reason; the earlier rows are unchanged');
   const listed = await page.request.get(`${BASE_URL}/api/v1/jobs`);
   if (listed.status() === 404) {
     ok('SKIPPED: the server has no GET /api/v1/jobs yet: the jobs list lasts until a reload only');
