@@ -15,6 +15,7 @@ import {
 } from './lib.mjs';
 
 const FETCH_BOOT_SCRIPT = env('FETCH_BOOT_SCRIPT');
+const IMAGE = env('IMAGE');
 
 // The API as the signed-in page: its cookie, and the session's CSRF token on changes.
 async function apiCall(page, method, path, body) {
@@ -200,6 +201,18 @@ async function draftAndVersions(page) {
   await waitForText(card.getByTestId('version-sealed'), /^\d{4}-\d\d-\d\d \d\d:\d\d$/);
   assertFormatted(await card.innerText(), 'the version table');
   ok('one-version image: Roll back, Promote, Commit and Discard disabled with a reason; times as local dates');
+
+  // Versions sort by number (v10 after v9), both ways.
+  const versions = page.getByTestId(`versions-${IMAGE}`);
+  const numbers = async () => (await columnTexts(versions, 0)).map((text) => Number(text.match(/^v(\d+)/)[1]));
+  const shown = await numbers();
+  assert.ok(shown.length >= 2, `${IMAGE} has ${shown.length} version(s)`);
+  const sortVersions = versions.getByRole('columnheader', { name: /Version/ }).getByRole('button');
+  await sortVersions.click();
+  assert.deepEqual(await numbers(), [...shown].sort((a, b) => a - b));
+  await sortVersions.click();
+  assert.deepEqual(await numbers(), [...shown].sort((a, b) => b - a));
+  ok(`${IMAGE}'s versions sorted by number both ways`);
 
   await page.getByTestId(`edit-${image}`).click();
   const draft = page.getByTestId(`draft-${image}`);

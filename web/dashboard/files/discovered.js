@@ -72,7 +72,7 @@ export function mount(root) {
     h('thead', {}, h('tr', {}, ['', 'MAC', 'First seen', 'Last seen', 'Arch', 'Vendor class', 'Name', 'Host name, fixed IP', 'Image', 'Group', '']
       .map((t) => h('th', { scope: 'col', dataset: sortable.includes(t) ? {} : { nosort: '' } }, t)))),
     body);
-  const { filter } = enhanceTable(table, { filter: 'Filter by MAC, arch or vendor', testid: 'discovered-filter' });
+  const { filter } = enhanceTable(table, { filter: 'Filter machines', testid: 'discovered-filter' });
   clear(root,
     h('div', { class: 'title-row' }, h('h1', {}, 'Discovered machines'), h('span', { class: 'spacer' }), filter, enrollSelected),
     h('p', { class: 'hint' }, 'Machines that PXE-booted on the network but are not enrolled yet.'),
