@@ -1,12 +1,12 @@
 // The dashboard's entry point: the session (login form, CSRF token), and a hash router mounting one view at a time.
 import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
+import * as jobs from './jobs.js';
 import * as overview from './overview.js';
 import * as machines from './machines.js';
 import * as discovered from './discovered.js';
 import * as images from './images.js';
 import * as machine from './machine.js';
 import * as rollouts from './rollouts.js';
-import * as jobs from './jobs.js';
 
 const view = document.getElementById('view');
 const loginSection = document.getElementById('login');
