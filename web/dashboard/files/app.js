@@ -1,5 +1,6 @@
 // The dashboard's entry point: the session (login form, CSRF token), and a hash router mounting one view at a time.
 import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
+import * as jobs from './jobs.js';
 import * as overview from './overview.js';
 import * as machines from './machines.js';
 import * as discovered from './discovered.js';
@@ -55,6 +56,7 @@ function route() {
 
 function signedIn(session) {
   setCsrfToken(session.csrf_token);
+  jobs.restore();
   document.getElementById('user-name').textContent = session.username;
   loginSection.hidden = true;
   view.hidden = false;
@@ -69,6 +71,7 @@ function signedOut(message = '') {
   unmount();
   unmount = () => {};
   setCsrfToken('');
+  jobs.forget();
   clearInterval(bannerTimer);
   document.getElementById('banner').hidden = true;
   view.hidden = true;
@@ -105,4 +108,5 @@ window.addEventListener('hashchange', () => {
   if (loginSection.hidden) route();
 });
 
+jobs.mountIndicator(document.getElementById('jobs-indicator'));
 api.me().then(signedIn, () => signedOut());

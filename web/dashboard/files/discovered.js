@@ -32,8 +32,8 @@ export function mount(root) {
     rows.push(entry);
     return h('tr', { testid: `discovered-${item.mac}` },
       h('td', {}, box), h('td', { class: 'mono' }, item.mac),
-      h('td', { dataset: { sort: item.first_seen } }, formatTime(item.first_seen)),
-      h('td', { dataset: { sort: item.last_seen } }, formatTime(item.last_seen)),
+      h('td', { class: 'when', dataset: { sort: item.first_seen } }, formatTime(item.first_seen)),
+      h('td', { class: 'when', dataset: { sort: item.last_seen } }, formatTime(item.last_seen)),
       h('td', {}, item.client_arch ?? '—'), h('td', {}, item.vendor_class || '—'),
       h('td', {}, name), h('td', { class: 'identity' }, ...identity.elements), h('td', {}, image), h('td', {}, group),
       h('td', {}, h('button', { type: 'button', testid: `enroll-${item.mac}`, onclick: () => enroll([entry]) }, 'Enroll')));
@@ -72,7 +72,7 @@ export function mount(root) {
     h('thead', {}, h('tr', {}, ['', 'MAC', 'First seen', 'Last seen', 'Arch', 'Vendor class', 'Name', 'Host name, fixed IP', 'Image', 'Group', '']
       .map((t) => h('th', { scope: 'col', dataset: sortable.includes(t) ? {} : { nosort: '' } }, t)))),
     body);
-  const { filter } = enhanceTable(table, { filter: 'Filter by MAC, arch or vendor', testid: 'discovered-filter' });
+  const { filter } = enhanceTable(table, { filter: 'Filter machines', testid: 'discovered-filter' });
   clear(root,
     h('div', { class: 'title-row' }, h('h1', {}, 'Discovered machines'), h('span', { class: 'spacer' }), filter, enrollSelected),
     h('p', { class: 'hint' }, 'Machines that PXE-booted on the network but are not enrolled yet.'),

@@ -93,6 +93,11 @@ export function labelled(text, control) {
   return [h('label', { for: control.id }, text), control];
 }
 
+// A label and its control kept together on one line of a wrapping toolbar.
+export function field(text, control) {
+  return h('span', { class: 'field' }, labelled(text, control));
+}
+
 // <select> with a first "any"/"none" option and one option per value.
 export function select(values, { empty = '', emptyLabel = '—', selected = '', ...attrs } = {}) {
   const options = [h('option', { value: empty }, emptyLabel)];

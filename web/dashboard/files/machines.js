@@ -1,7 +1,7 @@
 // Machines: search, filters, paging, a selection that spans pages, bulk actions on it, and the CSV import.
 import { api } from './api.js';
 import { createImportPanel } from './csv_import.js';
-import { h, clear, toast, confirmAction, formatBytes, select, labelled, statusBadge } from './dom.js';
+import { h, clear, toast, confirmAction, formatBytes, select, field, statusBadge } from './dom.js';
 import { enhanceTable } from './table.js';
 
 const PAGE_SIZE = 50;
@@ -34,7 +34,7 @@ export function mount(root) {
   const search = h('input', { type: 'search', placeholder: 'name or MAC', testid: 'machines-search' });
   const groupFilter = h('select', { testid: 'filter-group' });
   const imageFilter = h('select', { testid: 'filter-image' });
-  const statusFilter = select(['off', 'booting', 'booted'], { emptyLabel: 'any', testid: 'filter-status' });
+  const statusFilter = select(['off', 'booting', 'booted', 'failed'], { emptyLabel: 'any', testid: 'filter-status' });
   const body = h('tbody', { testid: 'machines-body' });
   const totalLabel = h('span', { testid: 'machines-total' });
   const pageLabel = h('span', { testid: 'machines-page' });
@@ -226,11 +226,11 @@ export function mount(root) {
     h('div', { class: 'title-row' }, h('h1', {}, 'Machines'), totalLabel, h('span', { class: 'spacer' }), importToggle),
     importHolder,
     h('section', { class: 'toolbar', 'aria-label': 'Filters' },
-      labelled('Search', search), labelled('Group', groupFilter), labelled('Image', imageFilter),
-      labelled('Status', statusFilter)),
+      field('Search', search), field('Group', groupFilter), field('Image', imageFilter),
+      field('Status', statusFilter)),
     h('section', { class: 'toolbar bulk', 'aria-label': 'Bulk actions' },
       selectedLabel, selectMatching, clearSelection, h('span', { class: 'spacer' }),
-      labelled('Action', bulkAction), bulkParameter, bulkApply),
+      field('Action', bulkAction), bulkParameter, bulkApply),
     bulkResult,
     h('p', { class: 'hint' }, 'Column headers sort the machines on this page.'),
     h('div', { class: 'table-scroll' }, table),

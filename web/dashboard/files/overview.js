@@ -32,6 +32,7 @@ export function mount(root) {
   const outcomes = mountOutcomes();
   const read = [];
   const write = [];
+  const times = [];
 
   clear(root,
     h('h1', {}, 'Overview'),
@@ -47,6 +48,18 @@ export function mount(root) {
       h('h2', {}, 'iSCSI sessions (', sessionCount, ')'),
       h('div', { class: 'table-scroll' }, sessionsTable)));
 
+  const draw = () => renderThroughputChart(chart, [
+    { label: 'read', className: 'read', values: read },
+    { label: 'write', className: 'write', values: write },
+  ], times, SAMPLES * POLL_MS);
+  // Drawn at the box's width: again when the width changes (a phone turned, a window resized).
+  let drawnWidth = 0;
+  const resized = new ResizeObserver(() => {
+    if (times.length > 0 && chart.clientWidth !== drawnWidth) draw();
+    drawnWidth = chart.clientWidth;
+  });
+  resized.observe(chart);
+
   async function poll() {
     try {
       const [o, s] = await Promise.all([api.overview(), api.sessions(), outcomes.refresh()]);
@@ -60,12 +73,10 @@ export function mount(root) {
         'as full copies.';
       read.push(o.throughput.read_bps);
       write.push(o.throughput.write_bps);
-      if (read.length > SAMPLES) { read.shift(); write.shift(); }
+      times.push(Date.now());
+      if (read.length > SAMPLES) { read.shift(); write.shift(); times.shift(); }
       rates.textContent = `Now: read ${formatRate(o.throughput.read_bps)}, write ${formatRate(o.throughput.write_bps)}`;
-      renderThroughputChart(chart, [
-        { label: 'read', className: 'read', values: read },
-        { label: 'write', className: 'write', values: write },
-      ], SAMPLES);
+      draw();
       sessionCount.textContent = s.items.length;
       clear(sessions, s.items.length === 0
         ? h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No machine is connected.'))
@@ -81,5 +92,5 @@ export function mount(root) {
 
   poll();
   const timer = setInterval(poll, POLL_MS);
-  return () => clearInterval(timer);
+  return () => { clearInterval(timer); resized.disconnect(); };
 }

@@ -48,7 +48,7 @@ export function mountList(root) {
           h('td', {}, h('a', { href: link(r.id) }, `#${r.id}`)), h('td', {}, r.image),
           h('td', {}, `v${r.from_version} → v${r.to_version}`), h('td', {}, stateBadge(r.state)),
           h('td', {}, `${r.stage_name ?? '—'} (${r.current_stage + 1}/${r.stages})`),
-          h('td', { dataset: { sort: r.created_at } }, formatTime(r.created_at)), h('td', {}, r.created_by), h('td', {}, r.reason))));
+          h('td', { class: 'when', dataset: { sort: r.created_at } }, formatTime(r.created_at)), h('td', {}, r.created_by), h('td', {}, r.reason))));
     } catch (error) {
       clear(rows, h('tr', {}, h('td', { colspan: 8, class: 'empty' }, `Could not load: ${error.message}`)));
     }
