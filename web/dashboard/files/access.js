@@ -1,7 +1,7 @@
 // Users and API tokens: who can sign in, the tokens scripts use (name, scope, expiry, last use), creating a token
 // (its secret is shown once, with a copy button) and revoking one after a confirmation.
 import { request } from './api.js';
-import { h, clear, toast, confirmAction, formatTime, labelled } from './dom.js';
+import { h, clear, toast, confirmAction, field, formatTime } from './dom.js';
 import { enhanceTable } from './table.js';
 
 const DAY_S = 24 * 3600;
@@ -109,7 +109,7 @@ export function mount(root) {
   const expiry = h('select', { testid: 'token-expiry' },
     EXPIRIES.map(([label, seconds], i) => h('option', { value: String(i), selected: seconds === 30 * DAY_S }, label)));
   const form = h('form', { class: 'toolbar', testid: 'token-create-form' },
-    labelled('Name', name), labelled('Scope', scope), labelled('Expires in', expiry),
+    field('Name', name), field('Scope', scope), field('Expires in', expiry),
     h('button', { type: 'submit', class: 'primary', testid: 'token-create' }, 'Create token'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

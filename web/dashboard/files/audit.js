@@ -1,7 +1,7 @@
 // The audit log: who changed what and when, newest first, narrowed by actor, action, target and a time range,
 // a page at a time; each entry's detail laid out as fields rather than raw JSON.
 import { request } from './api.js';
-import { h, clear, formatTime, labelled } from './dom.js';
+import { h, clear, field, formatTime } from './dom.js';
 import { enhanceTable } from './table.js';
 
 const PAGE_SIZE = 50;
@@ -91,8 +91,7 @@ export function mount(root) {
   }
 
   const filters = h('form', { class: 'toolbar', testid: 'audit-filters' },
-    [['Actor', actor], ['Action', action], ['Target', target], ['From', since], ['To', until]]
-      .map(([text, input]) => h('span', { class: 'field' }, labelled(text, input))),
+    field('Actor', actor), field('Action', action), field('Target', target), field('From', since), field('To', until),
     h('button', { type: 'reset', testid: 'audit-clear' }, 'Clear'),
     h('datalist', { id: 'audit-actions' }, KNOWN_ACTIONS.map((a) => h('option', { value: a }))));
   let typing;

@@ -1,7 +1,7 @@
 // Groups: the list with each group's defaults and member count, creating one, editing its defaults (image,
 // persistence, address binding), deleting it after a confirmation, and one group's page with its members.
 import { api, request } from './api.js';
-import { h, clear, toast, confirmAction, formatTime, labelled, select, statusBadge } from './dom.js';
+import { h, clear, toast, confirmAction, field, formatTime, select, statusBadge } from './dom.js';
 import { enhanceTable } from './table.js';
 
 const MEMBERS_PAGE = 100;
@@ -27,11 +27,10 @@ function groupFields(group, images, slug) {
   const bind = h('input', { type: 'checkbox', checked: group ? group.bind_address : true, testid: `${slug}-bind` });
   const description = h('input', { value: group?.description || '', testid: `${slug}-description`, size: 30 });
   return {
-    elements: [name ? h('span', { class: 'field' }, labelled('Name', name)) : '',
-      h('span', { class: 'field' }, labelled('Default image', image)),
+    elements: [name ? field('Name', name) : '', field('Default image', image),
       h('label', { class: 'check' }, persistent, ' Persistent disks'),
       h('label', { class: 'check' }, bind, ' Boot only from its address'),
-      h('span', { class: 'field' }, labelled('Description', description))],
+      field('Description', description)],
     values: () => {
       if (!group) {
         const body = { name: name.value.trim(), persistent: persistent.checked, bind_address: bind.checked };
