@@ -271,6 +271,70 @@ def maintenance(admin, anon, data):
     admin.call("DELETE", "/api/v1/nodes/maint-1")
 
 
+def server_routes(admin, reader, anon, data):
+    """GET /api/v1/server, /api/v1/audit (filters, paging, bounds) and /api/v1/users: read scope, 401 without."""
+    for path in ("/api/v1/server", "/api/v1/audit", "/api/v1/users"):
+        st, _, _, _ = anon.call("GET", path)
+        check(st == 401, "GET %s without credentials is 401" % path)
+
+    st, body, _, _ = reader.call("GET", "/api/v1/server", route="/api/v1/server")
+    check(st == 200 and re.fullmatch(r"\d+\.\d+\.\d+.*", body["version"]) and body["uptime_s"] >= 0
+          and 0 < body["started_at"] <= time.time() * 1000 and body["data_dir"] == data,
+          "GET /api/v1/server: version, start, uptime, data directory (read scope)")
+    check(body["listeners"]["http"] == ["127.0.0.1:%d" % admin.port] and len(body["listeners"]["iscsi"]) == 1
+          and body["listeners"]["iscsi"][0].startswith("127.0.0.1:"), "the server lists where it listens (%s)" % body["listeners"])
+    check(body["dhcp"] == {"mode": "off", "interface": None, "range": None}, "DHCP off, without interface and range")
+    lo = [i for i in body["interfaces"] if i["name"] == "lo"]
+    check(lo and lo[0]["up"] and "127.0.0.1/8" in lo[0]["addresses"], "the interfaces include lo, up, with 127.0.0.1/8")
+    store = body["store"]
+    vfs = os.statvfs(data)
+    nodes_total = admin.call("GET", "/api/v1/nodes?limit=1")[1]["total"]
+    check(store["bytes_total"] == vfs.f_blocks * vfs.f_frsize and 0 < store["bytes_free"] <= store["bytes_total"]
+          and store["bytes_used_images"] > 0 and store["images"] >= 2 and store["versions"] >= store["images"]
+          and store["nodes"] == nodes_total and store["bytes_used_disks"] >= 0,
+          "the store's file system, what images and disks use, and the counts (%s)" % store)
+
+    st, body, _, _ = reader.call("GET", "/api/v1/audit", route="/api/v1/audit")
+    items = body["items"] if body else []
+    check(st == 200 and body["total"] >= len(items) > 5 and [i["id"] for i in items] == sorted([i["id"] for i in items], reverse=True)
+          and all(isinstance(i["detail"], dict) and i["at"] > 0 for i in items),
+          "GET /api/v1/audit: newest first, details as objects (read scope)")
+    total = body["total"]
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?action=node")
+    check(st == 200 and body["total"] > 0 and all(i["action"].startswith("node.") for i in body["items"]),
+          "action=node gives node.* entries")
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?action=node.add&actor=admin&target=WS-")
+    check(st == 200 and body["total"] > 0 and all(i["action"] == "node.add" and i["actor"] == "admin"
+                                                  and "ws-" in i["target"].lower() for i in body["items"]),
+          "action, actor and target (substring, any case) filters together")
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?actor=nobody")
+    check(st == 200 and body == {"items": [], "total": 0}, "an unknown actor matches nothing")
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?actor=&action=&target=")
+    check(st == 200 and body["total"] == total, "empty filters are no filters")
+    st, page, _, _ = admin.call("GET", "/api/v1/audit?limit=2&offset=1")
+    st2, first, _, _ = admin.call("GET", "/api/v1/audit?limit=3")
+    check(st == 200 and len(page["items"]) == 2 and page["total"] >= total
+          and [i["id"] for i in page["items"]] == [i["id"] for i in first["items"][1:3]], "limit and offset page")
+    middle = first["items"][1]["at"]
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?since=%d&until=%d" % (middle, middle + 1))
+    check(st == 200 and body["total"] >= 1 and all(i["at"] == middle for i in body["items"]), "since and until")
+    st, body, _, _ = admin.call("GET", "/api/v1/audit?limit=1000")
+    check(st == 200 and len(body["items"]) == min(1000, body["total"]), "limit 1000 is allowed")
+    for query, field in [("limit=0", "limit"), ("limit=1001", "limit"), ("offset=-1", "offset"), ("since=abc", "since"),
+                         ("until=-5", "until"), ("since=10&until=5", "until"), ("actor=" + "a" * 201, "actor"),
+                         ("target=" + "t" * 201, "target")]:
+        st, body, _, _ = admin.call("GET", "/api/v1/audit?" + query)
+        check(st == 400 and body.get("field") == field, "bad audit query %s is 400 on %s" % (query[:20], field))
+
+    st, body, _, _ = reader.call("GET", "/api/v1/users", route="/api/v1/users")
+    users = body["items"] if body else []
+    admin_user = [u for u in users if u["username"] == "admin"]
+    check(st == 200 and admin_user and admin_user[0]["created_at"] > 0
+          and admin_user[0]["created_at"] <= admin_user[0]["last_login_at"] <= time.time() * 1000
+          and set(admin_user[0]) == {"id", "username", "created_at", "last_login_at"},
+          "GET /api/v1/users: the admin with its creation and last login, no password hash (%s)" % users)
+
+
 def rollouts(admin, script, disk, db, log_path):
     """Rollouts over REST: start one on an image with three machines and a second sealed version, read it,
     pause, resume, abort; refusals (404/400/409); promote and rollback refused while it is active."""
@@ -520,9 +584,18 @@ def boot_timeouts(args, scratch):
         check(wait_for("t-1", "running", 5) == ("running", "", None), "timeouts: t-1's boot runs")
     finally:
         server.stop()
+    states = lambda: sorted(r[0] for r in db.execute("SELECT state FROM nodes"))
+    check(states() == ["offline", "offline"], "a stopped serve leaves every node recorded offline (%s)" % states())
+    # A crash would leave a node online: the next start puts that right.
+    db.execute("UPDATE nodes SET state = 'online' WHERE name = 't-2'")
+    db.commit()
     time.sleep(2.5)  # both timeouts pass while the server is down
     server = Server(args.bootherd, data, ["--config", config])
     try:
+        deadline = time.time() + 10
+        while states() != ["offline", "offline"] and time.time() < deadline:
+            time.sleep(0.1)
+        check(states() == ["offline", "offline"], "serve's start records a stale online node offline (%s)" % states())
         check(wait_for("t-1", "failed", 10) == ("failed", "no_os_login", 2000) and
               wait_for("t-2", "failed", 10) == ("failed", "no_os_login", 2000),
               "timeouts: after a restart, boots without an OS login past --boot-os-login-timeout 2 (config file) "
@@ -648,6 +721,13 @@ def run(server, args, scratch, data):
     check(st == 202, "PUT /api/v1/images/{name}/upload accepted")
     job = wait_job(script, body["job"])
     check(job and job["state"] == "done", "upload import finishes")
+    check(job["started_at"] > 0 and job["finished_at"] >= job["started_at"] and "error" not in job,
+          "a finished job has its start and end times")
+    st, body, _, _ = reader.call("GET", "/api/v1/jobs", route="/api/v1/jobs")
+    ids = [j["id"] for j in body["items"]] if body else []
+    check(st == 200 and len(ids) == 2 and ids == sorted(ids, reverse=True) and body["items"][0]["id"] == job["id"]
+          and body["items"][0]["description"] == "import uploaded" and body["items"][1]["state"] == "done",
+          "GET /api/v1/jobs lists the jobs newest first (read scope) (%s)" % body)
     st, body, _, _ = script.call("GET", "/api/v1/images", route="/api/v1/images")
     names = {i["name"]: i for i in body["items"]}
     check(st == 200 and set(names) == {"golden", "uploaded"} and names["golden"]["promoted_version"] == 1
@@ -951,6 +1031,7 @@ def run(server, args, scratch, data):
     text = text.decode()
     check(st == 200 and r.getheader("Content-Type").startswith("text/plain") and 'bootherd_nodes{status="off"} 293' in text
           and "# TYPE bootherd_iscsi_sessions gauge" in text, "GET /metrics in Prometheus text format")
+    server_routes(admin, reader, anon, data)
     st, doc, _, _ = admin.call("GET", "/api/v1/openapi.json", route="/api/v1/openapi.json")
     check(st == 200 and doc["openapi"].startswith("3.") and "/api/v1/nodes" in doc["paths"], "GET /api/v1/openapi.json")
 
