@@ -13,6 +13,8 @@ let csrfToken = '';
 let onUnauthorized = () => {};
 
 export function setCsrfToken(token) { csrfToken = token || ''; }
+// The header a state change carries, for requests not sent through request() (an upload's XMLHttpRequest).
+export function csrfHeader() { return csrfToken ? { 'X-CSRF-Token': csrfToken } : {}; }
 export function setUnauthorizedHandler(handler) { onUnauthorized = handler; }
 
 const changesState = (method) => !['GET', 'HEAD'].includes(method);

@@ -1,11 +1,16 @@
 // The dashboard's entry point: the session (login form, CSRF token), and a hash router mounting one view at a time.
 import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
+import * as jobs from './jobs.js';
 import * as overview from './overview.js';
 import * as machines from './machines.js';
 import * as discovered from './discovered.js';
 import * as images from './images.js';
 import * as machine from './machine.js';
 import * as rollouts from './rollouts.js';
+import * as groups from './groups.js';
+import * as access from './access.js';
+import * as audit from './audit.js';
+import * as server from './server.js';
 
 const view = document.getElementById('view');
 const loginSection = document.getElementById('login');
@@ -21,6 +26,11 @@ const routes = [
   [/^#\/machine\/(.+)$/, (m) => machine.mount(view, decodeURIComponent(m[1]))],
   [/^#\/rollouts$/, () => rollouts.mountList(view)],
   [/^#\/rollout\/(\d+)$/, (m) => rollouts.mountRollout(view, m[1])],
+  [/^#\/groups$/, () => groups.mountList(view)],
+  [/^#\/group\/(.+)$/, (m) => groups.mountGroup(view, decodeURIComponent(m[1]))],
+  [/^#\/access$/, () => access.mount(view)],
+  [/^#\/audit$/, () => audit.mount(view)],
+  [/^#\/server$/, () => server.mount(view)],
 ];
 const BANNER_MS = 10000;
 let bannerTimer;
@@ -46,6 +56,7 @@ function route() {
 
 function signedIn(session) {
   setCsrfToken(session.csrf_token);
+  jobs.restore();
   document.getElementById('user-name').textContent = session.username;
   loginSection.hidden = true;
   view.hidden = false;
@@ -60,6 +71,7 @@ function signedOut(message = '') {
   unmount();
   unmount = () => {};
   setCsrfToken('');
+  jobs.forget();
   clearInterval(bannerTimer);
   document.getElementById('banner').hidden = true;
   view.hidden = true;
@@ -96,4 +108,5 @@ window.addEventListener('hashchange', () => {
   if (loginSection.hidden) route();
 });
 
+jobs.mountIndicator(document.getElementById('jobs-indicator'));
 api.me().then(signedIn, () => signedOut());

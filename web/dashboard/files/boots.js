@@ -2,6 +2,7 @@
 // the rows, the outcome as a badge) and the outcomes per image version for the overview.
 import { request } from './api.js';
 import { h, clear, formatTime } from './dom.js';
+import { enhanceTable } from './table.js';
 
 const BOOT_LIMIT = 20;
 const STEP_LABELS = {
@@ -103,11 +104,13 @@ export function mountBoots(name) {
 // The overview's card: stored boots by outcome per image version, as counts and a stacked bar.
 export function mountOutcomes() {
   const rows = h('tbody');
+  const table = h('table', { class: 'table compact', testid: 'boot-outcomes' },
+    h('thead', {}, h('tr', {}, ['Image', 'Version', 'OK', 'Failed', 'Running', '']
+      .map((title) => h('th', { scope: 'col' }, title)))),
+    rows);
+  enhanceTable(table);
   const element = h('section', { class: 'card' }, h('h2', {}, 'Boot outcomes per image version'),
-    h('table', { class: 'table compact', testid: 'boot-outcomes' },
-      h('thead', {}, h('tr', {}, ['Image', 'Version', 'OK', 'Failed', 'Running', '']
-        .map((title) => h('th', { scope: 'col' }, title)))),
-      rows));
+    h('div', { class: 'table-scroll' }, table));
   async function refresh() {
     try {
       const summary = await request('GET', '/api/v1/boots/summary');

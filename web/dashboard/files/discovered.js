@@ -2,6 +2,7 @@
 import { api } from './api.js';
 import { h, clear, toast, formatTime, select } from './dom.js';
 import { identityInputs } from './identity.js';
+import { enhanceTable } from './table.js';
 
 const suggestedName = (mac) => `pc-${mac.replace(/[^0-9a-f]/gi, '').slice(-6).toLowerCase()}`;
 
@@ -31,7 +32,8 @@ export function mount(root) {
     rows.push(entry);
     return h('tr', { testid: `discovered-${item.mac}` },
       h('td', {}, box), h('td', { class: 'mono' }, item.mac),
-      h('td', {}, formatTime(item.first_seen)), h('td', {}, formatTime(item.last_seen)),
+      h('td', { class: 'when', dataset: { sort: item.first_seen } }, formatTime(item.first_seen)),
+      h('td', { class: 'when', dataset: { sort: item.last_seen } }, formatTime(item.last_seen)),
       h('td', {}, item.client_arch ?? '—'), h('td', {}, item.vendor_class || '—'),
       h('td', {}, name), h('td', { class: 'identity' }, ...identity.elements), h('td', {}, image), h('td', {}, group),
       h('td', {}, h('button', { type: 'button', testid: `enroll-${item.mac}`, onclick: () => enroll([entry]) }, 'Enroll')));
@@ -65,13 +67,16 @@ export function mount(root) {
   }
 
   enrollSelected.addEventListener('click', () => enroll(rows.filter((r) => r.box.checked)));
+  const sortable = ['MAC', 'First seen', 'Last seen', 'Arch', 'Vendor class'];
+  const table = h('table', { class: 'table', testid: 'discovered-table' },
+    h('thead', {}, h('tr', {}, ['', 'MAC', 'First seen', 'Last seen', 'Arch', 'Vendor class', 'Name', 'Host name, fixed IP', 'Image', 'Group', '']
+      .map((t) => h('th', { scope: 'col', dataset: sortable.includes(t) ? {} : { nosort: '' } }, t)))),
+    body);
+  const { filter } = enhanceTable(table, { filter: 'Filter machines', testid: 'discovered-filter' });
   clear(root,
-    h('div', { class: 'title-row' }, h('h1', {}, 'Discovered machines'), h('span', { class: 'spacer' }), enrollSelected),
+    h('div', { class: 'title-row' }, h('h1', {}, 'Discovered machines'), h('span', { class: 'spacer' }), filter, enrollSelected),
     h('p', { class: 'hint' }, 'Machines that PXE-booted on the network but are not enrolled yet.'),
-    h('table', { class: 'table', testid: 'discovered-table' },
-      h('thead', {}, h('tr', {}, ['', 'MAC', 'First seen', 'Last seen', 'Arch', 'Vendor class', 'Name', 'Host name, fixed IP', 'Image', 'Group', '']
-        .map((t) => h('th', { scope: 'col' }, t)))),
-      body));
+    h('div', { class: 'table-scroll' }, table));
   load();
   const timer = setInterval(() => {
     // Refresh only while nothing is being edited or selected, so typed names and ticks are not lost.

@@ -70,15 +70,32 @@ export function formatRate(bytesPerSecond) {
   return `${formatBytes(bytesPerSecond)}/s`;
 }
 
-export function formatTime(ms) {
+const pad2 = (n) => String(n).padStart(2, '0');
+
+// A time of day in local time: 03:15:07.
+export function formatClock(ms) {
+  const d = new Date(ms);
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+// A moment in local time, ISO-like: 2026-12-04 03:15 (with `seconds`, 2026-12-04 03:15:07).
+export function formatTime(ms, { seconds = false } = {}) {
   if (ms === null || ms === undefined) return '—';
-  return new Date(ms).toLocaleString();
+  const d = new Date(ms);
+  const day = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+  const clock = formatClock(ms);
+  return `${day} ${seconds ? clock : clock.slice(0, 5)}`;
 }
 
 // A labelled form control: returns [label, control] so callers can lay them out.
 export function labelled(text, control) {
   if (!control.id) control.id = `f-${Math.random().toString(36).slice(2, 10)}`;
   return [h('label', { for: control.id }, text), control];
+}
+
+// A label and its control kept together on one line of a wrapping toolbar.
+export function field(text, control) {
+  return h('span', { class: 'field' }, labelled(text, control));
 }
 
 // <select> with a first "any"/"none" option and one option per value.

@@ -1,18 +1,44 @@
 // Images: version history, promote and rollback (confirmed), rolling a sealed version out (rollouts.js), the
-// maintenance draft (edit, commit, discard), and importing a new image from a file on the server with its progress.
+// maintenance draft (edit, commit, discard), and new images uploaded from the browser or imported from a file on
+// the server, each followed in the jobs list (jobs.js). Buttons whose action cannot apply are disabled and say why.
 import { api } from './api.js';
 import { rolloutForm } from './rollouts.js';
-import { h, clear, toast, confirmAction, formatBytes, formatTime, labelled } from './dom.js';
+import { h, clear, toast, confirmAction, formatBytes, formatTime, field } from './dom.js';
+import { importFromServer, jobsPanel, subscribe, upload, jobs } from './jobs.js';
+import { enhanceTable } from './table.js';
 
-function details(object) {
-  return h('dl', { class: 'details' }, Object.entries(object).map(([key, value]) =>
-    [h('dt', {}, key.replace(/_/g, ' ')), h('dd', { class: 'mono' }, typeof value === 'object' ? JSON.stringify(value) : String(value))]));
+const STATE_WORDS = { sealed: 'sealed', draft: 'draft (open for maintenance)' };
+
+function versionsTable(table) {
+  enhanceTable(table);
+  return h('div', { class: 'table-scroll' }, table);
+}
+
+// A button that is disabled with `why` as its title when `why` is not empty.
+function action(label, testid, onclick, why = '', className = '') {
+  return h('button', { type: 'button', class: className, testid, onclick, disabled: Boolean(why), title: why || undefined }, label);
+}
+
+// The open draft for people: where it comes from, its times and size, and how a maintenance machine reaches it.
+function draftDetails(draft) {
+  const item = (label, value, testid) => [h('dt', {}, label), h('dd', { testid }, value)];
+  return h('dl', { class: 'details', testid: 'draft-details' },
+    item('Version', `v${draft.number}${draft.parent ? `, from v${draft.parent}` : ''}`),
+    item('State', STATE_WORDS[draft.state] ?? draft.state),
+    item('Opened', formatTime(draft.created), 'draft-created'),
+    item('Sealed', draft.sealed ? formatTime(draft.sealed) : 'not yet', 'draft-sealed'),
+    item('Size', `${formatBytes(draft.size_bytes)} (${formatBytes(draft.file_bytes)} written on the server)`),
+    item('Maintenance machine', draft.maintenance_node
+      ? h('a', { href: `#/machine/${encodeURIComponent(draft.maintenance_node)}` }, draft.maintenance_node)
+      : 'none yet: any machine may log in to the target below'),
+    draft.target ? item('iSCSI target', h('span', { class: 'mono' }, draft.target)) : '',
+    draft.chap ? item('CHAP user / secret', h('span', { class: 'mono' }, `${draft.chap.user} / ${draft.chap.secret}`)) : '',
+    draft.note ? item('Note', draft.note) : '');
 }
 
 export function mount(root) {
   const list = h('div', { testid: 'images-list' });
   let disposed = false;
-  let jobTimer;
 
   async function act(image, description, call) {
     try {
@@ -53,7 +79,16 @@ export function mount(root) {
       const open = formSlot.firstChild?.dataset.testid === `rollout-form-${slug}-${v.number}`;
       clear(formSlot, open ? '' : rolloutForm(image.name, v.number));
     };
-    const canRollOut = (v) => v.state === 'sealed' && !v.promoted && !active && image.promoted_version !== null;
+    const owner = active ? `rollout #${active.id} is in progress: it decides the promoted version until it ends` : '';
+    const older = versions.items.some((v) => v.state === 'sealed' && v.number < image.promoted_version);
+    const rollbackWhy = owner || (image.promoted_version === null ? 'no version is promoted'
+      : !older ? `no version older than v${image.promoted_version} to roll back to` : '');
+    const promoteWhy = (v) => owner || (v.promoted ? `v${v.number} is the promoted version` : '');
+    // A rollout applies to a sealed version that is not promoted, from a promoted one, one at a time.
+    const rollOutWhy = (v) => owner || (v.promoted ? `v${v.number} is already promoted`
+      : image.promoted_version === null ? 'no version is promoted to roll out from' : '');
+    const draft = versions.draft;
+    const noDraft = 'no draft is open: start maintenance first';
     return h('section', { class: 'card', testid: `image-${slug}`, 'aria-labelledby': `image-title-${slug}` },
       h('div', { class: 'title-row' },
         h('h2', { id: `image-title-${slug}` }, image.name),
@@ -62,30 +97,33 @@ export function mount(root) {
         active ? h('a', { href: `#/rollout/${active.id}`, class: 'badge warn', testid: `active-rollout-${slug}` },
           `rollout #${active.id} to v${active.to_version}: ${active.state}`) : '',
         h('span', { class: 'spacer' }),
-        h('button', { type: 'button', testid: `rollback-${slug}`, onclick: rollback }, 'Roll back'),
-        versions.draft
-          ? [h('button', { type: 'button', testid: `commit-${slug}`, onclick: commit }, 'Commit draft'),
-            h('button', { type: 'button', class: 'danger', testid: `discard-${slug}`, onclick: discard }, 'Discard draft')]
-          : h('button', { type: 'button', testid: `edit-${slug}`, onclick: edit }, 'Start maintenance')),
-      versions.draft
+        h('span', { class: 'button-row' },
+          action('Roll back', `rollback-${slug}`, rollback, rollbackWhy),
+          action('Start maintenance', `edit-${slug}`, edit, draft ? `draft v${draft.number} is open: commit or discard it first` : ''),
+          action('Commit draft', `commit-${slug}`, commit, draft ? '' : noDraft),
+          action('Discard draft', `discard-${slug}`, discard, draft ? '' : noDraft, 'danger'))),
+      draft
         ? h('div', { class: 'draft', testid: `draft-${slug}` },
-          h('h3', {}, 'Maintenance draft open'),
+          h('h3', {}, `Maintenance draft v${draft.number} open`),
           h('p', { class: 'hint' }, 'Boot a maintenance machine from this target, change it, then commit or discard.'),
-          details(versions.draft))
+          draftDetails(draft))
         : '',
-      h('table', { class: 'table compact', testid: `versions-${slug}` },
-        h('thead', {}, h('tr', {}, ['Version', 'Parent', 'Size', 'Created', 'Note', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      versionsTable(h('table', { class: 'table compact', testid: `versions-${slug}` },
+        h('thead', {}, h('tr', {}, ['Version', 'Parent', 'State', 'Size', 'Written', 'Created', 'Sealed', 'Note', '']
+          .map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, [...versions.items].sort((a, b) => b.number - a.number).map((v) =>
           h('tr', { testid: `version-${slug}-${v.number}`, class: v.promoted ? 'promoted' : '' },
-            h('td', {}, `v${v.number}`, v.promoted ? h('span', { class: 'badge good' }, 'promoted') : ''),
-            h('td', {}, v.parent ? `v${v.parent}` : '—'),
-            h('td', { class: 'num' }, formatBytes(v.size_bytes)),
-            h('td', {}, formatTime(v.created)),
+            h('td', { dataset: { sort: v.number } }, `v${v.number}`, v.promoted ? h('span', { class: 'badge good' }, 'promoted') : ''),
+            h('td', { dataset: { sort: v.parent ?? '' } }, v.parent ? `v${v.parent}` : '—'),
+            h('td', {}, STATE_WORDS[v.state] ?? v.state),
+            h('td', { class: 'num', dataset: { sort: v.size_bytes } }, formatBytes(v.size_bytes)),
+            h('td', { class: 'num', dataset: { sort: v.file_bytes }, title: 'bytes this version adds on the server' }, formatBytes(v.file_bytes)),
+            h('td', { class: 'when', dataset: { sort: v.created }, testid: 'version-created' }, formatTime(v.created)),
+            h('td', { class: 'when', dataset: { sort: v.sealed ?? '' }, testid: 'version-sealed' }, v.sealed ? formatTime(v.sealed) : 'not yet'),
             h('td', {}, v.note || ''),
-            h('td', { class: 'row-actions' }, v.promoted ? '' : h('button', { type: 'button', testid: `promote-${slug}-${v.number}`,
-              onclick: promote(v) }, 'Promote'),
-            canRollOut(v) ? h('button', { type: 'button', testid: `rollout-${slug}-${v.number}`, onclick: rollOut(v) },
-              'Roll out…') : ''))))),
+            h('td', { class: 'row-actions' },
+              action('Promote', `promote-${slug}-${v.number}`, promote(v), promoteWhy(v)),
+              action('Roll out…', `rollout-${slug}-${v.number}`, rollOut(v), rollOutWhy(v)))))))),
       formSlot);
   }
 
@@ -96,45 +134,57 @@ export function mount(root) {
       if (disposed) return;
       const active = (image) => rollouts.items.find((r) => r.image === image && ['running', 'paused'].includes(r.state));
       clear(list, images.items.length === 0
-        ? h('p', { class: 'empty' }, 'No image yet: import one below.')
+        ? h('p', { class: 'empty' }, 'No image yet: upload or import one below.')
         : images.items.map((image, i) => card(image, versions[i], active(image.name))));
     } catch (error) {
       clear(list, h('p', { class: 'error' }, `Could not load images: ${error.message}`));
     }
   }
 
-  const name = h('input', { required: true, testid: 'image-import-name', pattern: '[A-Za-z0-9._-]+' });
-  const path = h('input', { required: true, testid: 'image-import-path', placeholder: '/srv/images/golden.vhdx' });
-  const progress = h('progress', { max: 1, value: 0, hidden: true, testid: 'image-import-progress' });
-  const status = h('span', { role: 'status', testid: 'image-import-status' });
-  const form = h('form', { class: 'toolbar', testid: 'image-import-form' },
-    labelled('Name', name), labelled('File on the server', path),
-    h('button', { type: 'submit', class: 'primary' }, 'Import'), progress, status);
-  form.addEventListener('submit', async (event) => {
+  // Upload from this computer: the name defaults to the file's, without its extension.
+  const file = h('input', { type: 'file', required: true, testid: 'image-upload-file' });
+  const uploadName = h('input', { required: true, testid: 'image-upload-name', pattern: '[A-Za-z0-9._\\-]+' });
+  file.addEventListener('change', () => {
+    const chosen = file.files[0];
+    if (chosen && !uploadName.value) uploadName.value = chosen.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9._-]/g, '-');
+  });
+  const uploadForm = h('form', { class: 'toolbar', testid: 'image-upload-form' },
+    field('File', file), field('Name', uploadName),
+    h('button', { type: 'submit', class: 'primary', testid: 'image-upload-start' }, 'Upload'));
+  uploadForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    try {
-      const { job } = await api.importImage(name.value.trim(), path.value.trim());
-      progress.hidden = false;
-      status.textContent = 'Importing…';
-      const poll = async () => {
-        const j = await api.job(job);
-        progress.value = j.progress;
-        if (j.state === 'running') {
-          jobTimer = setTimeout(poll, 1000);
-          return;
-        }
-        progress.hidden = true;
-        status.textContent = j.state === 'done' ? 'Imported.' : `Failed: ${j.error}`;
-        load();
-      };
-      await poll();
-    } catch (error) {
-      status.textContent = `Failed: ${error.message}`;
-    }
+    upload(uploadName.value.trim(), file.files[0]);
+    uploadForm.reset();
   });
 
+  const name = h('input', { required: true, testid: 'image-import-name', pattern: '[A-Za-z0-9._\\-]+' });
+  const path = h('input', { required: true, testid: 'image-import-path', placeholder: '/srv/images/golden.vhdx' });
+  const form = h('form', { class: 'toolbar', testid: 'image-import-form' },
+    field('Name', name), field('File on the server', path),
+    h('button', { type: 'submit', class: 'primary', testid: 'image-import-start' }, 'Import'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    importFromServer(name.value.trim(), path.value.trim());
+    form.reset();
+  });
+
+  // A finished import shows its image: reload the list when a job reaches "done".
+  const seenDone = new Set(jobs().filter((j) => j.phase === 'done').map((j) => j.key));
+  const stopWatching = subscribe(() => {
+    const fresh = jobs().filter((j) => j.phase === 'done' && !seenDone.has(j.key));
+    for (const j of fresh) seenDone.add(j.key);
+    if (fresh.length > 0) load();
+  });
+  const panel = jobsPanel();
+
   clear(root, h('h1', {}, 'Images'), list,
-    h('section', { class: 'card' }, h('h2', {}, 'Import an image'), form));
+    h('section', { class: 'card' }, h('h2', {}, 'Add an image'),
+      h('h3', {}, 'Upload from this computer'),
+      h('p', { class: 'hint' }, 'A raw disk image or a VHDX; the upload and its import show in the jobs below.'),
+      uploadForm,
+      h('h3', {}, 'Import a file already on the server'),
+      form),
+    panel.element);
   load();
-  return () => { disposed = true; clearTimeout(jobTimer); };
+  return () => { disposed = true; stopWatching(); panel.dispose(); };
 }

@@ -2,7 +2,7 @@
 // timeline, both live from the event stream.
 import { api, followEvents } from './api.js';
 import { mountBoots } from './boots.js';
-import { h, clear, toast, confirmAction, formatBytes, formatTime, statusBadge, select, labelled } from './dom.js';
+import { h, clear, toast, confirmAction, formatBytes, formatTime, statusBadge, select, field } from './dom.js';
 import { identityEditor } from './identity.js';
 import { maintenanceBadge, maintenanceControls } from './maintenance.js';
 
@@ -34,7 +34,7 @@ export function mount(root, name) {
     if (seen.has(event.id)) return;
     seen.add(event.id);
     const item = h('li', { testid: 'timeline-event', dataset: { id: event.id, step: event.step } },
-      h('time', { datetime: new Date(event.time).toISOString() }, formatTime(event.time)),
+      h('time', { datetime: new Date(event.time).toISOString() }, formatTime(event.time, { seconds: true })),
       h('span', { class: 'step' }, event.step),
       h('span', { class: 'detail' }, describe(event.detail)));
     if (timeline.querySelector('.empty')) timeline.replaceChildren();
@@ -73,6 +73,10 @@ export function mount(root, name) {
       if (Object.keys(changes).length === 0) return;
       change('Save', () => api.updateNode(name, changes));
     });
+    // Wake-on-LAN and a disk reset apply only while they can change something.
+    const wakeWhy = node.status === 'booted' || node.status === 'booting' ? `${node.name} is ${node.status} already` : '';
+    const resetWhy = !node.disk_bytes && !node.outdated ? `${node.name}'s disk is empty and on the current version` : '';
+    const unless = (why) => (why ? { disabled: true, title: why } : {});
     clear(info,
       h('dl', { class: 'details' },
         h('dt', {}, 'MAC'), h('dd', { class: 'mono' }, node.mac),
@@ -84,11 +88,11 @@ export function mount(root, name) {
         h('dt', {}, 'Persistent'), h('dd', {}, node.persistent ? 'yes: the disk survives reboots' : 'no: fresh disk at each boot'),
         h('dt', {}, 'Enabled'), h('dd', {}, node.enabled ? 'yes' : 'no'),
         h('dt', {}, 'Last seen'), h('dd', {}, formatTime(node.last_seen))),
-      h('div', { class: 'toolbar' }, labelled('Image', image), labelled('Group', group), save),
+      h('div', { class: 'toolbar' }, field('Image', image), field('Group', group), save),
       identityEditor(node, (changes) => change('Save identity', () => api.updateNode(name, changes))),
       maintenanceControls(node, choices.images, change),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', testid: 'machine-wake',
+        h('button', { type: 'button', testid: 'machine-wake', ...unless(wakeWhy),
           onclick: () => change('Wake', () => api.bulk([name], 'wake')) }, 'Wake'),
         h('button', { type: 'button', testid: 'machine-persistence',
           onclick: () => change(node.persistent ? 'Make non-persistent' : 'Make persistent',
@@ -97,7 +101,7 @@ export function mount(root, name) {
         h('button', { type: 'button', testid: 'machine-enable',
           onclick: () => change(node.enabled ? 'Disable' : 'Enable', () => api.updateNode(name, { enabled: !node.enabled })) },
         node.enabled ? 'Disable' : 'Enable'),
-        h('button', { type: 'button', testid: 'machine-reset',
+        h('button', { type: 'button', testid: 'machine-reset', ...unless(resetWhy),
           onclick: () => change('Reset disk', () => api.bulk([name], 'reset'), true) }, 'Reset disk'),
         h('button', { type: 'button', class: 'danger', testid: 'machine-delete',
           onclick: () => change('Delete', () => api.deleteNode(name), true) }, 'Delete')));

@@ -1,7 +1,8 @@
 // Machines: search, filters, paging, a selection that spans pages, bulk actions on it, and the CSV import.
 import { api } from './api.js';
 import { createImportPanel } from './csv_import.js';
-import { h, clear, toast, confirmAction, formatBytes, select, labelled, statusBadge } from './dom.js';
+import { h, clear, toast, confirmAction, formatBytes, select, field, statusBadge } from './dom.js';
+import { enhanceTable } from './table.js';
 
 const PAGE_SIZE = 50;
 
@@ -33,7 +34,7 @@ export function mount(root) {
   const search = h('input', { type: 'search', placeholder: 'name or MAC', testid: 'machines-search' });
   const groupFilter = h('select', { testid: 'filter-group' });
   const imageFilter = h('select', { testid: 'filter-image' });
-  const statusFilter = select(['off', 'booting', 'booted'], { emptyLabel: 'any', testid: 'filter-status' });
+  const statusFilter = select(['off', 'booting', 'booted', 'failed'], { emptyLabel: 'any', testid: 'filter-status' });
   const body = h('tbody', { testid: 'machines-body' });
   const totalLabel = h('span', { testid: 'machines-total' });
   const pageLabel = h('span', { testid: 'machines-page' });
@@ -51,6 +52,12 @@ export function mount(root) {
   const bulkApply = h('button', { type: 'button', class: 'primary', testid: 'bulk-apply', disabled: true }, 'Apply');
   const bulkResult = h('p', { class: 'summary', role: 'status', testid: 'bulk-result' });
   const importHolder = h('div');
+  const table = h('table', { class: 'table', testid: 'machines-table' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, selectPage),
+      ['Name', 'MAC', 'Host name', 'Image', 'Group', 'Persistent', 'Enabled', 'Status', 'Disk', 'Last event']
+        .map((t) => h('th', { scope: 'col' }, t)))),
+    body);
+  enhanceTable(table);
   const importToggle = h('button', { type: 'button', testid: 'csv-open' }, 'Import CSV…');
 
   const filters = () => ({
@@ -86,7 +93,7 @@ export function mount(root) {
       }
       render();
     } catch (error) {
-      clear(body, h('tr', {}, h('td', { colspan: 10, class: 'empty error' }, `Could not load machines: ${error.message}`)));
+      clear(body, h('tr', {}, h('td', { colspan: 11, class: 'empty error' }, `Could not load machines: ${error.message}`)));
     }
     return undefined;
   }
@@ -98,7 +105,7 @@ export function mount(root) {
     prev.disabled = state.offset === 0;
     next.disabled = state.offset + PAGE_SIZE >= state.total;
     clear(body, state.items.length === 0
-      ? h('tr', {}, h('td', { colspan: 10, class: 'empty' }, 'No machine matches.'))
+      ? h('tr', {}, h('td', { colspan: 11, class: 'empty' }, 'No machine matches.'))
       : state.items.map(row));
     renderSelection();
   }
@@ -117,12 +124,13 @@ export function mount(root) {
       h('td', {}, box),
       h('td', {}, h('a', { href: `#/machine/${encodeURIComponent(node.name)}` }, node.name)),
       h('td', { class: 'mono' }, node.mac),
+      h('td', { testid: 'cell-hostname' }, node.effective_hostname || node.hostname || '—'),
       h('td', { testid: 'cell-image' }, node.image || '—', node.outdated ? h('span', { class: 'badge warn', title: 'boots an older version' }, 'outdated') : ''),
       h('td', { testid: 'cell-group' }, node.group || '—'),
       h('td', { testid: 'cell-persistent' }, node.persistent ? 'yes' : 'no'),
       h('td', { testid: 'cell-enabled' }, node.enabled ? 'yes' : 'no'),
       h('td', {}, statusBadge(node.status)),
-      h('td', { class: 'num' }, formatBytes(node.disk_bytes)),
+      h('td', { class: 'num', dataset: { sort: node.disk_bytes ?? '' } }, formatBytes(node.disk_bytes)),
       h('td', { class: 'muted' }, node.last_event || ''));
   }
 
@@ -218,17 +226,14 @@ export function mount(root) {
     h('div', { class: 'title-row' }, h('h1', {}, 'Machines'), totalLabel, h('span', { class: 'spacer' }), importToggle),
     importHolder,
     h('section', { class: 'toolbar', 'aria-label': 'Filters' },
-      labelled('Search', search), labelled('Group', groupFilter), labelled('Image', imageFilter),
-      labelled('Status', statusFilter)),
+      field('Search', search), field('Group', groupFilter), field('Image', imageFilter),
+      field('Status', statusFilter)),
     h('section', { class: 'toolbar bulk', 'aria-label': 'Bulk actions' },
       selectedLabel, selectMatching, clearSelection, h('span', { class: 'spacer' }),
-      labelled('Action', bulkAction), bulkParameter, bulkApply),
+      field('Action', bulkAction), bulkParameter, bulkApply),
     bulkResult,
-    h('table', { class: 'table', testid: 'machines-table' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, selectPage),
-        ['Name', 'MAC', 'Image', 'Group', 'Persistent', 'Enabled', 'Status', 'Disk', 'Last event']
-          .map((t) => h('th', { scope: 'col' }, t)))),
-      body),
+    h('p', { class: 'hint' }, 'Column headers sort the machines on this page.'),
+    h('div', { class: 'table-scroll' }, table),
     h('div', { class: 'pager' }, prev, pageLabel, next));
 
   loadChoices();

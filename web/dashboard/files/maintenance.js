@@ -2,7 +2,7 @@
 // {on}), and the badge that shows a machine is in maintenance. The draft is committed or discarded on the
 // Images page once the machine is shut down; its next boot is then its own disk again.
 import { api } from './api.js';
-import { h, toast, confirmAction, select, labelled } from './dom.js';
+import { h, toast, confirmAction, select, field } from './dom.js';
 
 // "maintenance: IMAGE draft vN" while the node boots a draft, else nothing.
 export function maintenanceBadge(node) {
@@ -27,6 +27,6 @@ export function maintenanceControls(node, images, change) {
     change('Maintain image', () => api.maintain(image.value, node.name));
   };
   return h('div', { class: 'toolbar', testid: 'machine-maintenance-controls' },
-    labelled('Maintain', image),
+    field('Maintain', image),
     h('button', { type: 'button', testid: 'machine-maintain', onclick: start }, 'Maintain image…'));
 }

@@ -3,6 +3,7 @@ import { api } from './api.js';
 import { mountOutcomes } from './boots.js';
 import { renderThroughputChart } from './chart.js';
 import { h, clear, formatBytes, formatRate } from './dom.js';
+import { enhanceTable } from './table.js';
 
 const POLL_MS = 2000;
 const SAMPLES = 60;
@@ -23,9 +24,15 @@ export function mount(root) {
   const chart = h('div', { class: 'chart-box', testid: 'throughput-chart' });
   const sessions = h('tbody');
   const sessionCount = h('span', { testid: 'session-count' }, '0');
+  const sessionsTable = h('table', { class: 'table', testid: 'sessions-table' },
+    h('thead', {}, h('tr', {}, ['Machine', 'Initiator', 'Address', 'Read', 'Written', 'IOPS']
+      .map((title) => h('th', { scope: 'col' }, title)))),
+    sessions);
+  enhanceTable(sessionsTable);
   const outcomes = mountOutcomes();
   const read = [];
   const write = [];
+  const times = [];
 
   clear(root,
     h('h1', {}, 'Overview'),
@@ -39,10 +46,19 @@ export function mount(root) {
       h('p', { class: 'legend' }, h('span', { class: 'key read' }), 'read ', h('span', { class: 'key write' }), 'write')),
     h('section', { class: 'card' },
       h('h2', {}, 'iSCSI sessions (', sessionCount, ')'),
-      h('table', { class: 'table', testid: 'sessions-table' },
-        h('thead', {}, h('tr', {}, ['Machine', 'Initiator', 'Address', 'Read', 'Written', 'IOPS']
-          .map((title) => h('th', { scope: 'col' }, title)))),
-        sessions)));
+      h('div', { class: 'table-scroll' }, sessionsTable)));
+
+  const draw = () => renderThroughputChart(chart, [
+    { label: 'read', className: 'read', values: read },
+    { label: 'write', className: 'write', values: write },
+  ], times, SAMPLES * POLL_MS);
+  // Drawn at the box's width: again when the width changes (a phone turned, a window resized).
+  let drawnWidth = 0;
+  const resized = new ResizeObserver(() => {
+    if (times.length > 0 && chart.clientWidth !== drawnWidth) draw();
+    drawnWidth = chart.clientWidth;
+  });
+  resized.observe(chart);
 
   async function poll() {
     try {
@@ -57,12 +73,10 @@ export function mount(root) {
         'as full copies.';
       read.push(o.throughput.read_bps);
       write.push(o.throughput.write_bps);
-      if (read.length > SAMPLES) { read.shift(); write.shift(); }
+      times.push(Date.now());
+      if (read.length > SAMPLES) { read.shift(); write.shift(); times.shift(); }
       rates.textContent = `Now: read ${formatRate(o.throughput.read_bps)}, write ${formatRate(o.throughput.write_bps)}`;
-      renderThroughputChart(chart, [
-        { label: 'read', className: 'read', values: read },
-        { label: 'write', className: 'write', values: write },
-      ], SAMPLES);
+      draw();
       sessionCount.textContent = s.items.length;
       clear(sessions, s.items.length === 0
         ? h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No machine is connected.'))
@@ -78,5 +92,5 @@ export function mount(root) {
 
   poll();
   const timer = setInterval(poll, POLL_MS);
-  return () => clearInterval(timer);
+  return () => { clearInterval(timer); resized.disconnect(); };
 }

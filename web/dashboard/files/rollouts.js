@@ -4,6 +4,7 @@
 import { api } from './api.js';
 import { formatDuration, outcomeBadge } from './boots.js';
 import { h, clear, toast, confirmAction, formatTime, labelled } from './dom.js';
+import { enhanceTable } from './table.js';
 
 const POLL_MS = 3000;
 const OPEN_MEMBERS = 12;  // a stage's machine list starts folded beyond this many
@@ -28,12 +29,16 @@ const ACTIONS = {
 
 export function mountList(root) {
   const rows = h('tbody');
+  const table = h('table', { class: 'table', testid: 'rollouts-table' },
+    h('thead', {}, h('tr', {}, ['#', 'Image', 'Versions', 'State', 'Stage', 'Started', 'By', 'Reason']
+      .map((t) => h('th', { scope: 'col' }, t)))),
+    rows);
+  const { filter } = enhanceTable(table, { filter: 'Filter rollouts', testid: 'rollouts-filter' });
   clear(root, h('h1', {}, 'Rollouts'),
-    h('p', { class: 'hint' }, 'Start one from an image\'s sealed version on the Images page ("Roll out").'),
-    h('div', { class: 'table-scroll' }, h('table', { class: 'table', testid: 'rollouts-table' },
-      h('thead', {}, h('tr', {}, ['#', 'Image', 'Versions', 'State', 'Stage', 'Started', 'By', 'Reason']
-        .map((t) => h('th', { scope: 'col' }, t)))),
-      rows)));
+    h('div', { class: 'toolbar' },
+      h('p', { class: 'hint' }, 'Start one from an image\'s sealed version on the Images page ("Roll out").'),
+      h('span', { class: 'spacer' }), filter),
+    h('div', { class: 'table-scroll' }, table));
   async function load() {
     try {
       const { items } = await api.rollouts();
@@ -43,7 +48,7 @@ export function mountList(root) {
           h('td', {}, h('a', { href: link(r.id) }, `#${r.id}`)), h('td', {}, r.image),
           h('td', {}, `v${r.from_version} → v${r.to_version}`), h('td', {}, stateBadge(r.state)),
           h('td', {}, `${r.stage_name ?? '—'} (${r.current_stage + 1}/${r.stages})`),
-          h('td', {}, formatTime(r.created_at)), h('td', {}, r.created_by), h('td', {}, r.reason))));
+          h('td', { class: 'when', dataset: { sort: r.created_at } }, formatTime(r.created_at)), h('td', {}, r.created_by), h('td', {}, r.reason))));
     } catch (error) {
       clear(rows, h('tr', {}, h('td', { colspan: 8, class: 'empty' }, `Could not load: ${error.message}`)));
     }
@@ -107,15 +112,15 @@ function stageCard(rollout, stage, serverNow) {
         h('td', {}, m.boot ? outcomeBadge(m.boot.outcome) : h('span', { class: 'muted' }, m.booting ? 'booting' : 'not yet')),
         h('td', {}, m.boot ? [REASONS[m.boot.reason] || m.boot.reason,
           m.boot.message ? h('span', { class: 'mono muted' }, ` “${m.boot.message}”`) : ''] : ''),
-        h('td', {}, formatTime(m.granted_at)),
-        h('td', {}, m.boot ? formatTime(m.boot.started_at) : '—'))))))));
+        h('td', { dataset: { sort: m.granted_at ?? '' } }, formatTime(m.granted_at)),
+        h('td', { dataset: { sort: m.boot?.started_at ?? '' } }, m.boot ? formatTime(m.boot.started_at) : '—'))))))));
 }
 
 function history(events) {
   return h('ol', { class: 'timeline', testid: 'rollout-history' }, events.length === 0
     ? h('li', { class: 'empty' }, 'Nothing yet.')
     : [...events].reverse().map((e) => h('li', { testid: 'rollout-event', dataset: { kind: e.kind } },
-      h('time', { datetime: new Date(e.at).toISOString() }, formatTime(e.at)),
+      h('time', { datetime: new Date(e.at).toISOString() }, formatTime(e.at, { seconds: true })),
       h('span', { class: 'step' }, e.kind),
       h('span', { class: 'detail' }, detailText(e.detail)))));
 }
