@@ -803,6 +803,17 @@ def run(server, args, scratch, data):
     check(st == 200 and body["image"] == "uploaded" and body["description"] == "2nd floor", "PATCH /api/v1/groups/{name}")
     st, _, _, _ = admin.call("PATCH", "/api/v1/groups/nosuch", {"persistent": False})
     check(st == 404, "PATCH an unknown group is 404")
+    # Removing a group's image while a member has none of its own is refused before anything changes.
+    admin.call("POST", "/api/v1/groups", {"name": "imaged", "image": "uploaded"})
+    st, _, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-grouped", "mac": "52:54:00:00:00:7e", "group": "imaged"})
+    check(st == 201, "a member that takes its image from its group")
+    st, body, _, _ = admin.call("PATCH", "/api/v1/groups/imaged", {"image": None})
+    check(st == 409 and "ws-grouped" in body.get("error", "") and body.get("field") == "image",
+          "removing the image of a group with an image-less member is 409 naming it")
+    st, body, _, _ = admin.call("GET", "/api/v1/groups/imaged")
+    check(st == 200 and body["image"] == "uploaded", "the refused change left the group's image as it was")
+    admin.call("DELETE", "/api/v1/nodes/ws-grouped")
+    admin.call("DELETE", "/api/v1/groups/imaged")
 
     # --- nodes ---
     st, body, _, _ = admin.call("POST", "/api/v1/nodes", {"name": "ws-1", "mac": "52:54:00:00:00:01", "image": "golden"},

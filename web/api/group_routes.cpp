@@ -65,14 +65,21 @@ void add_group_routes(Router& router, ApiContext& context) {
             if (auto persistent = optional_bool(body, "persistent")) group.persistent = *persistent;
             if (auto bind = optional_bool(body, "bind_address")) group.bind_address = *bind;
             if (auto description = optional_string(body, "description")) group.description = *description;
-            group = session.groups().update(group);
             if (group.image_id != old_image) {
                 db::NodeFilter filter;
                 filter.group_id = group.id;
                 filter.limit = 10000;
                 for (const auto& node : session.nodes().list(filter).nodes)
                     if (!node.image_id) members_to_reset.push_back(node.name);
+                // Checked before anything is written: a member that would be left with no image at all.
+                if (!group.image_id && !members_to_reset.empty())
+                    throw ApiError(
+                        http::status::conflict,
+                        "member '" + members_to_reset.front() +
+                            "' has no image of its own: give it one before removing the group's image",
+                        "image");
             }
+            group = session.groups().update(group);
             out = render_group(context, session, group);
         }
         for (const auto& name : members_to_reset)
