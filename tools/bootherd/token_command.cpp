@@ -14,6 +14,7 @@
 #include "tools/bootherd/cli_output.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/store_options.hpp"
+#include "web/api/render.hpp"
 #include "web/auth.hpp"
 
 namespace bootherd::cli {
@@ -48,21 +49,6 @@ std::chrono::seconds parse_lifetime(const std::string& text) {
     return std::chrono::seconds(count * scale);
 }
 
-boost::json::value nullable(const std::optional<std::int64_t>& value) {
-    return value ? boost::json::value(*value) : boost::json::value(nullptr);
-}
-
-// A token as GET /api/v1/tokens lists it (never its secret).
-boost::json::object token_json(const db::ApiToken& token) {
-    return boost::json::object{{"id", token.id},
-                               {"name", token.name},
-                               {"user", token.user_name},
-                               {"created", token.created_at},
-                               {"last_used", nullable(token.last_used_at)},
-                               {"scope", token.scope},
-                               {"expires", nullable(token.expires_at)}};
-}
-
 db::Catalog open_catalog(const std::string& data) {
     return db::Catalog::open(std::filesystem::path(data) / "catalog.db");
 }
@@ -81,7 +67,7 @@ int run_create(const TokenOptions& o) {
                            "` creates one)");
     auto [token, secret] = web::Authenticator(catalog).create_token(user->id, o.name, o.scope, lifetime);
     if (o.json) {
-        auto out = token_json(token);
+        auto out = web::token_json(token);
         out["token"] = secret;
         print_json(std::cout, out);
         return 0;
@@ -102,7 +88,7 @@ int run_list(const TokenOptions& o) {
     if (o.json) {
         boost::json::array items;
         for (const auto& token : tokens)
-            items.push_back(token_json(token));
+            items.push_back(web::token_json(token));
         print_json(std::cout, boost::json::object{{"items", std::move(items)}});
         return 0;
     }

@@ -3,6 +3,7 @@
 
 #include "common/log.hpp"
 #include "web/api/api_context.hpp"
+#include "web/api/render.hpp"
 #include "web/api_error.hpp"
 #include "web/http_parsing.hpp"
 #include "web/json_input.hpp"
@@ -19,16 +20,6 @@ std::optional<std::string> request_cookie(const Request& request) {
 
 boost::json::value nullable(const std::optional<std::int64_t>& value) {
     return value ? boost::json::value(*value) : boost::json::value(nullptr);
-}
-
-boost::json::object token_json(const db::ApiToken& token) {
-    return boost::json::object{{"id", token.id},
-                               {"name", token.name},
-                               {"user", token.user_name},
-                               {"created", token.created_at},
-                               {"last_used", nullable(token.last_used_at)},
-                               {"scope", token.scope},
-                               {"expires", nullable(token.expires_at)}};
 }
 
 // A client-chosen name made safe for one log line: printable ASCII, bounded.

@@ -20,6 +20,16 @@ boost::json::value optional_json(const std::optional<std::int64_t>& value) {
 
 }  // namespace
 
+boost::json::object token_json(const db::ApiToken& token) {
+    return boost::json::object{{"id", token.id},
+                               {"name", token.name},
+                               {"user", token.user_name},
+                               {"created", token.created_at},
+                               {"last_used", optional_json(token.last_used_at)},
+                               {"scope", token.scope},
+                               {"expires", optional_json(token.expires_at)}};
+}
+
 boost::json::object job_json(const JobStatus& job) {
     boost::json::object out{{"id", job.id},
                             {"description", job.description},

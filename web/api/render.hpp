@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "boots/machine_status.hpp"
+#include "db/api_tokens_repo.hpp"
 #include "db/catalog.hpp"
 #include "web/job_registry.hpp"
 
@@ -17,6 +18,9 @@ namespace bootherd::web {
 // A job of the registry: id, description, state, progress, error (when it failed), started_at, finished_at
 // (once it ended).
 boost::json::object job_json(const JobStatus& job);
+
+// An API token as GET /api/v1/tokens and `bootherd token list --json` show it (never its secret).
+boost::json::object token_json(const db::ApiToken& token);
 
 class Renderer {
   public:
