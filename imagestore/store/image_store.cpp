@@ -242,7 +242,7 @@ db::Version ImageStore::seal_new_version(std::int64_t image_id, std::optional<st
                                          const fs::path& staged_file, std::string_view note) {
     StoreLock lock(lock_file(), StoreLock::Mode::shared);
     auto session = catalog_.session();
-    db::sqlite::Transaction transaction(session.database());
+    db::Transaction transaction(session.database());
     const db::Image image = session.images().get(image_id);
     const std::int64_t number = next_version_number(session, image_id);
     const std::string relative = version_path(image.name, number);
@@ -294,7 +294,7 @@ db::Version ImageStore::import_image(std::string_view name, const fs::path& file
     }
     try {
         auto session = catalog_.session();
-        db::sqlite::Transaction transaction(session.database());
+        db::Transaction transaction(session.database());
         const db::Image image = session.images().create(name, "imported from " + file.filename().string());
         auto version = seal_new_version(image.id, std::nullopt, staged, "import of " + file.string());
         session.images().promote(image.id, version.id);
@@ -318,7 +318,7 @@ std::optional<db::Version> ImageStore::draft(std::string_view image_name) {
 db::Version ImageStore::edit(std::string_view image_name) {
     StoreLock lock(lock_file(), StoreLock::Mode::shared);
     auto session = catalog_.session();
-    db::sqlite::Transaction transaction(session.database());
+    db::Transaction transaction(session.database());
     const db::Image image = require_image(session, image_name);
     if (auto existing = draft(image_name))
         throw db::Conflict("draft", "image " + in_quotes(image_name) + " already has a draft (v" +
@@ -588,7 +588,7 @@ db::Node ImageStore::replace_disk(std::int64_t node_id, std::optional<std::int64
     std::optional<std::string> replaced;
     try {
         auto session = catalog_.session();
-        db::sqlite::Transaction transaction(session.database());
+        db::Transaction transaction(session.database());
         replaced = session.nodes().get(node_id).disk_path;  // what is current now, not what we read above
         session.nodes().set_disk(node_id, base.id, relative);
         transaction.commit();
