@@ -17,7 +17,7 @@ constexpr Oid text_oid = 25;
 constexpr Oid float8_oid = 701;
 
 // Key of the transaction-scoped advisory lock every catalog write transaction takes ("bootherd" in ASCII).
-constexpr std::string_view begin_write_sql = "BEGIN; SELECT pg_advisory_xact_lock(7093010483890188900)";
+constexpr std::string_view write_lock_sql = "SELECT pg_advisory_xact_lock(7093010483890188900)";
 
 // Defaults a connection URI may override: a dead server is noticed within a minute rather than hours, and a
 // writer waits for another server's transaction as long as SQLite's busy_timeout would.
@@ -180,7 +180,15 @@ class PostgresConnection final : public ConnectionBackend {
         const auto status = PQtransactionStatus(conn_);
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
     }
-    void begin_write() override { run(std::string(begin_write_sql), "begin"); }
+    void begin_write() override {
+        run("BEGIN", "begin");
+        try {
+            run(std::string(write_lock_sql), "catalog write lock");
+        } catch (...) {
+            rollback_quietly(false);  // not left inside a transaction nobody owns
+            throw;
+        }
+    }
     void ensure_connected() override {
         if (PQstatus(conn_) != CONNECTION_OK) connect();
     }

@@ -131,10 +131,10 @@ std::uint64_t allocated_bytes(const fs::path& file) {
     return static_cast<std::uint64_t>(st.st_blocks) * 512u;
 }
 
-ImageStore::ImageStore(const fs::path& data_dir, const fs::path& import_dir)
+ImageStore::ImageStore(const fs::path& data_dir, const fs::path& import_dir, const std::string& catalog)
     : data_dir_((fs::create_directories(data_dir), fs::absolute(data_dir).lexically_normal())),
       import_dir_(import_dir.empty() ? data_dir_ / "import" : fs::absolute(import_dir).lexically_normal()),
-      catalog_(db::Catalog::open(data_dir_ / "catalog.db")) {
+      catalog_(db::Catalog::open(catalog.empty() ? (data_dir_ / "catalog.db").string() : catalog)) {
     fs::create_directories(data_dir_ / "images");
     fs::create_directories(data_dir_ / "nodes");
     fs::create_directories(data_dir_ / "tmp");
