@@ -30,6 +30,7 @@
 #include "db/leases_repo.hpp"
 #include "db/nodes_repo.hpp"
 #include "db/rollouts_repo.hpp"
+#include "db/servers_repo.hpp"
 #include "db/versions_repo.hpp"
 
 namespace bootherd::db {
@@ -55,6 +56,7 @@ class Catalog {
         AuditRepo audit() { return AuditRepo(db_); }
         BootsRepo boots() { return BootsRepo(db_); }
         RolloutsRepo rollouts() { return RolloutsRepo(db_); }
+        ServersRepo servers() { return ServersRepo(db_); }
         Database& database() noexcept { return db_; }
 
         // Every file the catalog points at (version files and node disks), relative to the data directory,
