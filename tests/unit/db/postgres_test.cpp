@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <set>
 #include <string>
 
 #include "db/catalog.hpp"
@@ -25,6 +26,14 @@ void terminate_connection(std::int64_t pid) {
     kill.bind_all(pid);
     REQUIRE(kill.step());
     REQUIRE(kill.boolean(0));
+}
+
+std::set<std::string> table_columns(Database& db, std::string_view sql) {
+    auto query = db.prepare_uncached(sql);
+    std::set<std::string> columns;
+    while (query.step())
+        columns.insert(query.text(0));
+    return columns;
 }
 
 }  // namespace
@@ -116,4 +125,23 @@ TEST_CASE("PostgreSQL: a lost connection is CatalogUnavailable, and the next ses
     REQUIRE(images.size() == 2);
     CHECK(images[0].name == "after");
     CHECK(images[1].name == "before");
+}
+
+TEST_CASE("PostgreSQL: the baseline has every table and column of SQLite's latest schema") {
+    if (!test::on_postgres()) {
+        MESSAGE("skipped: BOOTHERD_TEST_CATALOG is not a PostgreSQL URI");
+        return;
+    }
+    auto sqlite = Catalog::open_in_memory();
+    auto postgres = test::fresh_catalog();
+    const auto expected =
+        table_columns(sqlite.session().database(),
+                      "SELECT m.name || '.' || p.name FROM sqlite_schema m JOIN pragma_table_info(m.name) p "
+                      "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%'");
+    const auto actual =
+        table_columns(postgres.session().database(),
+                      "SELECT table_name || '.' || column_name FROM information_schema.columns "
+                      "WHERE table_schema = 'public' AND table_name <> 'schema_version'");
+    CHECK(expected.size() > 100);
+    CHECK(actual == expected);
 }
