@@ -35,6 +35,12 @@ std::shared_ptr<StaticTargetDirectory> disk_filled_with(std::byte fill) {
     return directory;
 }
 
+ServerOptions listening_on(const char* address) {
+    ServerOptions options = test::loopback_options();
+    options.listen = {{boost::asio::ip::make_address(address), 0}};
+    return options;
+}
+
 ServerOptions redirecting_to(const boost::asio::ip::tcp::endpoint& home) {
     ServerOptions options = test::loopback_options();
     options.login_router = [home](std::string_view, std::string_view) {
@@ -43,11 +49,14 @@ ServerOptions redirecting_to(const boost::asio::ip::tcp::endpoint& home) {
     return options;
 }
 
+// A on 127.0.0.1, B on `b_address`.
 struct Pair {
-    test::LoopbackServer b{test::loopback_options(), disk_filled_with(std::byte{'B'})};
-    test::LoopbackServer a{redirecting_to(b.endpoint), disk_filled_with(std::byte{'A'})};
+    explicit Pair(const char* b_address = "127.0.0.1")
+        : b(listening_on(b_address), disk_filled_with(std::byte{'B'})),
+          a(redirecting_to(b.endpoint), disk_filled_with(std::byte{'A'})) {}
 
-    std::string b_address() const { return "127.0.0.1:" + std::to_string(b.endpoint.port()) + ",1"; }
+    test::LoopbackServer b;
+    test::LoopbackServer a;
 };
 
 }  // namespace
@@ -62,7 +71,7 @@ TEST_CASE("redirect on the wire: 01/01, TargetAddress of B, then A closes and ke
     CHECK((reply.flags() & 0x80) == 0);
     const auto keys = reply.keys();
     CHECK(keys.size() == 1);
-    CHECK(keys.at("TargetAddress") == servers.b_address());
+    CHECK(keys.at("TargetAddress") == "127.0.0.1:" + std::to_string(servers.b.endpoint.port()) + ",1");
     // Whatever the initiator sends next, A has closed the connection.
     LoginRequest again;
     again.transit = true;
@@ -139,7 +148,12 @@ TEST_CASE(
 }
 
 TEST_CASE("libiscsi follows A's redirect and reads B's disk") {
-    Pair servers;
+    const char* b_address = "127.0.0.1";
+    SUBCASE("to an IPv4 portal") {}
+    SUBCASE("to an IPv6 portal (TargetAddress in brackets)") {
+        b_address = "::1";
+    }
+    Pair servers(b_address);
     iscsi_context* iscsi = iscsi_create_context(kInitiator);
     REQUIRE(iscsi != nullptr);
     iscsi_set_targetname(iscsi, kTarget);
