@@ -31,4 +31,8 @@ using LoginRouter =
 // IPv6 address as the IPv4 address it carries.
 std::string target_address(const Redirect& redirect);
 
+// A portal written "<ip>:<port>" or "[<ipv6>]:<port>" (as in the catalog's servers.iscsi_portal) as a
+// Redirect with the given tag; nullopt unless it is an IP literal with a port in 1..65535.
+std::optional<Redirect> parse_portal(std::string_view portal, std::uint16_t portal_group_tag = 1);
+
 }  // namespace bootherd::iscsi

@@ -388,3 +388,16 @@ TEST_CASE("redirect: TargetAddress encoding and the status bytes on the wire") {
     CHECK(bhs[37] == 0x01);       // Status-Detail: target moved temporarily
     CHECK(bootherd::load_be24(bhs.data() + 5) == 32);
 }
+
+TEST_CASE("redirect: parse_portal reads the catalog's \"ip:port\" / \"[ipv6]:port\"") {
+    const auto v4 = parse_portal("10.0.0.9:3260", 2);
+    REQUIRE(v4);
+    CHECK(*v4 == Redirect{boost::asio::ip::make_address("10.0.0.9"), 3260, 2});
+    const auto v6 = parse_portal("[fd00::9]:3261");
+    REQUIRE(v6);
+    CHECK(target_address(*v6) == "[fd00::9]:3261,1");
+    for (const char* bad :
+         {"10.0.0.9", "10.0.0.9:", "10.0.0.9:0", "10.0.0.9:65536", "10.0.0.9:32x", "fd00::9", "fd00::9:3260",
+          "[10.0.0.9]:3260", "[fd00::9]", "host.example:3260", ":3260", ""})
+        CHECK_MESSAGE(!parse_portal(bad), bad);
+}
