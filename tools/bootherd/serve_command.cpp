@@ -2,6 +2,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,10 @@
 #include "rollouts/webhook.hpp"
 #include "tools/bootherd/boot_service.hpp"
 #include "tools/bootherd/boot_session_events.hpp"
+#include "tools/bootherd/cluster_service.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/descriptor_limit.hpp"
+#include "tools/bootherd/endpoint.hpp"
 #include "tools/bootherd/iscsi_service.hpp"
 #include "tools/bootherd/retention_service.hpp"
 #include "tools/bootherd/serve_context.hpp"
@@ -38,6 +41,7 @@ struct ServeOptions {
     WebServiceOptions web{};
     BootServiceOptions boot{};
     RetentionOptions retention{};
+    ClusterOptions cluster{};
 };
 
 // What GET /api/v1/server tells of this serve's configuration.
@@ -57,6 +61,26 @@ web::ServerFacts server_facts(const ServeOptions& o) {
     return facts;
 }
 
+// "ip:port", IPv6 in brackets: how TargetAddress names a portal.
+std::string portal_text(const boost::asio::ip::tcp::endpoint& endpoint) {
+    const auto address = endpoint.address();
+    const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+    return host + ":" + std::to_string(endpoint.port());
+}
+
+// The cluster options with the portal other servers redirect to: --server-portal, else the first --listen
+// when that is an address machines can reach.
+ClusterOptions cluster_options(const ServeOptions& o) {
+    auto options = o.cluster;
+    if (!options.portal.empty()) return options;
+    const auto first = parse_endpoint(o.listen.front(), 3260);
+    if (first.address().is_unspecified() || first.port() == 0)
+        throw std::invalid_argument("--server-portal is needed: the first --listen (" + o.listen.front() +
+                                    ") is no address another server can send machines to");
+    options.portal = portal_text(first);
+    return options;
+}
+
 int run_serve(const ServeOptions& o) {
     const auto facts = server_facts(o);
     ShutdownSignals signals;  // before any thread starts, so all of them inherit the blocked mask
@@ -66,11 +90,19 @@ int run_serve(const ServeOptions& o) {
     imagestore::store::ImageStore store(o.data, o.import_dir, o.catalog);
     auto targets = std::make_shared<imagestore::store::CatalogTargets>(store);
 
+    std::optional<ClusterService> cluster;  // before the iSCSI server, which asks it where logins go
+    if (!o.cluster.server_name.empty()) cluster.emplace(cluster_options(o), store);
+
     const std::string what =
         std::to_string(targets->all().size()) + " target(s) from " + store.data_dir().string();
     SessionEventRelay session_events;  // iSCSI logins and first reads become boot events once boot runs
-    IscsiService iscsi(o.listen, o.threads, o.limits, targets, what, session_events.callback());
+    IscsiService iscsi(o.listen, o.threads, o.limits, targets, what, session_events.callback(),
+                       cluster ? cluster->login_router() : iscsi::LoginRouter{});
     ServeContext context{store, iscsi.server(), iscsi.endpoints()};
+    if (cluster) {
+        cluster->start(iscsi.server());
+        context.cluster = &*cluster;
+    }
 
     // The web service serves the boot scripts and DHCP hands out the web service's port, so the web service
     // starts first, answering /boot/ once the boot services run.
@@ -103,6 +135,7 @@ int run_serve(const ServeOptions& o) {
     web.stop();
     boot_scripts.store(nullptr);
     boot.stop();
+    if (cluster) cluster->stop();
     if (!iscsi.stop()) {
         log::error("stopped, but the final flush of a disk failed: its recent writes may be lost");
         return 1;
@@ -125,6 +158,7 @@ void add_serve_command(CLI::App& app, Action& action) {
     add_web_service_options(*cmd, o->web);
     add_boot_service_options(*cmd, o->boot);
     add_retention_options(*cmd, o->retention);
+    add_cluster_options(*cmd, o->cluster);
     cmd->callback([o, &action] { action = [o] { return run_serve(*o); }; });
 }
 
