@@ -37,7 +37,7 @@ void make_private_directory(const fs::path& directory) {
 
 // What the backed-up catalog names: read from the copy, so files and rows match.
 std::vector<File> named_files(const fs::path& catalog_copy, bool node_disks) {
-    auto db = db::sqlite::Database::open(catalog_copy.string());
+    auto db = db::Database::open(catalog_copy.string());
     std::vector<File> files;
     auto versions = db.prepare_uncached("SELECT file_path, state FROM versions ORDER BY id");
     while (versions.step())
@@ -168,7 +168,7 @@ RestoreReport restore_data_dir(const fs::path& backup, const fs::path& data_dir)
             if (entry.path != catalog_file) ++report.files;
         }
         // Nodes whose disk is not in the backup get a fresh one at their next boot.
-        auto db = db::sqlite::Database::open((data_dir / catalog_file).string());
+        auto db = db::Database::open((data_dir / catalog_file).string());
         std::vector<std::pair<std::int64_t, std::string>> lost;
         auto disks = db.prepare_uncached("SELECT id, name, disk_path FROM nodes WHERE disk_path IS NOT NULL");
         while (disks.step())

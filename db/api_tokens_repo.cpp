@@ -11,7 +11,7 @@ constexpr std::string_view token_columns =
     "api_tokens t "
     "JOIN users u ON u.id = t.user_id ";
 
-ApiToken read_token(const sqlite::Statement& row) {
+ApiToken read_token(const Statement& row) {
     return ApiToken{row.int64(0), row.int64(1),     row.text(2), row.text(3),
                     row.int64(4), row.opt_int64(5), row.text(6), row.opt_int64(7)};
 }
@@ -25,10 +25,9 @@ ApiToken ApiTokensRepo::create(std::int64_t user_id, std::string_view name, std:
         throw InvalidArgument("scope", "must be \"admin\" or \"read\"");
     auto insert = db_.prepare(
         "INSERT INTO api_tokens (user_id, name, token_hash, created_at, scope, expires_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)");
+        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
     insert->bind_all(user_id, name, token_hash, now_ms(), scope, expires_at);
-    insert->run();
-    const auto id = db_.last_insert_rowid();
+    const auto id = insert->insert_returning_id();
     auto query = db_.prepare(std::string(token_columns) + "WHERE t.id = ?");
     query->bind_all(id);
     query->step();

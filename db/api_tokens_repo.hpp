@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -27,7 +27,7 @@ inline constexpr std::string_view kTokenScopeRead = "read";
 // Not thread-safe by itself: construct it on a Catalog::Session's database, which holds the catalog lock.
 class ApiTokensRepo {
   public:
-    explicit ApiTokensRepo(sqlite::Database& db) : db_(db) {}
+    explicit ApiTokensRepo(Database& db) : db_(db) {}
 
     // InvalidArgument when the name is empty or longer than 100 characters, or the scope is unknown.
     ApiToken create(std::int64_t user_id, std::string_view name, std::string_view token_hash,
@@ -39,7 +39,7 @@ class ApiTokensRepo {
     void touch(std::int64_t id, std::int64_t at_ms);
 
   private:
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

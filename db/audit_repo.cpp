@@ -10,16 +10,15 @@ std::int64_t AuditRepo::append(const AuditEntry& entry) {
     if (entry.action.empty()) throw InvalidArgument("action", "must not be empty");
     auto insert = db_.prepare(
         "INSERT INTO audit (at, actor, action, target, detail) "
-        "VALUES (?, ?, ?, ?, CASE WHEN json_valid(?5) THEN ?5 END)");
+        "VALUES (?, ?, ?, ?, CASE WHEN json_valid(?5) THEN ?5 END) RETURNING id");
     insert->bind_all(entry.at != 0 ? entry.at : now_ms(), entry.actor, entry.action, entry.target,
                      entry.detail.empty() ? std::string("{}") : entry.detail);
     try {
-        insert->run();
-    } catch (const SqliteError& e) {
-        if (e.code() == SQLITE_CONSTRAINT_NOTNULL) throw InvalidArgument("detail", "must be valid JSON");
+        return insert->insert_returning_id();
+    } catch (const DatabaseError& e) {
+        if (e.violation() == Violation::not_null) throw InvalidArgument("detail", "must be valid JSON");
         throw;
     }
-    return db_.last_insert_rowid();
 }
 
 std::vector<AuditEntry> AuditRepo::list(std::int64_t limit, std::optional<std::int64_t> before_id) {
@@ -63,7 +62,7 @@ AuditPage AuditRepo::search(const AuditFilter& filter) {
 std::int64_t AuditRepo::prune_older_than(std::int64_t before_ms, std::int64_t limit) {
     auto erase =
         db_.prepare("DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? ORDER BY id LIMIT ?)");
-    erase->bind_all(before_ms, limit);
+    erase->bind_all(before_ms, sql_limit(limit));
     erase->run();
     return db_.changes();
 }

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -37,7 +37,7 @@ struct AuditPage {
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class AuditRepo {
   public:
-    explicit AuditRepo(sqlite::Database& db) : db_(db) {}
+    explicit AuditRepo(Database& db) : db_(db) {}
 
     // `entry.id` is ignored and `entry.at` defaults to now when 0; returns the new id.
     std::int64_t append(const AuditEntry& entry);
@@ -49,7 +49,7 @@ class AuditRepo {
     AuditPage search(const AuditFilter& filter);
 
   private:
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

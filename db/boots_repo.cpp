@@ -12,7 +12,7 @@ constexpr std::string_view boot_select =
     "FROM boots b JOIN nodes n ON n.id = b.node_id LEFT JOIN versions v ON v.id = b.version_id "
     "LEFT JOIN images i ON i.id = v.image_id ";
 
-Boot read_boot(const sqlite::Statement& row) {
+Boot read_boot(const Statement& row) {
     Boot boot;
     boot.id = row.int64(0);
     boot.node_id = row.int64(1);
@@ -37,7 +37,7 @@ Boot read_boot(const sqlite::Statement& row) {
     return boot;
 }
 
-std::vector<Boot> read_boots(sqlite::Statement& query) {
+std::vector<Boot> read_boots(Statement& query) {
     std::vector<Boot> boots;
     while (query.step())
         boots.push_back(read_boot(query));
@@ -73,22 +73,23 @@ std::optional<BootOutcome> parse_boot_outcome(std::string_view text) noexcept {
 std::int64_t BootsRepo::insert(const Boot& boot) {
     if (boot.id != 0) throw InvalidArgument("id", "a new boot has no id yet");
     check_ended(boot);
-    sqlite::Transaction tx(db_);
+    Transaction tx(db_);
     auto insert = db_.prepare(
         "INSERT INTO boots (node_id, mac, version_id, started_at, dhcp_at, tftp_at, script_at, "
         "firmware_login_at, first_read_at, os_login_at, health_at, ended_at, outcome, reason, message) "
-        "VALUES (?, ?, (SELECT id FROM versions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "VALUES (?, ?, (SELECT id FROM versions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "
+        "id");
     insert->bind_all(boot.node_id, boot.mac, boot.version_id, boot.started_at, boot.dhcp_at, boot.tftp_at,
                      boot.script_at, boot.firmware_login_at, boot.first_read_at, boot.os_login_at,
                      boot.health_at, boot.ended_at, to_string(boot.outcome), boot.reason, boot.message);
+    std::int64_t id = 0;
     try {
-        insert->run();
-    } catch (const SqliteError& e) {
-        if (e.code() == SQLITE_CONSTRAINT_FOREIGNKEY)
+        id = insert->insert_returning_id();
+    } catch (const DatabaseError& e) {
+        if (e.violation() == Violation::foreign_key)
             throw NotFound("node " + std::to_string(boot.node_id) + " not found");
         throw;
     }
-    const auto id = db_.last_insert_rowid();
     auto prune = db_.prepare(
         "DELETE FROM boots WHERE node_id = ?1 AND id NOT IN "
         "(SELECT id FROM boots WHERE node_id = ?1 ORDER BY id DESC LIMIT ?2)");
@@ -144,7 +145,7 @@ std::int64_t BootsRepo::prune_ended_before(std::int64_t before_ms, std::int64_t 
     auto erase = db_.prepare(
         "DELETE FROM boots WHERE id IN (SELECT id FROM boots WHERE outcome != 'running' AND ended_at < ? "
         "ORDER BY id LIMIT ?)");
-    erase->bind_all(before_ms, limit);
+    erase->bind_all(before_ms, sql_limit(limit));
     erase->run();
     return db_.changes();
 }
@@ -180,8 +181,9 @@ BootPage BootsRepo::list(const BootFilter& filter) {
 
 std::vector<VersionBootCounts> BootsRepo::outcomes_by_version() {
     auto query = db_.prepare(
-        "SELECT i.name, v.number, sum(b.outcome = 'running'), sum(b.outcome = 'ok'), sum(b.outcome = "
-        "'failed') "
+        "SELECT i.name, v.number, sum(CASE WHEN b.outcome = 'running' THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN b.outcome = 'ok' THEN 1 ELSE 0 END), sum(CASE WHEN b.outcome = 'failed' THEN 1 ELSE 0 "
+        "END) "
         "FROM boots b LEFT JOIN versions v ON v.id = b.version_id LEFT JOIN images i ON i.id = v.image_id "
         "GROUP BY i.name, v.number ORDER BY i.name, v.number");
     std::vector<VersionBootCounts> counts;

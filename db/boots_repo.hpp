@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -68,7 +68,7 @@ class BootsRepo {
     // Boots kept per node: inserting one more drops the node's oldest.
     static constexpr std::int64_t kept_per_node = 100;
 
-    explicit BootsRepo(sqlite::Database& db) : db_(db) {}
+    explicit BootsRepo(Database& db) : db_(db) {}
 
     // Stores a new boot (its id must be 0) and returns its id.
     std::int64_t insert(const Boot& boot);
@@ -91,7 +91,7 @@ class BootsRepo {
     std::optional<std::int64_t> node_at_boot_address(std::string_view address);
 
   private:
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

@@ -1,6 +1,7 @@
 #include "db/catalog.hpp"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,7 +30,7 @@ void create_private(const std::filesystem::path& path) {
 
 // Before a migration changes an existing catalog, a copy of it as it was goes to <data>/backups/, so a failed
 // upgrade can be undone by restoring it with the old bootherd.
-void backup_before_migration(sqlite::Database& db, const std::filesystem::path& path) {
+void backup_before_migration(Database& db, const std::filesystem::path& path) {
     const int from = schema_version(db);
     if (from == 0 || from >= latest_schema_version()) return;
     const auto directory = path.parent_path() / "backups";
@@ -44,9 +45,14 @@ void backup_before_migration(sqlite::Database& db, const std::filesystem::path& 
 
 }  // namespace
 
-Catalog Catalog::open(const std::filesystem::path& path) {
-    create_private(path);
-    return open_database(path.string(), true);
+Catalog Catalog::open(const std::string& location) {
+    if (Database::is_postgres_location(location)) {
+        auto db = Database::open(location);
+        migrate(db);
+        return Catalog(std::make_unique<State>(std::move(db)));
+    }
+    create_private(location);
+    return open_database(location, true);
 }
 
 Catalog Catalog::open_in_memory() {
@@ -54,8 +60,8 @@ Catalog Catalog::open_in_memory() {
 }
 
 Catalog Catalog::open_database(const std::string& path, bool on_disk) {
-    auto db = sqlite::Database::open(path);
-    sqlite3_busy_timeout(db.handle(), busy_timeout_ms);
+    auto db = Database::open(path);
+    sqlite3_busy_timeout(db.sqlite_handle(), busy_timeout_ms);
     // Both pragmas are no-ops inside a transaction, so they are set before any migration runs.
     db.exec("PRAGMA foreign_keys = ON");
     if (on_disk) {

@@ -1,6 +1,7 @@
 #include "db/catalog_backup.hpp"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,10 +23,10 @@ struct BackupCloser {
     void operator()(sqlite3_backup* backup) const noexcept { sqlite3_backup_finish(backup); }
 };
 
-void copy_into(sqlite::Database& source, sqlite::Database& target) {
+void copy_into(Database& source, Database& target) {
     std::unique_ptr<sqlite3_backup, BackupCloser> backup(
-        sqlite3_backup_init(target.handle(), "main", source.handle(), "main"));
-    if (!backup) throw Error(std::string("catalog backup: ") + sqlite3_errmsg(target.handle()));
+        sqlite3_backup_init(target.sqlite_handle(), "main", source.sqlite_handle(), "main"));
+    if (!backup) throw Error(std::string("catalog backup: ") + sqlite3_errmsg(target.sqlite_handle()));
     int waits = 0;
     while (true) {
         const int rc = sqlite3_backup_step(backup.get(), pages_per_step);
@@ -37,21 +38,24 @@ void copy_into(sqlite::Database& source, sqlite::Database& target) {
         }
         throw Error(std::string("catalog backup: ") + sqlite3_errstr(rc));
     }
-    const int rc = sqlite3_errcode(target.handle());
+    const int rc = sqlite3_errcode(target.sqlite_handle());
     if (rc != SQLITE_OK && rc != SQLITE_DONE)
         throw Error(std::string("catalog backup: ") + sqlite3_errstr(rc));
 }
 
 }  // namespace
 
-void backup_database(sqlite::Database& source, const std::filesystem::path& destination) {
+void backup_database(Database& source, const std::filesystem::path& destination) {
+    if (source.backend() != Backend::sqlite)
+        throw Error(
+            "catalog backup: the catalog is on PostgreSQL; back up a PostgreSQL catalog with pg_dump");
     // The copy holds the same secrets as the catalog: private from its first byte.
     const int fd = ::open(destination.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         throw Error("catalog backup: cannot create " + destination.string() + ": " + std::strerror(errno));
     ::close(fd);
     try {
-        auto target = sqlite::Database::open(destination.string());
+        auto target = Database::open(destination.string());
         copy_into(source, target);
         target.exec("PRAGMA journal_mode = DELETE");  // one self-contained file, no -wal beside it
     } catch (...) {

@@ -5,12 +5,12 @@
 // catalog.db-wal.
 #include <filesystem>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
 // Writes `source` to `destination` (created 0600; Error if it exists). Throws Error on failure and removes
-// the partial file.
-void backup_database(sqlite::Database& source, const std::filesystem::path& destination);
+// the partial file. A PostgreSQL catalog is refused: pg_dump backs that up.
+void backup_database(Database& source, const std::filesystem::path& destination);
 
 }  // namespace bootherd::db

@@ -10,7 +10,7 @@ namespace {
 constexpr std::string_view discovered_columns =
     "SELECT d.mac, d.first_seen, d.last_seen, d.arch, d.vendor_class, d.seen_count FROM discovered d ";
 
-Discovered read_discovered(const sqlite::Statement& row) {
+Discovered read_discovered(const Statement& row) {
     return Discovered{row.text(0), row.int64(1), row.int64(2), row.text(3), row.text(4), row.int64(5)};
 }
 
@@ -21,9 +21,10 @@ Discovered DiscoveredRepo::record_seen(std::string_view mac, std::int64_t at_ms,
     const std::string normalized = require_mac(mac);
     auto upsert = db_.prepare(
         "INSERT INTO discovered (mac, first_seen, last_seen, arch, vendor_class) VALUES (?1, ?2, ?2, ?3, ?4) "
-        "ON CONFLICT (mac) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), arch = "
-        "excluded.arch, "
-        "vendor_class = excluded.vendor_class, seen_count = seen_count + 1");
+        "ON CONFLICT (mac) DO UPDATE SET last_seen = CASE WHEN excluded.last_seen > discovered.last_seen "
+        "THEN "
+        "excluded.last_seen ELSE discovered.last_seen END, arch = excluded.arch, "
+        "vendor_class = excluded.vendor_class, seen_count = discovered.seen_count + 1");
     upsert->bind_all(normalized, at_ms, arch, vendor_class);
     upsert->run();
     return *find(normalized);
@@ -40,7 +41,7 @@ std::optional<Discovered> DiscoveredRepo::find(std::string_view mac) {
 
 std::vector<Discovered> DiscoveredRepo::list(bool unenrolled_only) {
     auto query = db_.prepare(std::string(discovered_columns) +
-                             "WHERE NOT ?1 OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.mac = d.mac) "
+                             "WHERE ?1 = 0 OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.mac = d.mac) "
                              "ORDER BY d.last_seen DESC, d.mac");
     query->bind_all(unenrolled_only);
     std::vector<Discovered> rows;
@@ -60,8 +61,8 @@ bool DiscoveredRepo::remove(std::string_view mac) {
 
 std::int64_t DiscoveredRepo::trim(std::int64_t max_rows) {
     auto erase = db_.prepare(
-        "DELETE FROM discovered WHERE mac IN "
-        "(SELECT mac FROM discovered ORDER BY last_seen DESC, mac LIMIT -1 OFFSET ?)");
+        "DELETE FROM discovered WHERE mac NOT IN "
+        "(SELECT mac FROM discovered ORDER BY last_seen DESC, mac LIMIT ?)");
     erase->bind_all(std::max<std::int64_t>(0, max_rows));
     erase->run();
     return db_.changes();

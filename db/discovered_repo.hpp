@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -22,7 +22,7 @@ struct Discovered {
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class DiscoveredRepo {
   public:
-    explicit DiscoveredRepo(sqlite::Database& db) : db_(db) {}
+    explicit DiscoveredRepo(Database& db) : db_(db) {}
 
     // Inserts the MAC or bumps its last_seen, seen_count, arch and vendor class; returns the stored row.
     Discovered record_seen(std::string_view mac, std::int64_t at_ms, std::string_view arch,
@@ -35,7 +35,7 @@ class DiscoveredRepo {
     std::int64_t trim(std::int64_t max_rows);
 
   private:
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

@@ -1,6 +1,6 @@
 #pragma once
 // Exceptions thrown by the catalog. Callers (web API, CLI) map them to user-facing responses:
-// NotFound -> 404, InvalidArgument -> 400, Conflict -> 409, Error -> 500.
+// NotFound -> 404, InvalidArgument -> 400, Conflict -> 409, CatalogUnavailable -> 503, Error -> 500.
 #include <stdexcept>
 #include <string>
 
@@ -11,14 +11,24 @@ class Error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// An SQLite call failed; `code` is the extended result code.
-class SqliteError : public Error {
+// Which integrity rule a failed statement broke, whatever the backend.
+enum class Violation { none, unique, primary_key, foreign_key, not_null, check };
+
+// A database call failed; `violation` says which constraint, when one did.
+class DatabaseError : public Error {
   public:
-    SqliteError(int code, const std::string& message) : Error(message), code_(code) {}
-    int code() const noexcept { return code_; }
+    DatabaseError(Violation violation, const std::string& message) : Error(message), violation_(violation) {}
+    Violation violation() const noexcept { return violation_; }
 
   private:
-    int code_;
+    Violation violation_;
+};
+
+// The catalog's server cannot be reached (PostgreSQL down or the connection lost): retry later (503). The
+// connection is re-established by the next session once the server is back.
+class CatalogUnavailable : public DatabaseError {
+  public:
+    explicit CatalogUnavailable(const std::string& message) : DatabaseError(Violation::none, message) {}
 };
 
 class NotFound : public Error {

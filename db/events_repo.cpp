@@ -9,7 +9,7 @@ namespace {
 
 constexpr std::string_view event_columns = "SELECT id, at, node_id, mac, kind, detail FROM events ";
 
-std::vector<Event> read_events(sqlite::Statement& query) {
+std::vector<Event> read_events(Statement& query) {
     std::vector<Event> events;
     while (query.step()) {
         events.push_back(Event{query.int64(0), query.int64(1), query.opt_int64(2), query.opt_text(3),
@@ -32,15 +32,15 @@ std::int64_t EventsRepo::append(const NewEvent& event) {
     }
     auto insert = db_.prepare(
         "INSERT INTO events (at, node_id, mac, kind, detail) "
-        "VALUES (?, (SELECT id FROM nodes WHERE id = ?), ?, ?, CASE WHEN json_valid(?5) THEN ?5 END)");
+        "VALUES (?, (SELECT id FROM nodes WHERE id = ?), ?, ?, CASE WHEN json_valid(?5) THEN ?5 END) "
+        "RETURNING id");
     insert->bind_all(event.at.value_or(now_ms()), event.node_id, mac, event.kind, event.detail);
     try {
-        insert->run();
-    } catch (const SqliteError& e) {
-        if (e.code() == SQLITE_CONSTRAINT_NOTNULL) throw InvalidArgument("detail", "must be valid JSON");
+        return insert->insert_returning_id();
+    } catch (const DatabaseError& e) {
+        if (e.violation() == Violation::not_null) throw InvalidArgument("detail", "must be valid JSON");
         throw;
     }
-    return db_.last_insert_rowid();
 }
 
 std::vector<Event> EventsRepo::list_since(std::int64_t after_id, std::int64_t limit) {
@@ -68,7 +68,7 @@ std::vector<Event> EventsRepo::list_recent(std::int64_t limit) {
 std::int64_t EventsRepo::prune_older_than(std::int64_t before_ms, std::int64_t limit) {
     auto erase = db_.prepare(
         "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)");
-    erase->bind_all(before_ms, limit);
+    erase->bind_all(before_ms, sql_limit(limit));
     erase->run();
     return db_.changes();
 }

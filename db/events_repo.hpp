@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -30,7 +30,7 @@ struct NewEvent {
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class EventsRepo {
   public:
-    explicit EventsRepo(sqlite::Database& db) : db_(db) {}
+    explicit EventsRepo(Database& db) : db_(db) {}
 
     // One cached INSERT; returns the new id. `detail` must be valid JSON; a node_id that no longer exists is
     // stored as NULL (the MAC still identifies the machine).
@@ -45,7 +45,7 @@ class EventsRepo {
     std::int64_t prune_older_than(std::int64_t before_ms, std::int64_t limit = -1);
 
   private:
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

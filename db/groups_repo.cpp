@@ -9,7 +9,7 @@ namespace {
 constexpr std::string_view group_columns =
     "SELECT id, name, image_id, persistent, description, bind_address FROM groups ";
 
-Group read_group(const sqlite::Statement& row) {
+Group read_group(const Statement& row) {
     return Group{row.int64(0), row.text(1), row.opt_int64(2), row.boolean(3), row.text(4), row.boolean(5)};
 }
 
@@ -29,14 +29,15 @@ void GroupsRepo::validate(const Group& group, std::optional<std::int64_t> self) 
 }
 
 Group GroupsRepo::create(const Group& group) {
-    sqlite::Transaction tx(db_);
+    Transaction tx(db_);
     validate(group, std::nullopt);
     auto insert = db_.prepare(
-        "INSERT INTO groups (name, image_id, persistent, description, bind_address) VALUES (?, ?, ?, ?, ?)");
+        "INSERT INTO groups (name, image_id, persistent, description, bind_address) VALUES (?, ?, ?, ?, ?) "
+        "RETURNING id");
     insert->bind_all(group.name, group.image_id, group.persistent, group.description, group.bind_address);
-    insert->run();
+    const std::int64_t id = insert->insert_returning_id();
     tx.commit();
-    return get(db_.last_insert_rowid());
+    return get(id);
 }
 
 std::optional<Group> GroupsRepo::find(std::int64_t id) {
@@ -68,7 +69,7 @@ std::vector<Group> GroupsRepo::list() {
 }
 
 Group GroupsRepo::update(const Group& group) {
-    sqlite::Transaction tx(db_);
+    Transaction tx(db_);
     get(group.id);
     validate(group, group.id);
     auto update = db_.prepare(

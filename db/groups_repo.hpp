@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -23,7 +23,7 @@ struct Group {
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class GroupsRepo {
   public:
-    explicit GroupsRepo(sqlite::Database& db) : db_(db) {}
+    explicit GroupsRepo(Database& db) : db_(db) {}
 
     // `group.id` is ignored; returns the stored group.
     Group create(const Group& group);
@@ -38,7 +38,7 @@ class GroupsRepo {
 
   private:
     void validate(const Group& group, std::optional<std::int64_t> self);
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

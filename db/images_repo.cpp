@@ -11,11 +11,11 @@ constexpr std::string_view image_columns =
     "SELECT id, name, description, created_at, promoted_version_id, previous_promoted_version_id FROM "
     "images ";
 
-Image read_image(const sqlite::Statement& row) {
+Image read_image(const Statement& row) {
     return Image{row.int64(0), row.text(1), row.text(2), row.int64(3), row.opt_int64(4), row.opt_int64(5)};
 }
 
-std::optional<Image> query_one(sqlite::Database& db, std::string_view where, const auto& key) {
+std::optional<Image> query_one(Database& db, std::string_view where, const auto& key) {
     auto query = db.prepare(std::string(image_columns) + std::string(where));
     query->bind_all(key);
     if (!query->step()) return std::nullopt;
@@ -30,14 +30,15 @@ std::string id_text(std::int64_t id) {
 
 Image ImagesRepo::create(std::string_view name, std::string_view description) {
     require_valid_name("name", name);
-    sqlite::Transaction tx(db_);
+    Transaction tx(db_);
     if (find_by_name(name))
         throw Conflict("name", "an image named '" + std::string(name) + "' already exists");
-    auto insert = db_.prepare("INSERT INTO images (name, description, created_at) VALUES (?, ?, ?)");
+    auto insert =
+        db_.prepare("INSERT INTO images (name, description, created_at) VALUES (?, ?, ?) RETURNING id");
     insert->bind_all(name, description, now_ms());
-    insert->run();
+    const std::int64_t id = insert->insert_returning_id();
     tx.commit();
-    return get(db_.last_insert_rowid());
+    return get(id);
 }
 
 std::optional<Image> ImagesRepo::find(std::int64_t id) {
@@ -103,7 +104,7 @@ std::vector<std::int64_t> ImagesRepo::live_promotion_versions(std::int64_t image
 }
 
 void ImagesRepo::promote(std::int64_t image_id, std::int64_t version_id) {
-    sqlite::Transaction tx(db_);
+    Transaction tx(db_);
     const Image image = get(image_id);
     {
         auto version = db_.prepare("SELECT image_id, state FROM versions WHERE id = ?");
@@ -130,7 +131,7 @@ void ImagesRepo::promote(std::int64_t image_id, std::int64_t version_id) {
 }
 
 std::int64_t ImagesRepo::rollback(std::int64_t image_id) {
-    sqlite::Transaction tx(db_);
+    Transaction tx(db_);
     const Image image = get(image_id);
     // The newest live entries: [current, target, the one before target].
     const auto live = live_promotion_versions(image_id, 3);

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -30,7 +30,7 @@ struct Promotion {
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class ImagesRepo {
   public:
-    explicit ImagesRepo(sqlite::Database& db) : db_(db) {}
+    explicit ImagesRepo(Database& db) : db_(db) {}
 
     Image create(std::string_view name, std::string_view description = {});
     std::optional<Image> find(std::int64_t id);
@@ -51,7 +51,7 @@ class ImagesRepo {
   private:
     // The live (not rolled back) promotions, newest first.
     std::vector<std::int64_t> live_promotion_versions(std::int64_t image_id, int limit);
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view lease_columns = "SELECT mac, ip, expires_at, hostname FROM leases ";
 
-std::optional<Lease> query_one(sqlite::Database& db, std::string_view where, std::string_view key) {
+std::optional<Lease> query_one(Database& db, std::string_view where, std::string_view key) {
     auto query = db.prepare(std::string(lease_columns) + std::string(where));
     query->bind_all(key);
     if (!query->step()) return std::nullopt;

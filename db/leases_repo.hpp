@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -20,7 +20,7 @@ struct Lease {
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class LeasesRepo {
   public:
-    explicit LeasesRepo(sqlite::Database& db) : db_(db) {}
+    explicit LeasesRepo(Database& db) : db_(db) {}
 
     // Inserts or replaces the lease of `lease.mac`; Conflict("ip") if another MAC holds the address.
     void upsert(const Lease& lease);
@@ -32,7 +32,7 @@ class LeasesRepo {
     std::int64_t remove_expired(std::int64_t now_ms);
 
   private:
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

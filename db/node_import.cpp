@@ -55,7 +55,7 @@ std::string reason(const InvalidArgument& e) {
 
 class Importer {
   public:
-    Importer(sqlite::Database& db, ImportReport& report) : db_(db), report_(report) {}
+    Importer(Database& db, ImportReport& report) : db_(db), report_(report) {}
 
     // Maps header positions to columns; false (with problems reported) if the header is unusable.
     bool read_header(const CsvRecord& header) {
@@ -210,7 +210,7 @@ class Importer {
         return it->second;
     }
 
-    sqlite::Database& db_;
+    Database& db_;
     ImportReport& report_;
     std::array<std::optional<std::size_t>, column_count> positions_{};
     std::size_t width_ = 0;
@@ -237,7 +237,7 @@ ImportReport NodesRepo::import_csv(std::string_view text, bool validate_only) {
         return report;
     }
     // Read and write in one transaction so the checks still hold when the rows land.
-    sqlite::Transaction tx(db_);
+    Transaction tx(db_);
     Importer importer(db_, report);
     if (!importer.read_header(doc.records.front())) return report;
     for (std::size_t i = 1; i < doc.records.size(); ++i)

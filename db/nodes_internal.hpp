@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -31,7 +31,7 @@ struct NodeConflict {
     std::string message;
 };
 
-bool exists(sqlite::Database& db, std::string_view table, std::int64_t id);
+bool exists(Database& db, std::string_view table, std::int64_t id);
 std::optional<std::string> canonical_ipv4(std::string_view text);
 // The canonical form of a fixed address, or InvalidArgument("fixed_ip") for anything but a unicast host
 // address (0.0.0.0/8, loopback, link-local, multicast and reserved addresses are refused).
@@ -41,17 +41,17 @@ void set_hostname(NodeIdentity& identity, const std::optional<std::string>& host
 
 // The first stored node other than `self` that clashes with the identity's name, MAC, IQN, fixed IP or
 // effective host name.
-std::optional<NodeConflict> find_node_conflict(sqlite::Database& db, const NodeIdentity& identity,
+std::optional<NodeConflict> find_node_conflict(Database& db, const NodeIdentity& identity,
                                                std::optional<std::int64_t> self);
 
 // Validates name, MAC, fixed IP and host name and checks them against stored nodes; throws
 // InvalidArgument/Conflict.
-NodeIdentity checked_identity(sqlite::Database& db, std::string_view name, std::string_view mac,
+NodeIdentity checked_identity(Database& db, std::string_view name, std::string_view mac,
                               const std::optional<std::string>& fixed_ip,
                               const std::optional<std::string>& hostname, std::optional<std::int64_t> self);
-void check_placement(sqlite::Database& db, const NodePlacement& placement);
+void check_placement(Database& db, const NodePlacement& placement);
 
 // Inserts an already validated node with fresh CHAP credentials; returns its id.
-std::int64_t insert_node(sqlite::Database& db, const NodeIdentity& identity, const NodePlacement& placement);
+std::int64_t insert_node(Database& db, const NodeIdentity& identity, const NodePlacement& placement);
 
 }  // namespace bootherd::db

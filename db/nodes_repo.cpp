@@ -21,7 +21,7 @@ constexpr std::string_view node_columns =
     "n.home_server_id, n.home_placed_at "
     "FROM nodes n LEFT JOIN groups g ON g.id = n.group_id ";
 
-Node read_node(const sqlite::Statement& row) {
+Node read_node(const Statement& row) {
     Node n;
     n.id = row.int64(0);
     n.name = row.text(1);
@@ -52,7 +52,7 @@ Node read_node(const sqlite::Statement& row) {
     return n;
 }
 
-std::optional<Node> query_one(sqlite::Database& db, std::string_view where, const auto& key) {
+std::optional<Node> query_one(Database& db, std::string_view where, const auto& key) {
     auto query = db.prepare(std::string(node_columns) + std::string(where));
     query->bind_all(key);
     if (!query->step()) return std::nullopt;
@@ -66,7 +66,8 @@ std::string not_found(std::int64_t id) {
 // LIKE pattern matching `text` anywhere, with LIKE's wildcards escaped (ESCAPE '\').
 std::string contains_pattern(std::string_view text) {
     std::string pattern = "%";
-    for (const char c : text) {
+    for (char c : text) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');  // lower(name) is matched
         if (c == '%' || c == '_' || c == '\\') pattern += '\\';
         pattern += c;
     }
@@ -80,7 +81,7 @@ void require_node_state(std::string_view state) {
 
 }  // namespace
 
-bool exists(sqlite::Database& db, std::string_view table, std::int64_t id) {
+bool exists(Database& db, std::string_view table, std::int64_t id) {
     auto query = db.prepare("SELECT 1 FROM " + std::string(table) + " WHERE id = ?");
     query->bind_all(id);
     return query->step();
@@ -117,7 +118,7 @@ void set_hostname(NodeIdentity& identity, const std::optional<std::string>& host
     identity.effective_hostname = identity.hostname ? identity.hostname : canonical_hostname(identity.name);
 }
 
-std::optional<NodeConflict> find_node_conflict(sqlite::Database& db, const NodeIdentity& identity,
+std::optional<NodeConflict> find_node_conflict(Database& db, const NodeIdentity& identity,
                                                std::optional<std::int64_t> self) {
     // A node without an explicit host name goes by its name (lower case) when that is a host name; a name
     // that is not one cannot equal the valid host name ?6, so lower(name) needs no validity test here.
@@ -125,7 +126,7 @@ std::optional<NodeConflict> find_node_conflict(sqlite::Database& db, const NodeI
         "SELECT name = ?1, mac = ?2, iqn = ?3, fixed_ip IS NOT NULL AND fixed_ip = ?4, name, hostname IS "
         "NULL "
         "FROM nodes WHERE (name = ?1 OR mac = ?2 OR iqn = ?3 OR fixed_ip = ?4 OR "
-        "coalesce(hostname, lower(name)) = ?6) AND id IS NOT ?5 LIMIT 1");
+        "coalesce(hostname, lower(name)) = ?6) AND id IS DISTINCT FROM ?5 LIMIT 1");
     query->bind_all(identity.name, identity.mac, identity.iqn, identity.fixed_ip, self,
                     identity.effective_hostname);
     if (!query->step()) return std::nullopt;
@@ -150,19 +151,19 @@ std::optional<NodeConflict> find_node_conflict(sqlite::Database& db, const NodeI
                                         ": give it a host name of its own"};
 }
 
-std::int64_t insert_node(sqlite::Database& db, const NodeIdentity& identity, const NodePlacement& placement) {
+std::int64_t insert_node(Database& db, const NodeIdentity& identity, const NodePlacement& placement) {
     auto insert = db.prepare(
         "INSERT INTO nodes (name, mac, group_id, image_id, persistent, enabled, iqn, chap_user, chap_secret, "
-        "fixed_ip, created_at, bind_address, hostname) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "fixed_ip, created_at, bind_address, hostname) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id");
     insert->bind_all(identity.name, identity.mac, placement.group_id, placement.image_id,
                      placement.persistent, placement.enabled, identity.iqn,
                      random_credential(chap_user_length), random_credential(chap_secret_length),
                      identity.fixed_ip, now_ms(), placement.bind_address, identity.hostname);
-    insert->run();
-    return db.last_insert_rowid();
+    return insert->insert_returning_id();
 }
 
-NodeIdentity checked_identity(sqlite::Database& db, std::string_view name, std::string_view mac,
+NodeIdentity checked_identity(Database& db, std::string_view name, std::string_view mac,
                               const std::optional<std::string>& fixed_ip,
                               const std::optional<std::string>& hostname, std::optional<std::int64_t> self) {
     require_valid_name("name", name);
@@ -174,7 +175,7 @@ NodeIdentity checked_identity(sqlite::Database& db, std::string_view name, std::
     return identity;
 }
 
-void check_placement(sqlite::Database& db, const NodePlacement& placement) {
+void check_placement(Database& db, const NodePlacement& placement) {
     if (placement.group_id && !exists(db, "groups", *placement.group_id)) {
         throw InvalidArgument("group", "group " + std::to_string(*placement.group_id) + " does not exist");
     }
@@ -185,7 +186,7 @@ void check_placement(sqlite::Database& db, const NodePlacement& placement) {
 
 Node NodesRepo::add(const NewNode& node) {
     // The write lock is taken before the checks, so another process cannot slip a clashing row in between.
-    sqlite::Transaction tx(db_);
+    Transaction tx(db_);
     const NodeIdentity identity =
         checked_identity(db_, node.name, node.mac, node.fixed_ip, node.hostname, std::nullopt);
     const NodePlacement placement{node.group_id, node.image_id, node.persistent, node.enabled,
@@ -224,7 +225,8 @@ NodePage NodesRepo::list(const NodeFilter& filter) {
     const std::string where =
         "WHERE (?1 IS NULL OR n.group_id = ?1) "
         "AND (?2 IS NULL OR coalesce(n.image_id, g.image_id) = ?2) "
-        "AND (?3 IS NULL OR n.name LIKE ?3 ESCAPE '\\' OR n.mac LIKE ?3 ESCAPE '\\') ";
+        "AND (?3 IS NULL OR lower(n.name) COLLATE \"binary\" LIKE ?3 ESCAPE '\\' OR n.mac LIKE ?3 ESCAPE "
+        "'\\') ";
     const std::optional<std::string> pattern =
         filter.search.empty() ? std::nullopt : std::optional(contains_pattern(filter.search));
 
@@ -244,7 +246,7 @@ NodePage NodesRepo::list(const NodeFilter& filter) {
 }
 
 Node NodesRepo::update(std::int64_t id, const NodeChanges& changes) {
-    sqlite::Transaction tx(db_);
+    Transaction tx(db_);
     const Node current = get(id);
     const std::string name = changes.name.value_or(current.name);
     const std::string mac = changes.mac.value_or(current.mac);

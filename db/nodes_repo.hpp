@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -100,7 +100,7 @@ struct ImportReport {
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class NodesRepo {
   public:
-    explicit NodesRepo(sqlite::Database& db) : db_(db) {}
+    explicit NodesRepo(Database& db) : db_(db) {}
 
     // Validates, then enrols with a generated IQN and random CHAP credentials. InvalidArgument or Conflict
     // name the offending field.
@@ -133,7 +133,7 @@ class NodesRepo {
     ImportReport import_csv(std::string_view text, bool validate_only = false);
 
   private:
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

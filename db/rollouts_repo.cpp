@@ -17,7 +17,7 @@ constexpr std::string_view rollout_select =
 constexpr std::array<std::string_view, 5> state_names{"running", "paused", "succeeded", "rolled_back",
                                                       "aborted"};
 
-Rollout read_rollout(const sqlite::Statement& row) {
+Rollout read_rollout(const Statement& row) {
     Rollout rollout;
     rollout.id = row.int64(0);
     rollout.image_id = row.int64(1);
@@ -37,8 +37,8 @@ Rollout read_rollout(const sqlite::Statement& row) {
     return rollout;
 }
 
-bool is_unique_violation(const SqliteError& e) {
-    return e.code() == SQLITE_CONSTRAINT_UNIQUE;
+bool is_unique_violation(const DatabaseError& e) {
+    return e.violation() == Violation::unique;
 }
 
 Conflict second_active(std::int64_t image_id) {
@@ -65,22 +65,22 @@ bool is_active(RolloutState state) noexcept {
 std::int64_t RolloutsRepo::insert(const Rollout& rollout) {
     if (rollout.id != 0) throw InvalidArgument("id", "a new rollout has no id yet");
     if (rollout.stages.empty()) throw InvalidArgument("stages", "a rollout needs at least one stage");
-    sqlite::Transaction tx(db_);
+    Transaction tx(db_);
     auto insert = db_.prepare(
         "INSERT INTO rollouts (image_id, from_version_id, to_version_id, from_number, to_number, state, "
         "current_stage, created_at, updated_at, ended_at, reason, webhook_url, created_by) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
     insert->bind_all(rollout.image_id, rollout.from_version_id, rollout.to_version_id, rollout.from_number,
                      rollout.to_number, to_string(rollout.state), rollout.current_stage, rollout.created_at,
                      rollout.updated_at, rollout.ended_at, rollout.reason, rollout.webhook_url,
                      rollout.created_by);
+    std::int64_t id = 0;
     try {
-        insert->run();
-    } catch (const SqliteError& e) {
+        id = insert->insert_returning_id();
+    } catch (const DatabaseError& e) {
         if (is_unique_violation(e)) throw second_active(rollout.image_id);
         throw;
     }
-    const std::int64_t id = db_.last_insert_rowid();
     for (const auto& stage : rollout.stages) {
         auto add = db_.prepare(
             "INSERT INTO rollout_stages (rollout_id, idx, name, min_ok, max_failures, soak_ms, max_parallel, "
@@ -97,10 +97,10 @@ std::int64_t RolloutsRepo::insert(const Rollout& rollout) {
         add->bind_all(id, member.node_id, member.stage, member.granted_at);
         try {
             add->run();
-        } catch (const SqliteError& e) {
-            if (e.code() == SQLITE_CONSTRAINT_FOREIGNKEY)
+        } catch (const DatabaseError& e) {
+            if (e.violation() == Violation::foreign_key)
                 throw NotFound("node " + std::to_string(member.node_id) + " not found");
-            if (e.code() == SQLITE_CONSTRAINT_PRIMARYKEY)
+            if (e.violation() == Violation::primary_key)
                 throw InvalidArgument(
                     "members", "node " + std::to_string(member.node_id) + " is in more than one stage");
             throw;
@@ -203,7 +203,7 @@ void RolloutsRepo::update(const Rollout& rollout) {
                      rollout.reason, rollout.id);
     try {
         update->run();
-    } catch (const SqliteError& e) {
+    } catch (const DatabaseError& e) {
         if (is_unique_violation(e)) throw second_active(rollout.image_id);
         throw;
     }
@@ -237,11 +237,10 @@ void RolloutsRepo::clear_grants(std::int64_t rollout_id, std::int64_t from_stage
 
 std::int64_t RolloutsRepo::append_event(std::int64_t rollout_id, std::int64_t at, std::string_view kind,
                                         std::string_view detail_json) {
-    auto insert =
-        db_.prepare("INSERT INTO rollout_events (rollout_id, at, kind, detail) VALUES (?, ?, ?, ?)");
+    auto insert = db_.prepare(
+        "INSERT INTO rollout_events (rollout_id, at, kind, detail) VALUES (?, ?, ?, ?) RETURNING id");
     insert->bind_all(rollout_id, at, kind, detail_json);
-    insert->run();
-    return db_.last_insert_rowid();
+    return insert->insert_returning_id();
 }
 
 std::vector<RolloutEvent> RolloutsRepo::events(std::int64_t rollout_id) {

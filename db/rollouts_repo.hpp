@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -69,7 +69,7 @@ struct RolloutEvent {
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class RolloutsRepo {
   public:
-    explicit RolloutsRepo(sqlite::Database& db) : db_(db) {}
+    explicit RolloutsRepo(Database& db) : db_(db) {}
 
     // Stores `rollout` (id 0) with its stages and members; returns its id. Conflict (field "image") when
     // the image already has an active rollout.
@@ -97,7 +97,7 @@ class RolloutsRepo {
     std::vector<RolloutEvent> events(std::int64_t rollout_id);
 
   private:
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

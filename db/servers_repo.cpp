@@ -10,7 +10,7 @@ constexpr std::string_view server_columns =
     "s.heartbeat_at, "
     "s.sessions, s.booting FROM servers s ";
 
-Server read_server(const sqlite::Statement& row) {
+Server read_server(const Statement& row) {
     return Server{.id = row.int64(0),
                   .name = row.text(1),
                   .iscsi_portal = row.text(2),
@@ -23,7 +23,7 @@ Server read_server(const sqlite::Statement& row) {
                   .booting = row.int64(9)};
 }
 
-std::vector<Server> read_servers(sqlite::CachedStatement query) {
+std::vector<Server> read_servers(CachedStatement query) {
     std::vector<Server> servers;
     while (query->step())
         servers.push_back(read_server(*query));

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -35,7 +35,7 @@ struct ServerRegistration {
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class ServersRepo {
   public:
-    explicit ServersRepo(sqlite::Database& db) : db_(db) {}
+    explicit ServersRepo(Database& db) : db_(db) {}
 
     // Inserts the server, or updates the one of that name (a restart keeps its id, its homed machines and
     // its copies); its heartbeat is `now_ms`. InvalidArgument for an empty name or portal, capacity < 1.
@@ -57,7 +57,7 @@ class ServersRepo {
     std::vector<Server> holders(std::int64_t version_id);
 
   private:
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

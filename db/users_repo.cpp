@@ -9,7 +9,7 @@ namespace {
 
 constexpr std::string_view user_columns = "SELECT id, name, password_hash, created_at FROM users ";
 
-User read_user(const sqlite::Statement& row) {
+User read_user(const Statement& row) {
     return User{row.int64(0), row.text(1), row.text(2), row.int64(3)};
 }
 
@@ -18,12 +18,12 @@ User read_user(const sqlite::Statement& row) {
 User UsersRepo::create(std::string_view name, std::string_view password_hash) {
     require_valid_name("username", name);
     if (password_hash.empty()) throw InvalidArgument("password", "must not be empty");
-    sqlite::Transaction tx(db_);
+    Transaction tx(db_);
     if (find_by_name(name)) throw Conflict("username", "a user named '" + std::string(name) + "' exists");
-    auto insert = db_.prepare("INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)");
+    auto insert =
+        db_.prepare("INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?) RETURNING id");
     insert->bind_all(name, password_hash, now_ms());
-    insert->run();
-    const auto id = db_.last_insert_rowid();
+    const auto id = insert->insert_returning_id();
     tx.commit();
     return *find(id);
 }
@@ -62,7 +62,9 @@ std::map<std::int64_t, std::int64_t> UsersRepo::last_logins() {
     auto query = db_.prepare(
         "SELECT user_id, MAX(at) FROM ("
         "SELECT user_id, created_at AS at FROM web_sessions UNION ALL "
-        "SELECT u.id, a.at FROM audit a JOIN users u ON u.name = a.actor WHERE a.action = 'user.login') "
+        "SELECT u.id, a.at FROM audit a JOIN users u ON u.name = a.actor COLLATE NOCASE WHERE a.action = "
+        "'user.login') "
+        "AS logins "
         "GROUP BY user_id");
     std::map<std::int64_t, std::int64_t> last;
     while (query->step())

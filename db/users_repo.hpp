@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -21,7 +21,7 @@ struct User {
 // Not thread-safe by itself: construct it on a Catalog::Session's database, which holds the catalog lock.
 class UsersRepo {
   public:
-    explicit UsersRepo(sqlite::Database& db) : db_(db) {}
+    explicit UsersRepo(Database& db) : db_(db) {}
 
     // InvalidArgument for a bad name, Conflict when it is taken.
     User create(std::string_view name, std::string_view password_hash);
@@ -35,7 +35,7 @@ class UsersRepo {
     void set_password_hash(std::int64_t id, std::string_view password_hash);
 
   private:
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

@@ -11,11 +11,11 @@ namespace {
 constexpr std::string_view version_columns =
     "SELECT v.id, v.image_id, v.number, v.parent_version_id, v.file_path, v.state, v.size_bytes, "
     "v.file_bytes, "
-    "v.created_at, v.sealed_at, v.note, (i.promoted_version_id IS v.id), v.chap_user, v.chap_secret, "
-    "v.maintenance_node_id, v.sha256 "
+    "v.created_at, v.sealed_at, v.note, (i.promoted_version_id IS NOT DISTINCT FROM v.id), v.chap_user, "
+    "v.chap_secret, v.maintenance_node_id, v.sha256 "
     "FROM versions v JOIN images i ON i.id = v.image_id ";
 
-Version read_version(const sqlite::Statement& row) {
+Version read_version(const Statement& row) {
     Version v;
     v.id = row.int64(0);
     v.image_id = row.int64(1);
@@ -54,7 +54,7 @@ WITH RECURSIVE
 roots(id) AS (
     SELECT id FROM versions WHERE image_id = ?1 AND state = 'draft'
     UNION SELECT id FROM (SELECT id FROM versions WHERE image_id = ?1 AND state = 'sealed'
-                          ORDER BY number DESC LIMIT ?2)
+                          ORDER BY number DESC LIMIT ?2) AS newest
     UNION SELECT promoted_version_id FROM images WHERE id = ?1 AND promoted_version_id IS NOT NULL
     UNION SELECT previous_promoted_version_id FROM images WHERE id = ?1 AND previous_promoted_version_id IS NOT NULL
     UNION SELECT n.disk_version_id FROM nodes n JOIN versions v ON v.id = n.disk_version_id WHERE v.image_id = ?1
@@ -101,18 +101,19 @@ Version VersionsRepo::add_draft(const NewVersion& version) {
         "INSERT INTO versions (image_id, number, parent_version_id, file_path, size_bytes, file_bytes, "
         "created_at, note) "
         "VALUES (?1, (SELECT coalesce(max(number), 0) + 1 FROM versions WHERE image_id = ?1), ?2, ?3, ?4, "
-        "?5, ?6, ?7)");
+        "?5, ?6, ?7) RETURNING id");
     insert->bind_all(version.image_id, version.parent_version_id, version.file_path, version.size_bytes,
                      version.file_bytes, now_ms(), version.note);
+    std::int64_t id = 0;
     try {
-        insert->run();
-    } catch (const SqliteError& e) {
-        if (e.code() == SQLITE_CONSTRAINT_UNIQUE) {
+        id = insert->insert_returning_id();
+    } catch (const DatabaseError& e) {
+        if (e.violation() == Violation::unique) {
             throw Conflict("file_path", "'" + version.file_path + "' is already used by another version");
         }
         throw;
     }
-    return get(db_.last_insert_rowid());
+    return get(id);
 }
 
 std::optional<Version> VersionsRepo::find(std::int64_t id) {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -48,7 +48,7 @@ struct NewVersion {
 // Not thread-safe by itself: obtain it from a Catalog::Session, which holds the catalog lock.
 class VersionsRepo {
   public:
-    explicit VersionsRepo(sqlite::Database& db) : db_(db) {}
+    explicit VersionsRepo(Database& db) : db_(db) {}
 
     // Adds a draft numbered one above the image's highest version.
     Version add_draft(const NewVersion& version);
@@ -92,7 +92,7 @@ class VersionsRepo {
   private:
     void require_draft(std::int64_t id);  // Conflict when the version is sealed
     std::vector<std::int64_t> needed_ids(std::int64_t image_id, int keep_last);
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 std::string_view to_string(VersionState state) noexcept;

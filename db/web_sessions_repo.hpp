@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "db/sqlite.hpp"
+#include "db/database.hpp"
 
 namespace bootherd::db {
 
@@ -21,7 +21,7 @@ struct WebSession {
 // Not thread-safe by itself: construct it on a Catalog::Session's database, which holds the catalog lock.
 class WebSessionsRepo {
   public:
-    explicit WebSessionsRepo(sqlite::Database& db) : db_(db) {}
+    explicit WebSessionsRepo(Database& db) : db_(db) {}
 
     void create(std::string_view token_hash, std::int64_t user_id, std::string_view csrf_token,
                 std::int64_t expires_at);
@@ -33,7 +33,7 @@ class WebSessionsRepo {
     std::int64_t prune_expired(std::int64_t now);
 
   private:
-    sqlite::Database& db_;
+    Database& db_;
 };
 
 }  // namespace bootherd::db

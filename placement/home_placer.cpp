@@ -18,7 +18,7 @@ SELECT s.id, s.capacity, s.max_booting, s.heartbeat_at >= ?2,
 FROM servers s ORDER BY s.id
 )sql";
 
-std::vector<ServerLoad> loads(db::sqlite::Database& db, std::int64_t version_id, std::int64_t alive_since,
+std::vector<ServerLoad> loads(db::Database& db, std::int64_t version_id, std::int64_t alive_since,
                               std::int64_t booting_since) {
     auto query = db.prepare(loads_query);
     query->bind_all(version_id, alive_since, booting_since);
@@ -40,7 +40,7 @@ std::vector<ServerLoad> loads(db::sqlite::Database& db, std::int64_t version_id,
 std::optional<Placement> HomePlacer::place(std::int64_t node_id, std::int64_t version_id,
                                            std::int64_t now_ms) {
     auto session = catalog_.session();
-    db::sqlite::Transaction transaction(session.database());
+    db::Transaction transaction(session.database());
     const db::Node node = session.nodes().get(node_id);
     if (node.effective_persistent && node.home_server_id) {
         // Placed again so that it counts as booting there.

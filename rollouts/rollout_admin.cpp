@@ -55,7 +55,7 @@ void check_webhook_url(std::string_view url) {
 db::Rollout RolloutAdmin::start(const RolloutRequest& request, std::int64_t now_ms) {
     check_webhook_url(request.webhook_url);
     auto session = catalog_.session();
-    db::sqlite::Transaction transaction(session.database());
+    db::Transaction transaction(session.database());
     const auto image = session.images().find_by_name(request.image);
     if (!image) throw db::NotFound("image " + request.image + " not found");
     const auto version = session.versions().find_by_number(image->id, request.version);
@@ -114,7 +114,7 @@ db::Rollout RolloutAdmin::transition(std::int64_t id, const std::string& actor, 
                                      std::string_view what) {
     using State = db::RolloutState;
     auto session = catalog_.session();
-    db::sqlite::Transaction transaction(session.database());
+    db::Transaction transaction(session.database());
     db::Rollout rollout = session.rollouts().get(id);
     const State state = rollout.state;
     if (what == "paused") {

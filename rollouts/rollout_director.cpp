@@ -74,7 +74,7 @@ void RolloutDirector::tick(std::int64_t now_ms) {
         auto session = catalog_.session();
         for (auto& rollout : session.rollouts().active()) {
             try {
-                db::sqlite::Transaction transaction(session.database());
+                db::Transaction transaction(session.database());
                 auto outcome = judge(session, std::move(rollout), now_ms);
                 transaction.commit();
                 if (outcome.notify) outcomes.push_back(std::move(outcome));

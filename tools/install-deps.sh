@@ -7,10 +7,10 @@ packages=(
   # build
   g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format
   # libraries
-  libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libvhdi-dev libcli11-dev doctest-dev libssl-dev
+  libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libpq-dev libvhdi-dev libcli11-dev doctest-dev libssl-dev
   libiscsi-dev libsystemd-dev
   # test peers
-  libiscsi-bin tgt qemu-utils qemu-block-extra libvhdi-utils python3-libvhdi curl python3 chromium wrk sqlite3
+  libiscsi-bin tgt qemu-utils qemu-block-extra libvhdi-utils python3-libvhdi curl python3 chromium wrk sqlite3 postgresql-15
   # real PXE boots under qemu, and the peer boot stack (dnsmasq + tgt)
   qemu-system-x86 seabios ipxe ipxe-qemu ovmf dnsmasq-base iproute2 nasm mtools dosfstools gdisk
   grub-efi-amd64-bin grub-common

@@ -26,6 +26,11 @@ Response error_response_for(std::exception_ptr error) {
         return error_response(http::status::bad_request, e.what(), e.field());
     } catch (const db::Conflict& e) {
         return error_response(http::status::conflict, e.what(), e.field());
+    } catch (const db::CatalogUnavailable& e) {
+        // The shared PostgreSQL catalog is down: worth a retry, and the connection comes back by itself.
+        log::warn("web: ", e.what());
+        return error_response(http::status::service_unavailable,
+                              "the catalog is unavailable; try again shortly");
     } catch (const imagestore::store::StoreError& e) {
         return error_response(http::status::conflict, e.what());
     } catch (const imagestore::ImageError& e) {

@@ -27,7 +27,8 @@ Response error_response(boost::beast::http::status status, const std::string& me
                         const std::string& field = {});
 
 // Maps the exception in flight: ApiError as it says, db::NotFound 404, db::InvalidArgument 400,
-// db::Conflict and StoreError 409, ImageError 400, anything else 500 (logged, message kept generic).
+// db::Conflict and StoreError 409, ImageError 400, db::CatalogUnavailable 503, anything else 500 (logged,
+// message kept generic).
 Response error_response_for(std::exception_ptr error);
 
 }  // namespace bootherd::web

@@ -38,7 +38,7 @@ void Authenticator::set_password(std::string_view username, std::string_view pas
     if (password.size() < 8) throw db::InvalidArgument("password", "must be at least 8 characters");
     const std::string hash = hash_password(password);  // slow: outside the catalog lock
     auto session = catalog_.session();
-    db::sqlite::Transaction tx(session.database());
+    db::Transaction tx(session.database());
     db::UsersRepo users(session.database());
     if (auto user = users.find_by_name(username)) {
         users.set_password_hash(user->id, hash);

@@ -132,10 +132,10 @@ std::uint64_t allocated_bytes(const fs::path& file) {
     return static_cast<std::uint64_t>(st.st_blocks) * 512u;
 }
 
-ImageStore::ImageStore(const fs::path& data_dir, const fs::path& import_dir)
+ImageStore::ImageStore(const fs::path& data_dir, const fs::path& import_dir, const std::string& catalog)
     : data_dir_((fs::create_directories(data_dir), fs::absolute(data_dir).lexically_normal())),
       import_dir_(import_dir.empty() ? data_dir_ / "import" : fs::absolute(import_dir).lexically_normal()),
-      catalog_(db::Catalog::open(data_dir_ / "catalog.db")) {
+      catalog_(db::Catalog::open(catalog.empty() ? (data_dir_ / "catalog.db").string() : catalog)) {
     fs::create_directories(data_dir_ / "images");
     fs::create_directories(data_dir_ / "nodes");
     fs::create_directories(data_dir_ / "tmp");
@@ -245,7 +245,7 @@ db::Version ImageStore::seal_new_version(std::int64_t image_id, std::optional<st
     const std::string sha256 = sha256_file(staged_file);
     StoreLock lock(lock_file(), StoreLock::Mode::shared);
     auto session = catalog_.session();
-    db::sqlite::Transaction transaction(session.database());
+    db::Transaction transaction(session.database());
     const db::Image image = session.images().get(image_id);
     const std::int64_t number = next_version_number(session, image_id);
     const std::string relative = version_path(image.name, number);
@@ -297,7 +297,7 @@ db::Version ImageStore::import_image(std::string_view name, const fs::path& file
     }
     try {
         auto session = catalog_.session();
-        db::sqlite::Transaction transaction(session.database());
+        db::Transaction transaction(session.database());
         const db::Image image = session.images().create(name, "imported from " + file.filename().string());
         auto version = seal_new_version(image.id, std::nullopt, staged, "import of " + file.string());
         session.images().promote(image.id, version.id);
@@ -321,7 +321,7 @@ std::optional<db::Version> ImageStore::draft(std::string_view image_name) {
 db::Version ImageStore::edit(std::string_view image_name) {
     StoreLock lock(lock_file(), StoreLock::Mode::shared);
     auto session = catalog_.session();
-    db::sqlite::Transaction transaction(session.database());
+    db::Transaction transaction(session.database());
     const db::Image image = require_image(session, image_name);
     if (auto existing = draft(image_name))
         throw db::Conflict("draft", "image " + in_quotes(image_name) + " already has a draft (v" +
@@ -593,7 +593,7 @@ db::Node ImageStore::replace_disk(std::int64_t node_id, std::optional<std::int64
     std::optional<std::string> replaced;
     try {
         auto session = catalog_.session();
-        db::sqlite::Transaction transaction(session.database());
+        db::Transaction transaction(session.database());
         replaced = session.nodes().get(node_id).disk_path;  // what is current now, not what we read above
         session.nodes().set_disk(node_id, base.id, relative);
         transaction.commit();
@@ -627,7 +627,7 @@ void ImageStore::disk_made_elsewhere(std::int64_t node_id, std::int64_t version_
     std::optional<std::string> replaced;
     {
         auto session = catalog_.session();
-        db::sqlite::Transaction transaction(session.database());
+        db::Transaction transaction(session.database());
         replaced = session.nodes().get(node_id).disk_path;
         session.nodes().set_disk(node_id, version_id, std::nullopt);
         transaction.commit();

@@ -2,7 +2,7 @@
 // The image store: golden images with sealed versions, drafts for maintenance, and one differencing disk per
 // node, kept in a data directory next to the catalog:
 //
-//   <data>/catalog.db                    the SQLite catalog (db::Catalog)
+//   <data>/catalog.db                    the SQLite catalog (db::Catalog), unless it is on PostgreSQL
 //   <data>/images/<image>/v<N>.vhdx      version N (sealed files are chmod 0400; a draft is writable)
 //   <data>/nodes/<node>-<ms>-<rand>.vhdx a node's differencing disk; a new name each time it is recreated,
 //                                        so a running server notices the change by path alone
@@ -87,7 +87,9 @@ class ImageStore {
     // anything in it that has some, then sweeps orphans, logging what it fixed and found. `import_dir`
     // (default <data>/import) is created 0700 if missing. Throws db::Error,
     // std::filesystem::filesystem_error.
-    explicit ImageStore(const std::filesystem::path& data_dir, const std::filesystem::path& import_dir = {});
+    // `catalog`: where the catalog is (db::Catalog::open); empty: the SQLite file <data_dir>/catalog.db.
+    explicit ImageStore(const std::filesystem::path& data_dir, const std::filesystem::path& import_dir = {},
+                        const std::string& catalog = {});
     ImageStore(const ImageStore&) = delete;
     ImageStore& operator=(const ImageStore&) = delete;
 

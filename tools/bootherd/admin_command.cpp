@@ -17,6 +17,7 @@ namespace {
 
 struct AdminOptions {
     std::string data = kDefaultDataDir;
+    std::string catalog{};
     std::string user{web::kAdminUser};
 };
 
@@ -47,7 +48,7 @@ int run_set_password(const AdminOptions& o) {
         std::cerr << "the passwords differ; nothing changed\n";
         return 1;
     }
-    auto catalog = db::Catalog::open(std::filesystem::path(o.data) / "catalog.db");
+    auto catalog = db::Catalog::open(catalog_location(o.data, o.catalog));
     web::Authenticator(catalog).set_password(o.user, password);
     std::cout << "password of " << o.user << " set; their browser sessions were ended\n";
     // The generated first password is the admin's until they choose one.
@@ -64,7 +65,7 @@ void add_admin_command(CLI::App& app, Action& action) {
     auto o = std::make_shared<AdminOptions>();
     auto* set_password = admin->add_subcommand(
         "set-password", "Set a web user's password (created if new), read from standard input");
-    add_data_option(*set_password, o->data, DataDirUse::create);
+    add_data_option(*set_password, o->data, o->catalog, DataDirUse::create);
     set_password->add_option("--user", o->user, "User name")->capture_default_str();
     set_password->callback([o, &action] { action = [o] { return run_set_password(*o); }; });
 }

@@ -15,12 +15,17 @@ namespace {
 
 struct BackupOptions {
     std::string data = kDefaultDataDir;
+    std::string catalog{};
     std::string path;
     bool node_disks = false;
 };
 
 int run_backup(const BackupOptions& o) {
     const std::filesystem::path data(o.data);
+    if (db::Database::is_postgres_location(o.catalog))
+        throw std::runtime_error(
+            "the catalog is on PostgreSQL: back up a PostgreSQL catalog with pg_dump, and the "
+            "data directory's files with a file-level copy");
     if (!std::filesystem::is_regular_file(data / "catalog.db"))
         throw std::runtime_error("no bootherd data directory at " + o.data + " (it has no catalog.db)");
     auto catalog = db::Catalog::open(data / "catalog.db");
@@ -36,6 +41,9 @@ int run_backup(const BackupOptions& o) {
 }
 
 int run_restore(const BackupOptions& o) {
+    if (db::Database::is_postgres_location(o.catalog))
+        throw std::runtime_error(
+            "the catalog is on PostgreSQL: restore it with pg_restore, not from a bootherd backup");
     const auto report = backup::restore_data_dir(o.path, o.data);
     std::cout << "restored " << o.path << " into " << o.data << ": the catalog and " << report.files
               << " file(s), every checksum verified\n";
@@ -51,7 +59,7 @@ void add_backup_commands(CLI::App& app, Action& action) {
     auto o = std::make_shared<BackupOptions>();
     auto* backup = app.add_subcommand(
         "backup", "Copy the catalog (consistent, while serve runs) and the image files into a new directory");
-    add_data_option(*backup, o->data);
+    add_data_option(*backup, o->data, o->catalog);
     backup->add_option("DEST", o->path, "New directory for the backup")->required();
     backup->add_flag("--node-disks", o->node_disks,
                      "Include the machines' disks (needed to keep persistent machines' data)");
@@ -59,7 +67,7 @@ void add_backup_commands(CLI::App& app, Action& action) {
 
     auto* restore = app.add_subcommand(
         "restore", "Check a backup's checksums, then restore it into an empty or new data directory");
-    add_data_option(*restore, o->data, DataDirUse::create);
+    add_data_option(*restore, o->data, o->catalog, DataDirUse::create);
     restore->add_option("SRC", o->path, "A directory made by `bootherd backup`")->required();
     restore->callback([o, &action] { action = [o] { return run_restore(*o); }; });
 }

@@ -165,7 +165,7 @@ std::vector<boot::Lease> CatalogLeaseStore::load() {
 void CatalogLeaseStore::save(const boot::Lease& lease) {
     if (lease.state != boot::Lease::State::bound) return;
     auto session = catalog_.session();
-    db::sqlite::Transaction transaction(session.database());
+    db::Transaction transaction(session.database());
     auto leases = session.leases();
     const std::string ip = lease.address.to_string();
     // The pool decided this address is free for this client: a stale row of another MAC must go.

@@ -17,6 +17,7 @@ namespace {
 
 struct WakeOptions {
     std::string data = kDefaultDataDir;
+    std::string catalog{};
     std::string name;
     std::string group;
     std::string interface;
@@ -41,7 +42,7 @@ boot::Ipv4 wake_destination(const WakeOptions& o) {
 int run_wake(const WakeOptions& o) {
     if (o.name.empty() == o.group.empty())
         throw std::invalid_argument("give a node NAME or --group G (not both)");
-    imagestore::store::ImageStore store(o.data);
+    imagestore::store::ImageStore store(o.data, {}, o.catalog);
     std::vector<db::Node> nodes;
     {
         auto session = store.catalog().session();
@@ -73,8 +74,8 @@ int run_wake(const WakeOptions& o) {
 }
 
 // As GET /api/v1/discovered lists them, most recently seen first.
-int run_discovered(const std::string& data, bool json) {
-    imagestore::store::ImageStore store(data);
+int run_discovered(const std::string& data, const std::string& catalog, bool json) {
+    imagestore::store::ImageStore store(data, {}, catalog);
     const auto seen = store.catalog().session().discovered().list(true);
     if (json) {
         boost::json::array items;
@@ -102,7 +103,7 @@ int run_discovered(const std::string& data, bool json) {
 void add_node_boot_commands(CLI::App& node, Action& action) {
     auto o = std::make_shared<WakeOptions>();
     auto* wake = node.add_subcommand("wake", "Send Wake-on-LAN magic packets to a machine or a group");
-    add_data_option(*wake, o->data);
+    add_data_option(*wake, o->data, o->catalog);
     wake->add_option("NAME", o->name, "Node name");
     wake->add_option("--group", o->group, "Wake every node of this group");
     wake->add_option("--interface", o->interface,
@@ -111,9 +112,10 @@ void add_node_boot_commands(CLI::App& node, Action& action) {
     wake->callback([o, &action] { action = [o] { return run_wake(*o); }; });
 
     auto* discovered = node.add_subcommand("discovered", "PXE clients seen on the network and not enrolled");
-    add_data_option(*discovered, o->data);
+    add_data_option(*discovered, o->data, o->catalog);
     add_json_flag(*discovered, o->json);
-    discovered->callback([o, &action] { action = [o] { return run_discovered(o->data, o->json); }; });
+    discovered->callback(
+        [o, &action] { action = [o] { return run_discovered(o->data, o->catalog, o->json); }; });
 }
 
 }  // namespace bootherd::cli

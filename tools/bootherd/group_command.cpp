@@ -17,6 +17,7 @@ using imagestore::store::ImageStore;
 
 struct GroupOptions {
     std::string data = kDefaultDataDir;
+    std::string catalog{};
     std::string name;
     std::string image;
     bool no_image = false;
@@ -31,7 +32,7 @@ struct GroupOptions {
 };
 
 int run_list(const GroupOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     auto session = store.catalog().session();
     web::Renderer renderer(session, store.data_dir());
     boost::json::array items;
@@ -56,7 +57,7 @@ int run_list(const GroupOptions& o) {
 
 // The group as GET /api/v1/groups lists it, plus "members": its machines' names.
 int run_show(const GroupOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     auto session = store.catalog().session();
     const auto group = require_group(session, o.name);
     web::Renderer renderer(session, store.data_dir());
@@ -86,7 +87,7 @@ int run_show(const GroupOptions& o) {
 }
 
 int run_add(const GroupOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     auto session = store.catalog().session();
     db::Group group{.name = o.name,
                     .persistent = o.persistent,
@@ -99,7 +100,7 @@ int run_add(const GroupOptions& o) {
 }
 
 int run_set(const GroupOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     auto session = store.catalog().session();
     auto group = require_group(session, o.name);
     if (!o.image.empty()) group.image_id = image_id(session, o.image);
@@ -119,7 +120,7 @@ int run_set(const GroupOptions& o) {
 }
 
 int run_remove(const GroupOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     std::int64_t members = 0;
     db::Group group;
     {
@@ -141,7 +142,7 @@ int run_remove(const GroupOptions& o) {
 CLI::App* named_subcommand(CLI::App& parent, const char* name, const char* help, GroupOptions& o,
                            DataDirUse use = DataDirUse::existing) {
     auto* cmd = parent.add_subcommand(name, help);
-    add_data_option(*cmd, o.data, use);
+    add_data_option(*cmd, o.data, o.catalog, use);
     cmd->add_option("NAME", o.name, "Group name")->required();
     return cmd;
 }
@@ -163,7 +164,7 @@ void add_group_command(CLI::App& app, Action& action) {
     group->require_subcommand(1);
 
     auto* list = group->add_subcommand("list", "List groups with their defaults and member count");
-    add_data_option(*list, o->data);
+    add_data_option(*list, o->data, o->catalog);
     add_json_flag(*list, o->json);
     list->callback([o, &action] { action = [o] { return run_list(*o); }; });
 

@@ -22,6 +22,7 @@ using imagestore::store::ImageStore;
 
 struct ImageOptions {
     std::string data = kDefaultDataDir;
+    std::string catalog{};
     std::string name;
     std::string file;
     std::string on;  // edit --on NODE: the draft's maintenance machine
@@ -93,7 +94,7 @@ boost::json::object versions_json(ImageStore& store, db::Catalog::Session& sessi
 }
 
 int run_list(const ImageOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     auto session = store.catalog().session();
     boost::json::array items;
     for (const auto& image : session.images().list())
@@ -130,7 +131,7 @@ void print_versions_table(const boost::json::object& versions) {
 }
 
 int run_versions(const ImageOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     auto session = store.catalog().session();
     const auto versions = versions_json(store, session, require_image(session, o.name));
     if (o.json)
@@ -164,7 +165,7 @@ void print_maintenance(ImageStore& store, const std::string& image, const db::Ve
 }
 
 int run_edit(const ImageOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     if (o.on.empty()) {
         auto v = store.edit(o.name);
         std::cout << "draft v" << v.number << " of " << o.name << ": " << store.absolute(v.file_path).string()
@@ -184,7 +185,7 @@ int run_edit(const ImageOptions& o) {
 
 // The image as GET /api/v1/images/{name} answers it, or for people: its summary, versions and draft access.
 int run_show(const ImageOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     boost::json::object shown;
     {
         auto session = store.catalog().session();
@@ -214,7 +215,7 @@ int run_show(const ImageOptions& o) {
 }
 
 int run_remove(const ImageOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     const auto versions = store.versions(o.name);  // NotFound before asking
     if (!confirm("delete image " + o.name + " and its " + std::to_string(versions.size()) + " version(s)",
                  o.yes)) {
@@ -227,7 +228,7 @@ int run_remove(const ImageOptions& o) {
 }
 
 int run_discard(const ImageOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     const auto draft = store.draft(o.name);
     if (!draft) throw imagestore::store::StoreError("image '" + o.name + "' has no draft to discard");
     if (!confirm("discard draft v" + std::to_string(draft->number) + " of " + o.name + " and its changes",
@@ -241,7 +242,7 @@ int run_discard(const ImageOptions& o) {
 }
 
 int run_gc(const ImageOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     if (o.dry_run) {
         std::size_t count = 0;
         auto session = store.catalog().session();
@@ -269,7 +270,7 @@ int run_gc(const ImageOptions& o) {
 CLI::App* subcommand(CLI::App& image, const char* name, const char* help, ImageOptions& o,
                      DataDirUse use = DataDirUse::existing) {
     auto* cmd = image.add_subcommand(name, help);
-    add_data_option(*cmd, o.data, use);
+    add_data_option(*cmd, o.data, o.catalog, use);
     return cmd;
 }
 
@@ -309,7 +310,7 @@ void add_image_command(CLI::App& app, Action& action) {
     import->add_option("FILE", o->file, "Disk image file")->required();
     import->callback([o, &action] {
         action = [o] {
-            ImageStore store(o->data);
+            ImageStore store(o->data, {}, o->catalog);
     auto v = store.import_image(o->name, o->file, {.progress = progress_bar()});
     print_version_line(("imported " + o->name).c_str(), v);
     return 0;
@@ -334,7 +335,7 @@ edit->callback([o, &action] { action = [o] { return run_edit(*o); }; });
 auto* commit = named_subcommand(*image, "commit", "Seal the draft as the next version", *o);
 commit->callback([o, &action] {
     action = [o] {
-        ImageStore store(o->data);
+        ImageStore store(o->data, {}, o->catalog);
         print_version_line(("sealed " + o->name).c_str(), store.commit(o->name));
         return 0;
     };
@@ -348,7 +349,7 @@ auto* promote = named_subcommand(*image, "promote", "Make a version the one new 
 add_version_argument(*promote, *o);
 promote->callback([o, &action] {
     action = [o] {
-        ImageStore store(o->data);
+        ImageStore store(o->data, {}, o->catalog);
         print_version_line(("promoted " + o->name).c_str(), store.promote(o->name, o->version));
         return 0;
     };
@@ -359,7 +360,7 @@ add_image_rollout_command(*image, action);
 auto* rollback = named_subcommand(*image, "rollback", "Go back to the previously promoted version", *o);
 rollback->callback([o, &action] {
     action = [o] {
-        ImageStore store(o->data);
+        ImageStore store(o->data, {}, o->catalog);
         print_version_line(("rolled back " + o->name + " to").c_str(), store.rollback(o->name));
         return 0;
     };
@@ -374,7 +375,7 @@ auto* flatten =
 add_version_argument(*flatten, *o);
 flatten->callback([o, &action] {
     action = [o] {
-        ImageStore store(o->data);
+        ImageStore store(o->data, {}, o->catalog);
         auto v = store.flatten(o->name, o->version, progress_bar());
         print_version_line(("flattened " + o->name + " v" + std::to_string(o->version) + " into").c_str(), v);
         return 0;

@@ -57,6 +57,26 @@ void settle_data_dir(CLI::App& app, std::span<char* const> args) {
     own->add_result(bootherd::cli::choose_data_dir(sources));
     own->run_callback();
 }
+
+// The same for --catalog: the command's own, `bootherd --catalog URI <command>`, BOOTHERD_CATALOG, the config
+// file's top-level `catalog`; none of them: <data>/catalog.db.
+void settle_catalog(CLI::App& app, std::span<char* const> args) {
+    CLI::Option* own = leaf_command(app).get_option_no_throw("--catalog");
+    CLI::Option* global = app.get_option("--catalog");
+    if (own == nullptr || own->count() > 0) return;
+    const bool global_on_command_line = global->count() > 0 && bootherd::cli::names_option(args, "--catalog");
+    std::string chosen;
+    const char* env = std::getenv("BOOTHERD_CATALOG");
+    if (global_on_command_line)
+        chosen = global->as<std::string>();
+    else if (env != nullptr && *env != '\0')
+        chosen = env;
+    else if (global->count() > 0)
+        chosen = global->as<std::string>();
+    if (chosen.empty()) return;
+    own->add_result(chosen);
+    own->run_callback();
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,7 +88,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "bootherd " + std::string(kVersion), "Print the version and exit");
     // One TOML (or INI) file for every command. Top-level keys are the options every command shares
-    // (`data = "/var/lib/bootherd"`, `verbose = true`); then one section per command, named by its path:
+    // (`data = "/var/lib/bootherd"`, `catalog = "postgresql://..."`, `verbose = true`); then one section per
+    // command, named by its path:
     // `[serve]` holds `dhcp = "full"`, `interface = "eth1"`; `[node.list]`, `[image.import]`,
     // `[rollout.status]` the nested ones. The command line wins over the file; a key the command does not
     // know is an error rather than a silently ignored typo. Without --config, BOOTHERD_CONFIG names the file
@@ -88,6 +109,11 @@ int main(int argc, char** argv) {
     app.add_option("--data", data_dir,
                    "Data directory for every command (command line > BOOTHERD_DATA > config file's data > " +
                        std::string(cli::kDefaultDataDir) + ")");
+    std::string catalog;
+    app.add_option(
+        "--catalog", catalog,
+        "Catalog for every command: a postgresql:// URI that several servers share (command line > "
+        "BOOTHERD_CATALOG > config file's catalog > <data>/catalog.db)");
 
     cli::Action action;
     cli::add_share_command(app, action);
@@ -109,7 +135,9 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
-        settle_data_dir(app, std::span<char* const>(argv + 1, static_cast<std::size_t>(argc - 1)));
+        const std::span<char* const> args(argv + 1, static_cast<std::size_t>(argc - 1));
+        settle_data_dir(app, args);
+        settle_catalog(app, args);
     } catch (const CLI::ConfigError& e) {
         // CLI11 words an unknown key as "INI was not able to parse <key>"; say what it means.
         const std::string_view message = e.what();

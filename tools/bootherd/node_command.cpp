@@ -23,6 +23,7 @@ using imagestore::store::ImageStore;
 
 struct NodeOptions {
     std::string data = kDefaultDataDir;
+    std::string catalog{};
     std::string name;
     std::string mac;
     std::string image;
@@ -85,7 +86,7 @@ void add_identity_options(CLI::App& cmd, NodeOptions& o, bool clearable) {
 }
 
 int run_add(const NodeOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     db::NewNode node{.name = o.name, .mac = o.mac};
     {
         auto session = store.catalog().session();
@@ -109,7 +110,7 @@ int run_import(const NodeOptions& o) {
     if (!in) throw std::runtime_error(o.file + ": cannot read");
     std::ostringstream text;
     text << in.rdbuf();
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     // --dry-run: every row checked as the import would, nothing written.
     auto report = o.dry_run ? store.catalog().session().nodes().import_csv(text.str(), true)
                             : store.import_nodes(text.str());
@@ -152,7 +153,7 @@ std::string text_or_dash(const boost::json::value& value) {
 }
 
 int run_list(const NodeOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     auto items = rendered_nodes(store);
     if (o.json) {
         const auto total = items.size();
@@ -192,7 +193,7 @@ db::Node require_node(db::Catalog::Session& session, const std::string& name) {
 // key=value lines: what an iPXE script or an initiator needs to reach the node's disk. --json: the node as
 // GET /api/v1/nodes/{name} renders it.
 int run_show(const NodeOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     db::Node node;
     std::string status;
     {
@@ -244,7 +245,7 @@ db::NodeChanges node_changes(db::Catalog::Session& session, const NodeOptions& o
 }
 
 int run_set(const NodeOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     db::Node before, changed;
     {
         auto session = store.catalog().session();
@@ -267,7 +268,7 @@ int run_set(const NodeOptions& o) {
 }
 
 int run_reset(const NodeOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     const auto node = [&] {
         auto session = store.catalog().session();
         return require_node(session, o.name);
@@ -285,7 +286,7 @@ int run_reset(const NodeOptions& o) {
 }
 
 int run_remove(const NodeOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     {
         auto session = store.catalog().session();
         require_node(session, o.name);
@@ -301,7 +302,7 @@ int run_remove(const NodeOptions& o) {
 
 // Enrols a MAC that PXE-booted here unenrolled (`node discovered`), as POST /api/v1/discovered/enroll does.
 int run_enrol(const NodeOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     {
         auto session = store.catalog().session();
         auto lower = [](std::string text) {
@@ -323,7 +324,7 @@ int run_enrol(const NodeOptions& o) {
 CLI::App* subcommand(CLI::App& parent, const char* name, const char* help, NodeOptions& o,
                      DataDirUse use = DataDirUse::existing) {
     auto* cmd = parent.add_subcommand(name, help);
-    add_data_option(*cmd, o.data, use);
+    add_data_option(*cmd, o.data, o.catalog, use);
     return cmd;
 }
 

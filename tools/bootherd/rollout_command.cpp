@@ -22,6 +22,7 @@ using imagestore::store::ImageStore;
 
 struct RolloutOptions {
     std::string data = kDefaultDataDir;
+    std::string catalog{};
     std::string image;
     std::int64_t version = 0;
     std::int64_t id = 0;
@@ -52,7 +53,7 @@ void print_summary(const db::Rollout& r) {
 }
 
 int run_start(const RolloutOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     rollouts::RolloutRequest request{.image = o.image, .version = o.version, .webhook_url = o.webhook};
     request.plan.canary = o.canary;
     request.plan.waves = o.waves;
@@ -82,7 +83,7 @@ int run_start(const RolloutOptions& o) {
 }
 
 int run_list(const RolloutOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     auto session = store.catalog().session();
     std::optional<std::int64_t> image_id;
     if (!o.image.empty()) {
@@ -110,7 +111,7 @@ int run_list(const RolloutOptions& o) {
 }
 
 int run_status(const RolloutOptions& o) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     auto session = store.catalog().session();
     const auto r = session.rollouts().get(o.id);
     if (o.json) {
@@ -156,7 +157,7 @@ int run_status(const RolloutOptions& o) {
 }
 
 int run_transition(const RolloutOptions& o, const std::string& what) {
-    ImageStore store(o.data);
+    ImageStore store(o.data, {}, o.catalog);
     rollouts::RolloutAdmin admin(store.catalog());
     const auto now = db::now_ms();
     const auto r = what == "pause"    ? admin.pause(o.id, "cli", now)
@@ -178,7 +179,7 @@ void add_image_rollout_command(CLI::App& image, Action& action) {
         "rollout",
         "Roll a sealed version out stage by stage: a canary first, then waves; halts and rolls back "
         "by itself when boots of the new version fail");
-    add_data_option(*cmd, o->data);
+    add_data_option(*cmd, o->data, o->catalog);
     cmd->add_option("NAME", o->image, "Image name")->required();
     cmd->add_option("VERSION", o->version, "Version number (N or vN)")->required()->transform(strip_v);
     cmd->add_option("--canary", o->canary, "N machines, a GROUP, or NODE,NODE,...")->capture_default_str();
@@ -212,14 +213,14 @@ void add_rollout_command(CLI::App& app, Action& action) {
     rollout->require_subcommand(1);
 
     auto* list = rollout->add_subcommand("list", "Rollouts, newest first");
-    add_data_option(*list, o->data);
+    add_data_option(*list, o->data, o->catalog);
     list->add_option("--image", o->image, "Only this image's rollouts");
     add_json_flag(*list, o->json);
     list->callback([o, &action] { action = [o] { return run_list(*o); }; });
 
     auto* status =
         rollout->add_subcommand("status", "A rollout's stages, each machine's outcome, and its history");
-    add_data_option(*status, o->data);
+    add_data_option(*status, o->data, o->catalog);
     status->add_option("ID", o->id, "Rollout id")->required();
     add_json_flag(*status, o->json);
     status->callback([o, &action] { action = [o] { return run_status(*o); }; });
@@ -231,7 +232,7 @@ void add_rollout_command(CLI::App& app, Action& action) {
                                ? "Go on after a pause, or start the halted stage over after a rollback"
                                : "End the rollout: every machine boots the old version again";
         auto* cmd = rollout->add_subcommand(what, help);
-        add_data_option(*cmd, o->data);
+        add_data_option(*cmd, o->data, o->catalog);
         cmd->add_option("ID", o->id, "Rollout id")->required();
         cmd->callback([o, &action, what] { action = [o, what] { return run_transition(*o, what); }; });
     }

@@ -33,6 +33,7 @@ namespace {
 
 struct ServeOptions {
     std::string data = kDefaultDataDir;
+    std::string catalog{};
     std::string import_dir;  // empty: <data>/import
     std::vector<std::string> listen{"0.0.0.0:3260"};
     unsigned threads = 0;
@@ -86,7 +87,7 @@ int run_serve(const ServeOptions& o) {
     raise_descriptor_limit();
 
     const ServeLock lock(o.data);  // before the store touches anything there
-    imagestore::store::ImageStore store(o.data, o.import_dir);
+    imagestore::store::ImageStore store(o.data, o.import_dir, o.catalog);
     auto targets = std::make_shared<imagestore::store::CatalogTargets>(store);
 
     std::optional<ClusterService> cluster;  // before the iSCSI server, which asks it where logins go
@@ -148,7 +149,7 @@ int run_serve(const ServeOptions& o) {
 void add_serve_command(CLI::App& app, Action& action) {
     auto o = std::make_shared<ServeOptions>();
     auto* cmd = app.add_subcommand("serve", "Serve every node's disk (and each image draft) over iSCSI");
-    add_data_option(*cmd, o->data, DataDirUse::create);
+    add_data_option(*cmd, o->data, o->catalog, DataDirUse::create);
     cmd->add_option("--listen", o->listen, "ADDR:PORT to listen on (repeatable)")->capture_default_str();
     cmd->add_option("--import-dir", o->import_dir,
                     "The only directory the REST API may import image files from (default: DATA/import)");

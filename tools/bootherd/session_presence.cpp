@@ -37,7 +37,7 @@ void SessionPresence::record_all(db::Catalog::Session& session) const {
             if (in_scope(node) && has_session(node)) online.push_back(node.id);
         if (static_cast<std::int64_t>(found.size()) < page) break;
     }
-    db::sqlite::Transaction transaction(session.database());
+    db::Transaction transaction(session.database());
     session.nodes().set_every_state(boots::kSessionOffline, home_server_);
     for (const auto id : online)
         session.nodes().set_state(id, boots::kSessionOnline);

@@ -5,7 +5,10 @@
 
 namespace bootherd::cli {
 
-void add_data_option(CLI::App& command, std::string& data_dir, DataDirUse use) {
+void add_data_option(CLI::App& command, std::string& data_dir, std::string& catalog, DataDirUse use) {
+    // The URI may hold a password: never echoed as a default (it has none) nor logged.
+    command.add_option("--catalog", catalog, "Catalog: a postgresql:// URI, or empty for <data>/catalog.db")
+        ->configurable(false);
     auto* option = command.add_option("--data", data_dir, "Data directory (catalog and disk images)")
                        ->capture_default_str()
                        ->configurable(false);
@@ -17,6 +20,11 @@ void add_data_option(CLI::App& command, std::string& data_dir, DataDirUse use) {
                        ": give --data, BOOTHERD_DATA or data= in the config";
             },
             "DIR"));
+}
+
+std::string catalog_location(const std::string& data_dir, const std::string& catalog) {
+    if (!catalog.empty()) return catalog;
+    return (std::filesystem::path(data_dir) / "catalog.db").string();
 }
 
 void add_json_flag(CLI::App& command, bool& json) {

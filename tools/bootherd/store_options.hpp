@@ -15,7 +15,14 @@ enum class DataDirUse { existing, create };
 
 // The `--data` of one command. Set on the command line only: the config file names the data directory once,
 // in its top-level `data` key (see data_dir.hpp for the order of command line, BOOTHERD_DATA and file).
-void add_data_option(CLI::App& command, std::string& data_dir, DataDirUse use = DataDirUse::existing);
+// With it, `--catalog`: where the catalog is (see catalog_location); like --data, the config file gives it
+// once, in the top-level `catalog` key, and BOOTHERD_CATALOG ranks between the two.
+void add_data_option(CLI::App& command, std::string& data_dir, std::string& catalog,
+                     DataDirUse use = DataDirUse::existing);
+
+// The catalog a command opens: `catalog` when given (a "postgresql://" URI shares one PostgreSQL catalog
+// between servers), else the SQLite file <data>/catalog.db.
+std::string catalog_location(const std::string& data_dir, const std::string& catalog);
 
 // `--json`: print the REST API's JSON instead of a table (lists are {"items": [...]}, like the API's).
 void add_json_flag(CLI::App& command, bool& json);

@@ -22,6 +22,7 @@ namespace {
 
 struct TokenOptions {
     std::string data = kDefaultDataDir;
+    std::string catalog{};
     std::string name;
     std::string user{web::kAdminUser};
     std::string scope{db::kTokenScopeAdmin};
@@ -49,14 +50,14 @@ std::chrono::seconds parse_lifetime(const std::string& text) {
     return std::chrono::seconds(count * scale);
 }
 
-db::Catalog open_catalog(const std::string& data) {
-    return db::Catalog::open(std::filesystem::path(data) / "catalog.db");
+db::Catalog open_catalog(const TokenOptions& o) {
+    return db::Catalog::open(catalog_location(o.data, o.catalog));
 }
 
 int run_create(const TokenOptions& o) {
     std::optional<std::chrono::seconds> lifetime;
     if (!o.expires.empty()) lifetime = parse_lifetime(o.expires);
-    auto catalog = open_catalog(o.data);
+    auto catalog = open_catalog(o);
     std::optional<db::User> user;
     {
         auto session = catalog.session();
@@ -79,7 +80,7 @@ int run_create(const TokenOptions& o) {
 }
 
 int run_list(const TokenOptions& o) {
-    auto catalog = open_catalog(o.data);
+    auto catalog = open_catalog(o);
     std::vector<db::ApiToken> tokens;
     {
         auto session = catalog.session();
@@ -120,7 +121,7 @@ db::ApiToken find_token(const std::vector<db::ApiToken>& tokens, const std::stri
 }
 
 int run_revoke(const TokenOptions& o) {
-    auto catalog = open_catalog(o.data);
+    auto catalog = open_catalog(o);
     std::vector<db::ApiToken> tokens;
     {
         auto session = catalog.session();
@@ -149,7 +150,7 @@ void add_token_command(CLI::App& app, Action& action) {
     token->require_subcommand(1);
 
     auto* create = token->add_subcommand("create", "Create a token and print its secret (once)");
-    add_data_option(*create, o->data);
+    add_data_option(*create, o->data, o->catalog);
     create->add_option("NAME", o->name, "What the token is for")->required();
     create->add_option("--user", o->user, "Web user it acts as")->capture_default_str();
     create->add_option("--scope", o->scope, "admin: everything; read: GET only")
@@ -160,13 +161,13 @@ void add_token_command(CLI::App& app, Action& action) {
     create->callback([o, &action] { action = [o] { return run_create(*o); }; });
 
     auto* list = token->add_subcommand("list", "List tokens (never their secrets)");
-    add_data_option(*list, o->data);
+    add_data_option(*list, o->data, o->catalog);
     add_json_flag(*list, o->json);
     list->callback([o, &action] { action = [o] { return run_list(*o); }; });
 
     auto* revoke =
         token->add_subcommand("revoke", "Delete a token: requests with it are refused from now on");
-    add_data_option(*revoke, o->data);
+    add_data_option(*revoke, o->data, o->catalog);
     revoke->add_option("TOKEN", o->token, "Token id or name")->required();
     add_yes_flag(*revoke, o->yes);
     revoke->callback([o, &action] { action = [o] { return run_revoke(*o); }; });

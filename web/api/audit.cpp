@@ -12,7 +12,7 @@ void audit(ApiContext& context, const Request& request, std::string_view action,
     event_detail["target"] = target;
     const std::string detail_text = boost::json::serialize(detail);
     auto session = context.store.catalog().session();
-    db::sqlite::Transaction tx(session.database());
+    db::Transaction tx(session.database());
     const auto now = db::now_ms();
     session.audit().append(
         db::AuditEntry{.at = now,

@@ -283,7 +283,7 @@ void add_node_routes(Router& router, ApiContext& context) {
         std::vector<db::Node> added;
         {
             auto session = context.store.catalog().session();
-            db::sqlite::Transaction tx(session.database());
+            db::Transaction tx(session.database());
             for (std::size_t i = 0; i < items.size(); ++i) {
                 const std::string where = "items[" + std::to_string(i) + "]";
                 try {

@@ -24,7 +24,7 @@ bootherd::db::Catalog make_catalog() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static auto catalog = make_catalog();
     auto session = catalog.session();
-    bootherd::db::sqlite::Transaction scratch(session.database());
+    bootherd::db::Transaction scratch(session.database());
 
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     const auto report = session.nodes().import_csv(text);

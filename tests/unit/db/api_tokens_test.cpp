@@ -5,11 +5,12 @@
 #include "db/error.hpp"
 #include "db/users_repo.hpp"
 #include "db/web_sessions_repo.hpp"
+#include "test_catalog.hpp"
 
 using namespace bootherd::db;
 
 TEST_CASE("API tokens keep their scope and expiry; admin and no expiry by default") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto session = catalog.session();
     const auto user = UsersRepo(session.database()).create("admin", "hash");
     ApiTokensRepo tokens(session.database());
@@ -32,7 +33,7 @@ TEST_CASE("API tokens keep their scope and expiry; admin and no expiry by defaul
 }
 
 TEST_CASE("users: the last login comes from the newest session or audited login, whichever is later") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto session = catalog.session();
     UsersRepo users(session.database());
     const auto admin = users.create("admin", "hash");

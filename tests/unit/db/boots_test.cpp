@@ -2,6 +2,7 @@
 
 #include "db/catalog.hpp"
 #include "db/error.hpp"
+#include "test_catalog.hpp"
 
 using namespace bootherd::db;
 
@@ -25,7 +26,7 @@ Boot running_boot(const Node& node, std::optional<std::int64_t> version_id, std:
 }  // namespace
 
 TEST_CASE("boots: insert, update, latest, running, joined names") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto image = s.images().create("win");
     const auto v1 = add_version(s, image, 1, true);
@@ -72,7 +73,7 @@ TEST_CASE("boots: insert, update, latest, running, joined names") {
 }
 
 TEST_CASE("boots: ended_at goes with the outcome; unknown nodes and boots are refused") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto node = s.nodes().add({.name = "pc-01", .mac = "02:00:00:00:00:01"});
     auto boots = s.boots();
@@ -93,7 +94,7 @@ TEST_CASE("boots: ended_at goes with the outcome; unknown nodes and boots are re
 }
 
 TEST_CASE("boots: filters, paging newest first, per-node bound, cascade") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto win = s.images().create("win");
     const auto lin = s.images().create("linux");
@@ -142,7 +143,7 @@ TEST_CASE("boots: filters, paging newest first, per-node bound, cascade") {
 }
 
 TEST_CASE("boots: the node bound to an address") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto a = s.nodes().add({.name = "a", .mac = "02:00:00:00:00:01"});
     const auto b = s.nodes().add({.name = "b", .mac = "02:00:00:00:00:02"});

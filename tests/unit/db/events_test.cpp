@@ -6,11 +6,12 @@
 
 #include "db/catalog.hpp"
 #include "temp_dir.hpp"
+#include "test_catalog.hpp"
 
 using namespace bootherd::db;
 
 TEST_CASE("events: append, list since an id, per node, prune") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto node = s.nodes().add({.name = "pc", .mac = "02:00:00:00:00:01"});
     auto events = s.events();
@@ -54,7 +55,7 @@ TEST_CASE("events: append, list since an id, per node, prune") {
 }
 
 TEST_CASE("leases: upsert by MAC, one holder per address, expiry") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     auto leases = s.leases();
     leases.upsert({.mac = "02:00:00:00:00:01", .ip = "10.0.0.10", .expires_at = 100, .hostname = "a"});
@@ -83,7 +84,7 @@ TEST_CASE("leases: upsert by MAC, one holder per address, expiry") {
 }
 
 TEST_CASE("discovered machines: first sighting, repeat sightings, enrolled filter") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     auto discovered = s.discovered();
     auto row = discovered.record_seen("02:00:00:00:00:01", 1000, "x86 BIOS", "PXEClient:Arch:00000");
@@ -107,7 +108,7 @@ TEST_CASE("discovered machines: first sighting, repeat sightings, enrolled filte
 }
 
 TEST_CASE("discovered machines: trimmed to a cap, the least recently seen go first") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     auto discovered = s.discovered();
     for (int i = 1; i <= 5; ++i)
@@ -125,7 +126,7 @@ TEST_CASE("discovered machines: trimmed to a cap, the least recently seen go fir
 }
 
 TEST_CASE("audit entries are appended and paged newest first") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     auto audit = s.audit();
     for (int i = 0; i < 5; ++i) {
@@ -142,8 +143,8 @@ TEST_CASE("audit entries are appended and paged newest first") {
 }
 
 TEST_CASE("one catalog shared by several threads") {
-    test::TempDir dir;
-    auto catalog = Catalog::open(dir.path() / "catalog.db");
+    test::CatalogLocation where;
+    auto catalog = Catalog::open(where.str());
     constexpr int threads = 4;
     constexpr int per_thread = 200;
     std::vector<std::thread> workers;
@@ -163,21 +164,21 @@ TEST_CASE("one catalog shared by several threads") {
 }
 
 TEST_CASE("two catalogs on the same file (another process, e.g. the CLI) see each other's commits") {
-    test::TempDir dir;
-    auto server = Catalog::open(dir.path() / "catalog.db");
-    auto cli = Catalog::open(dir.path() / "catalog.db");
+    test::CatalogLocation where;
+    auto server = Catalog::open(where.str());
+    auto cli = Catalog::open(where.str());
     cli.session().images().create("win11");
     CHECK(server.session().images().find_by_name("win11").has_value());
 }
 
 TEST_CASE("a writer in another connection waits for a held write lock instead of failing") {
-    test::TempDir dir;
-    auto server = Catalog::open(dir.path() / "catalog.db");
-    auto cli = Catalog::open(dir.path() / "catalog.db");
+    test::CatalogLocation where;
+    auto server = Catalog::open(where.str());
+    auto cli = Catalog::open(where.str());
     std::atomic<bool> locked{false};
     std::thread holder([&] {
         auto s = cli.session();
-        sqlite::Transaction tx(s.database());
+        Transaction tx(s.database());
         s.images().create("held");
         locked = true;
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -194,7 +195,7 @@ TEST_CASE("a writer in another connection waits for a held write lock instead of
 }
 
 TEST_CASE("audit search: actor, action and the actions under it, target substring, time range, paging") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     auto audit = s.audit();
     audit.append({.at = 1000, .actor = "admin", .action = "node.add", .target = "node:PC-01"});

@@ -1,11 +1,12 @@
 #include <doctest/doctest.h>
 
 #include "db/catalog.hpp"
+#include "test_catalog.hpp"
 
 using namespace bootherd::db;
 
 TEST_CASE("groups: create, validate, update, list, delete") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     auto groups = s.groups();
     const auto image = s.images().create("win11");

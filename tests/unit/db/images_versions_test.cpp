@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "db/catalog.hpp"
+#include "test_catalog.hpp"
 
 using namespace bootherd::db;
 
@@ -39,7 +40,7 @@ std::vector<std::int64_t> ids(const std::vector<Version>& versions) {
 }  // namespace
 
 TEST_CASE("images: unique names, validation, description, listing") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     auto images = s.images();
     const auto win = images.create("win11", "Windows 11 lab");
@@ -64,7 +65,7 @@ TEST_CASE("images: unique names, validation, description, listing") {
 }
 
 TEST_CASE("versions are numbered per image and chain to sealed parents of the same image") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto a = s.images().create("a");
     const auto b = s.images().create("b");
@@ -95,7 +96,7 @@ TEST_CASE("versions are numbered per image and chain to sealed parents of the sa
 }
 
 TEST_CASE("the database refuses duplicate (image, number) and dangling foreign keys") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     auto& db = s.database();
     const auto image = s.images().create("img");
@@ -104,20 +105,20 @@ TEST_CASE("the database refuses duplicate (image, number) and dangling foreign k
         "INSERT INTO versions (image_id, number, file_path, size_bytes, created_at) VALUES (?, 1, 'other', "
         "0, 0)");
     duplicate.bind_all(image.id);
-    CHECK_THROWS_AS(duplicate.run(), SqliteError);
+    CHECK_THROWS_AS(duplicate.run(), DatabaseError);
     auto dangling = db.prepare_uncached(
         "INSERT INTO versions (image_id, number, file_path, size_bytes, created_at) VALUES (4242, 1, 'x', 0, "
         "0)");
     try {
         dangling.run();
         FAIL("foreign key not enforced");
-    } catch (const SqliteError& e) {
-        CHECK(e.code() == SQLITE_CONSTRAINT_FOREIGNKEY);
+    } catch (const DatabaseError& e) {
+        CHECK(e.violation() == Violation::foreign_key);
     }
 }
 
 TEST_CASE("a sealed version's content cannot be updated, its note can") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto image = s.images().create("img");
     auto versions = s.versions();
@@ -137,7 +138,7 @@ TEST_CASE("a sealed version's content cannot be updated, its note can") {
         try {
             update.run();
             FAIL("sealed version was modified");
-        } catch (const SqliteError& e) {
+        } catch (const DatabaseError& e) {
             CHECK(std::string(e.what()).find("sealed and immutable") != std::string::npos);
         }
     }
@@ -149,7 +150,7 @@ TEST_CASE("a sealed version's content cannot be updated, its note can") {
 }
 
 TEST_CASE("promote and rollback step through the history one promotion at a time") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     auto images = s.images();
     const auto image = images.create("img");
@@ -207,7 +208,7 @@ TEST_CASE("promote and rollback step through the history one promotion at a time
 }
 
 TEST_CASE("versions in use and garbage-collection candidates") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto image = s.images().create("img");
     std::vector<Version> v;  // v[0] = version 1 ... a linear chain of 6
@@ -251,7 +252,7 @@ TEST_CASE("versions in use and garbage-collection candidates") {
 }
 
 TEST_CASE("deleting an image takes its versions and history, unless nodes or groups use it") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto image = s.images().create("img");
     const auto v1 = sealed_version(s, image, std::nullopt);
@@ -268,7 +269,7 @@ TEST_CASE("deleting an image takes its versions and history, unless nodes or gro
 }
 
 TEST_CASE("a draft's CHAP credentials are set while it is a draft and dropped when it is sealed") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto image = s.images().create("win11", "");
     auto versions = s.versions();
@@ -286,6 +287,7 @@ TEST_CASE("a draft's CHAP credentials are set while it is a draft and dropped wh
 }
 
 TEST_CASE("a new catalog file is private to its owner") {
+    BOOTHERD_SQLITE_ONLY("file permissions of the catalog file");
     const auto dir = std::filesystem::temp_directory_path() / ("catalog-mode-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const auto saved = ::umask(022);  // a permissive umask: the catalog must not depend on it
@@ -297,7 +299,7 @@ TEST_CASE("a new catalog file is private to its owner") {
 }
 
 TEST_CASE("a draft's maintenance machine: one draft per node, dropped when sealed or when the node goes") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto win = s.images().create("win11", "");
     const auto lin = s.images().create("linux", "");

@@ -7,13 +7,13 @@
 
 #include "db/catalog.hpp"
 #include "db/migrations.hpp"
-#include "temp_dir.hpp"
+#include "test_catalog.hpp"
 
 using namespace bootherd::db;
 
 namespace {
 
-std::string pragma_text(sqlite::Database& db, const char* pragma) {
+std::string pragma_text(Database& db, const char* pragma) {
     auto query = db.prepare_uncached(std::string("PRAGMA ") + pragma);
     REQUIRE(query.step());
     return query.text(0);
@@ -22,6 +22,7 @@ std::string pragma_text(sqlite::Database& db, const char* pragma) {
 }  // namespace
 
 TEST_CASE("a new catalog file gets the full schema and the connection settings") {
+    BOOTHERD_SQLITE_ONLY("pragmas and sqlite_schema; postgres_test.cpp checks the PostgreSQL schema");
     test::TempDir dir;
     auto catalog = Catalog::open(dir.path() / "catalog.db");
     auto session = catalog.session();
@@ -42,8 +43,8 @@ TEST_CASE("a new catalog file gets the full schema and the connection settings")
 }
 
 TEST_CASE("re-opening a catalog keeps its data and applies nothing twice") {
-    test::TempDir dir;
-    const auto path = dir.path() / "catalog.db";
+    test::CatalogLocation where;
+    const auto& path = where.str();
     {
         auto catalog = Catalog::open(path);
         catalog.session().images().create("win11");
@@ -59,11 +60,17 @@ TEST_CASE("re-opening a catalog keeps its data and applies nothing twice") {
 }
 
 TEST_CASE("a catalog written by a newer build is refused with a clear message") {
-    test::TempDir dir;
-    const auto path = dir.path() / "catalog.db";
+    test::CatalogLocation where;
+    const auto& path = where.str();
     {
-        auto db = sqlite::Database::open(path.string());
-        db.exec("PRAGMA user_version = " + std::to_string(latest_schema_version() + 1));
+        auto db = Database::open(path);
+        const std::string newer = std::to_string(latest_schema_version() + 1);
+        if (db.backend() == Backend::sqlite) {
+            db.exec("PRAGMA user_version = " + newer);
+        } else {
+            migrate(db);
+            db.exec("UPDATE schema_version SET version = " + newer);
+        }
     }
     try {
         Catalog::open(path);
@@ -76,17 +83,19 @@ TEST_CASE("a catalog written by a newer build is refused with a clear message") 
 }
 
 TEST_CASE("a failing migration script leaves the database at its previous version") {
-    auto db = sqlite::Database::open(":memory:");
+    auto db = test::fresh_database();
     db.exec("CREATE TABLE images (id INTEGER PRIMARY KEY)");  // clashes with the first script
-    CHECK_THROWS_AS(migrate(db), SqliteError);
+    CHECK_THROWS_AS(migrate(db), DatabaseError);
     CHECK(schema_version(db) == 0);
-    auto query = db.prepare_uncached("SELECT count(*) FROM sqlite_schema WHERE name = 'nodes'");
+    auto query = db.prepare_uncached(db.backend() == Backend::sqlite
+                                         ? "SELECT count(*) FROM sqlite_schema WHERE name = 'nodes'"
+                                         : "SELECT count(*) FROM pg_tables WHERE tablename = 'nodes'");
     REQUIRE(query.step());
     CHECK(query.int64(0) == 0);
 }
 
 TEST_CASE("transactions roll back unless committed, and nest as savepoints") {
-    auto db = sqlite::Database::open(":memory:");
+    auto db = test::fresh_database();
     db.exec("CREATE TABLE t (v INTEGER)");
     auto count = [&db] {
         auto query = db.prepare("SELECT count(*) FROM t");
@@ -94,19 +103,19 @@ TEST_CASE("transactions roll back unless committed, and nest as savepoints") {
         return query->int64(0);
     };
     {
-        sqlite::Transaction tx(db);
+        Transaction tx(db);
         db.exec("INSERT INTO t VALUES (1)");
     }
     CHECK(count() == 0);
     {
-        sqlite::Transaction outer(db);
+        Transaction outer(db);
         db.exec("INSERT INTO t VALUES (1)");
         {
-            sqlite::Transaction inner(db);
+            Transaction inner(db);
             db.exec("INSERT INTO t VALUES (2)");
         }
         {
-            sqlite::Transaction inner(db);
+            Transaction inner(db);
             db.exec("INSERT INTO t VALUES (3)");
             inner.commit();
         }
@@ -117,17 +126,18 @@ TEST_CASE("transactions roll back unless committed, and nest as savepoints") {
 }
 
 TEST_CASE("a cached statement cannot be used re-entrantly") {
-    auto db = sqlite::Database::open(":memory:");
+    auto db = test::fresh_database();
     auto first = db.prepare("SELECT 1");
     CHECK_THROWS_AS(db.prepare("SELECT 1"), Error);
 }
 
 TEST_CASE("before migrating an existing catalog, a copy of it as it was goes to backups/") {
+    BOOTHERD_SQLITE_ONLY("the pre-migration copy uses SQLite's online backup");
     test::TempDir dir;
     const auto path = dir.path() / "catalog.db";
     const int older = latest_schema_version() - 1;
     {
-        auto db = sqlite::Database::open(path.string());
+        auto db = Database::open(path.string());
         for (int i = 0; i < older; ++i)
             db.exec(migration_scripts()[static_cast<std::size_t>(i)]);
         db.exec("PRAGMA user_version = " + std::to_string(older));
@@ -142,7 +152,7 @@ TEST_CASE("before migrating an existing catalog, a copy of it as it was goes to 
     CHECK(copies[0].filename().string().starts_with("catalog-schema-" + std::to_string(older) + "-"));
     CHECK((std::filesystem::status(copies[0]).permissions() & std::filesystem::perms::group_all) ==
           std::filesystem::perms::none);
-    auto copy = sqlite::Database::open(copies[0].string());
+    auto copy = Database::open(copies[0].string());
     CHECK(schema_version(copy) == older);
     auto count = copy.prepare_uncached("SELECT count(*) FROM images WHERE name = 'kept'");
     REQUIRE(count.step());

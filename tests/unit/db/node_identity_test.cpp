@@ -5,6 +5,7 @@
 
 #include "db/catalog.hpp"
 #include "db/identifiers.hpp"
+#include "test_catalog.hpp"
 #include "tests/unit/db/refusal.hpp"
 
 using namespace bootherd::db;
@@ -50,7 +51,7 @@ TEST_CASE("host names follow RFC 1123 and come back in lower case") {
 }
 
 TEST_CASE("a node goes by its explicit host name, else by its name when that is a host name") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto nodes = catalog.session().nodes();
     const auto named = nodes.add({.name = "PC-01", .mac = "02:00:00:00:00:01"});
     CHECK_FALSE(named.hostname.has_value());
@@ -71,7 +72,7 @@ TEST_CASE("a node goes by its explicit host name, else by its name when that is 
 }
 
 TEST_CASE("two machines never share a host name, whether given or taken from the node name") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto nodes = catalog.session().nodes();
     nodes.add({.name = "pc-01", .mac = "02:00:00:00:00:01"});
     nodes.add({.name = "pc-02", .mac = "02:00:00:00:00:02", .hostname = "desk"});
@@ -93,20 +94,22 @@ TEST_CASE("two machines never share a host name, whether given or taken from the
 }
 
 TEST_CASE("the schema keeps host names unique (given or the node name) and lower case") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     s.nodes().add({.name = "a", .mac = "02:00:00:00:00:01", .hostname = "host-a"});
     s.nodes().add({.name = "b", .mac = "02:00:00:00:00:02"});
-    CHECK_THROWS_AS(s.database().exec("UPDATE nodes SET hostname = 'host-a' WHERE name = 'b'"), SqliteError);
-    CHECK_THROWS_AS(s.database().exec("UPDATE nodes SET hostname = 'Host-B' WHERE name = 'b'"), SqliteError);
+    CHECK_THROWS_AS(s.database().exec("UPDATE nodes SET hostname = 'host-a' WHERE name = 'b'"),
+                    DatabaseError);
+    CHECK_THROWS_AS(s.database().exec("UPDATE nodes SET hostname = 'Host-B' WHERE name = 'b'"),
+                    DatabaseError);
     // ...and a host name equal to another node's name, which that node goes by.
     s.nodes().add({.name = "c", .mac = "02:00:00:00:00:03"});
-    CHECK_THROWS_AS(s.database().exec("UPDATE nodes SET hostname = 'c' WHERE name = 'b'"), SqliteError);
+    CHECK_THROWS_AS(s.database().exec("UPDATE nodes SET hostname = 'c' WHERE name = 'b'"), DatabaseError);
     s.database().exec("UPDATE nodes SET hostname = 'host-b' WHERE name = 'b'");
 }
 
 TEST_CASE("fixed addresses: unicast host addresses only, one machine each") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto nodes = catalog.session().nodes();
     const auto a = nodes.add({.name = "a", .mac = "02:00:00:00:00:01", .fixed_ip = "192.168.10.20"});
     CHECK(a.fixed_ip == "192.168.10.20");
@@ -129,7 +132,7 @@ TEST_CASE("fixed addresses: unicast host addresses only, one machine each") {
 }
 
 TEST_CASE("CSV import reads hostname and ip columns; files without them still import") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto nodes = catalog.session().nodes();
     const auto report = nodes.import_csv(
         "name,mac,hostname,ip\n"
@@ -152,7 +155,7 @@ TEST_CASE("CSV import reads hostname and ip columns; files without them still im
 }
 
 TEST_CASE("CSV import reports bad and duplicate host names and addresses by line") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto nodes = catalog.session().nodes();
     nodes.add({.name = "old", .mac = "02:00:00:00:00:99", .fixed_ip = "10.0.0.99", .hostname = "taken"});
     const auto report = nodes.import_csv(

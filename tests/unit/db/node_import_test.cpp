@@ -5,13 +5,14 @@
 #include <sstream>
 
 #include "db/catalog.hpp"
+#include "test_catalog.hpp"
 
 using namespace bootherd::db;
 
 namespace {
 
 struct Fixture {
-    Catalog catalog = Catalog::open_in_memory();
+    Catalog catalog = test::fresh_catalog();
     Fixture() {
         auto s = catalog.session();
         const auto win = s.images().create("win11");

@@ -4,6 +4,7 @@
 
 #include "db/catalog.hpp"
 #include "db/credentials.hpp"
+#include "test_catalog.hpp"
 #include "tests/unit/db/refusal.hpp"
 
 using namespace bootherd::db;
@@ -20,7 +21,7 @@ std::string mac_for(int i) {
 }  // namespace
 
 TEST_CASE("adding a node normalises the MAC and generates IQN and CHAP credentials") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto node = s.nodes().add({.name = "PC-01", .mac = "5254.00AB.CD0F"});
     CHECK(node.mac == "52:54:00:ab:cd:0f");
@@ -39,7 +40,7 @@ TEST_CASE("adding a node normalises the MAC and generates IQN and CHAP credentia
 }
 
 TEST_CASE("invalid or duplicate node fields are refused with the field named") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     auto nodes = s.nodes();
     nodes.add({.name = "pc-01", .mac = "02:00:00:00:00:01", .fixed_ip = "10.0.0.5"});
@@ -62,7 +63,7 @@ TEST_CASE("invalid or duplicate node fields are refused with the field named") {
 }
 
 TEST_CASE("the schema itself refuses duplicate MACs and unnormalised MACs") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     s.nodes().add({.name = "a", .mac = "02:00:00:00:00:01"});
     for (const char* mac : {"02:00:00:00:00:01", "02:00:00:00:00:AA"}) {
@@ -70,12 +71,12 @@ TEST_CASE("the schema itself refuses duplicate MACs and unnormalised MACs") {
             "INSERT INTO nodes (name, mac, iqn, chap_user, chap_secret, created_at) VALUES ('b', ?, 'i', "
             "'u', 's', 0)");
         insert.bind_all(mac);
-        CHECK_THROWS_AS(insert.run(), SqliteError);
+        CHECK_THROWS_AS(insert.run(), DatabaseError);
     }
 }
 
 TEST_CASE("nodes inherit image and persistence from their group unless set") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto win = s.images().create("win11");
     const auto deb = s.images().create("debian");
@@ -102,7 +103,7 @@ TEST_CASE("nodes inherit image and persistence from their group unless set") {
 }
 
 TEST_CASE("node listing filters by group, effective image and text, with paging and a total") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto win = s.images().create("win11");
     const auto lab = s.groups().create({.name = "lab", .image_id = win.id});
@@ -137,7 +138,7 @@ TEST_CASE("node listing filters by group, effective image and text, with paging 
 }
 
 TEST_CASE("updating a node revalidates and keeps its IQN") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto a = s.nodes().add({.name = "a", .mac = "02:00:00:00:00:01"});
     s.nodes().add({.name = "b", .mac = "02:00:00:00:00:02"});
@@ -170,7 +171,7 @@ TEST_CASE("updating a node revalidates and keeps its IQN") {
 }
 
 TEST_CASE("address binding: on by default, from the group unless the node chooses; the boot address") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto routed = s.groups().create({.name = "routed", .bind_address = false});
     CHECK_FALSE(routed.bind_address);

@@ -2,11 +2,12 @@
 #include <doctest/doctest.h>
 
 #include "db/retention.hpp"
+#include "test_catalog.hpp"
 
 using namespace bootherd::db;
 
 TEST_CASE("retention: old events, ended boots and audit rows go; recent ones and running boots stay") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     std::int64_t node_id = 0;
     {
         auto s = catalog.session();

@@ -2,6 +2,7 @@
 
 #include "db/catalog.hpp"
 #include "db/error.hpp"
+#include "test_catalog.hpp"
 
 using namespace bootherd::db;
 
@@ -19,7 +20,7 @@ std::int64_t sealed_version(Catalog::Session& s, const Image& image, std::int64_
 }  // namespace
 
 TEST_CASE("servers: a restart under the same name keeps the id and resets the load") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto first =
         s.servers().register_server({.name = "srv-a", .iscsi_portal = "10.0.0.1:3260", .capacity = 50}, 1000);
@@ -46,7 +47,7 @@ TEST_CASE("servers: a restart under the same name keeps the id and resets the lo
 }
 
 TEST_CASE("servers: registration refuses what placement could not use") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     CHECK_THROWS_AS(s.servers().register_server({.name = "", .iscsi_portal = "10.0.0.1:3260"}, 1),
                     InvalidArgument);
@@ -57,7 +58,7 @@ TEST_CASE("servers: registration refuses what placement could not use") {
 }
 
 TEST_CASE("servers: verified copies of sealed versions, gone with the server") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto image = s.images().create("win");
     const auto v1 = sealed_version(s, image, 1);
@@ -90,7 +91,7 @@ TEST_CASE("servers: verified copies of sealed versions, gone with the server") {
 }
 
 TEST_CASE("versions: the SHA-256 is recorded at seal, once") {
-    auto catalog = Catalog::open_in_memory();
+    auto catalog = test::fresh_catalog();
     auto s = catalog.session();
     const auto image = s.images().create("win");
     auto draft =
