@@ -9,7 +9,7 @@
 
 #include "backup/file_copy.hpp"
 #include "backup/manifest.hpp"
-#include "backup/sha256_file.hpp"
+#include "common/sha256_file.hpp"
 #include "common/log.hpp"
 #include "db/catalog_backup.hpp"
 #include "db/clock.hpp"

@@ -27,6 +27,7 @@
 #include "db/leases_repo.hpp"
 #include "db/nodes_repo.hpp"
 #include "db/rollouts_repo.hpp"
+#include "db/servers_repo.hpp"
 #include "db/sqlite.hpp"
 #include "db/versions_repo.hpp"
 
@@ -52,6 +53,7 @@ class Catalog {
         AuditRepo audit() { return AuditRepo(db_); }
         BootsRepo boots() { return BootsRepo(db_); }
         RolloutsRepo rollouts() { return RolloutsRepo(db_); }
+        ServersRepo servers() { return ServersRepo(db_); }
         sqlite::Database& database() noexcept { return db_; }
 
         // Every file the catalog points at (version files and node disks), relative to the data directory,

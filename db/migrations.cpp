@@ -276,8 +276,43 @@ CREATE TABLE rollout_events (
 CREATE INDEX rollout_events_rollout ON rollout_events(rollout_id, id);
 )sql";
 
-constexpr std::array<std::string_view, 7> scripts{schema_v1,          schema_v2,    schema_v3,      schema_hostname,
-                                                  schema_maintenance, schema_boots, schema_rollouts};
+// Several servers on one catalog (v8, see docs/SCALE-OUT.md): each serving process registers itself and
+// heartbeats its load; a sealed version records the SHA-256 of its file so that other servers can verify the
+// copies they pull, and server_versions lists the verified copies each server holds. A node is homed on one
+// server (its disk lives there), placed at its boot (home_placed_at); NULL until a boot places it.
+constexpr std::string_view schema_servers = R"sql(
+ALTER TABLE versions ADD COLUMN sha256 TEXT CHECK (sha256 IS NULL OR (length(sha256) = 64 AND sha256 = lower(sha256)));
+CREATE TRIGGER versions_sha256_once BEFORE UPDATE OF sha256 ON versions
+WHEN OLD.sha256 IS NOT NULL AND NEW.sha256 IS NOT OLD.sha256
+BEGIN
+    SELECT RAISE(ABORT, 'the SHA-256 of a version is recorded once');
+END;
+CREATE TABLE servers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    iscsi_portal TEXT NOT NULL,
+    web_url TEXT NOT NULL DEFAULT '',
+    capacity INTEGER NOT NULL CHECK (capacity >= 1),
+    max_booting INTEGER NOT NULL CHECK (max_booting >= 0),
+    started_at INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    sessions INTEGER NOT NULL DEFAULT 0 CHECK (sessions >= 0),
+    booting INTEGER NOT NULL DEFAULT 0 CHECK (booting >= 0)
+) STRICT;
+CREATE TABLE server_versions (
+    server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    verified_at INTEGER NOT NULL,
+    PRIMARY KEY (server_id, version_id)
+) STRICT;
+CREATE INDEX server_versions_version ON server_versions(version_id);
+ALTER TABLE nodes ADD COLUMN home_server_id INTEGER REFERENCES servers(id) ON DELETE SET NULL;
+ALTER TABLE nodes ADD COLUMN home_placed_at INTEGER;
+CREATE INDEX nodes_home_server ON nodes(home_server_id) WHERE home_server_id IS NOT NULL;
+)sql";
+
+constexpr std::array<std::string_view, 8> scripts{schema_v1,          schema_v2,    schema_v3,       schema_hostname,
+                                                  schema_maintenance, schema_boots, schema_rollouts, schema_servers};
 
 }  // namespace
 

@@ -17,7 +17,8 @@ constexpr std::string_view node_columns =
     "SELECT n.id, n.name, n.mac, n.group_id, n.image_id, n.persistent, n.enabled, n.iqn, n.chap_user, "
     "n.chap_secret, n.fixed_ip, n.created_at, n.disk_version_id, n.disk_path, n.last_boot_at, n.state, "
     "coalesce(n.image_id, g.image_id), coalesce(n.persistent, g.persistent, 0), n.bind_address, "
-    "n.boot_address, n.boot_address_at, coalesce(n.bind_address, g.bind_address, 1), n.hostname "
+    "n.boot_address, n.boot_address_at, coalesce(n.bind_address, g.bind_address, 1), n.hostname, "
+    "n.home_server_id, n.home_placed_at "
     "FROM nodes n LEFT JOIN groups g ON g.id = n.group_id ";
 
 Node read_node(const sqlite::Statement& row) {
@@ -45,6 +46,8 @@ Node read_node(const sqlite::Statement& row) {
     n.boot_address_at = row.opt_int64(20);
     n.effective_bind_address = row.boolean(21);
     n.hostname = row.opt_text(22);
+    n.home_server_id = row.opt_int64(23);
+    n.home_placed_at = row.opt_int64(24);
     n.effective_hostname = n.hostname ? n.hostname : canonical_hostname(n.name);
     return n;
 }
@@ -304,6 +307,13 @@ void NodesRepo::set_every_state(std::string_view state) {
     auto update = db_.prepare("UPDATE nodes SET state = ?1 WHERE state != ?1");
     update->bind_all(state);
     update->run();
+}
+
+void NodesRepo::set_home_server(std::int64_t id, std::optional<std::int64_t> server_id, std::int64_t at_ms) {
+    auto update = db_.prepare("UPDATE nodes SET home_server_id = ?, home_placed_at = ? WHERE id = ?");
+    update->bind_all(server_id, server_id ? std::optional(at_ms) : std::nullopt, id);
+    update->run();
+    if (db_.changes() == 0) throw NotFound(not_found(id));
 }
 
 void NodesRepo::set_boot_address(std::int64_t id, std::optional<std::string> address, std::int64_t at_ms) {

@@ -34,6 +34,10 @@ struct Node {
     std::optional<std::string> boot_address{};
     std::optional<std::int64_t> boot_address_at{};
     std::optional<std::string> hostname{};  // given explicitly (lower case); nullopt: none given
+    // The server its disk lives on and whose portal its logins are sent to (several servers on one catalog);
+    // nullopt until a boot places it.
+    std::optional<std::int64_t> home_server_id{};
+    std::optional<std::int64_t> home_placed_at{};  // when a boot last placed it there
     // Resolved: the explicit host name, else the node name in lower case when it is a valid host name.
     std::optional<std::string> effective_hostname{};
     // Resolved through the group.
@@ -117,6 +121,8 @@ class NodesRepo {
     void set_state(std::int64_t id, std::string_view state);
     // Sets every node's state at once.
     void set_every_state(std::string_view state);
+    // Homes the node on a server, placed at `at_ms` (nullopt: nowhere). NotFound for an unknown node.
+    void set_home_server(std::int64_t id, std::optional<std::int64_t> server_id, std::int64_t at_ms);
     // The address the node's boot is bound to (its script was served there), or none.
     void set_boot_address(std::int64_t id, std::optional<std::string> address, std::int64_t at_ms);
 

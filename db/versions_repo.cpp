@@ -12,7 +12,7 @@ constexpr std::string_view version_columns =
     "SELECT v.id, v.image_id, v.number, v.parent_version_id, v.file_path, v.state, v.size_bytes, "
     "v.file_bytes, "
     "v.created_at, v.sealed_at, v.note, (i.promoted_version_id IS v.id), v.chap_user, v.chap_secret, "
-    "v.maintenance_node_id "
+    "v.maintenance_node_id, v.sha256 "
     "FROM versions v JOIN images i ON i.id = v.image_id ";
 
 Version read_version(const sqlite::Statement& row) {
@@ -32,11 +32,19 @@ Version read_version(const sqlite::Statement& row) {
     v.chap_user = row.opt_text(12);
     v.chap_secret = row.opt_text(13);
     v.maintenance_node_id = row.opt_int64(14);
+    v.sha256 = row.opt_text(15);
     return v;
 }
 
 std::string id_text(std::int64_t id) {
     return std::to_string(id);
+}
+
+void require_sha256_hex(std::string_view sha256) {
+    const bool hex = sha256.size() == 64 && std::all_of(sha256.begin(), sha256.end(), [](char c) {
+                         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                     });
+    if (!hex) throw InvalidArgument("sha256", "must be 64 lower-case hex digits");
 }
 
 // Versions that must stay, as a recursive query: the roots ?1 = image, ?2 = how many newest sealed to keep,
@@ -192,17 +200,42 @@ std::vector<Version> VersionsRepo::maintained() {
     return versions;
 }
 
-Version VersionsRepo::seal(std::int64_t id, std::int64_t file_bytes) {
+Version VersionsRepo::seal(std::int64_t id, std::int64_t file_bytes, std::string_view sha256) {
     if (get(id).state != VersionState::draft) {
         throw Conflict("version", "version " + id_text(id) + " is already sealed");
     }
     if (file_bytes < 0) throw InvalidArgument("file_bytes", "must not be negative");
+    require_sha256_hex(sha256);
     auto update = db_.prepare(
-        "UPDATE versions SET state = 'sealed', sealed_at = ?, file_bytes = ?, chap_user = NULL, "
+        "UPDATE versions SET state = 'sealed', sealed_at = ?, file_bytes = ?, sha256 = ?, chap_user = NULL, "
         "chap_secret = NULL, maintenance_node_id = NULL WHERE id = ?");
-    update->bind_all(now_ms(), file_bytes, id);
+    update->bind_all(now_ms(), file_bytes, sha256, id);
     update->run();
     return get(id);
+}
+
+void VersionsRepo::set_sha256(std::int64_t id, std::string_view sha256) {
+    require_sha256_hex(sha256);
+    const Version version = get(id);
+    if (version.state != VersionState::sealed)
+        throw Conflict("version", "version " + id_text(id) + " is a draft: its hash is recorded when sealed");
+    if (version.sha256) {
+        if (*version.sha256 != sha256)
+            throw Conflict("sha256", "version " + id_text(id) + " already has SHA-256 " + *version.sha256);
+        return;
+    }
+    auto update = db_.prepare("UPDATE versions SET sha256 = ? WHERE id = ?");
+    update->bind_all(sha256, id);
+    update->run();
+}
+
+std::vector<Version> VersionsRepo::sealed_without_sha256() {
+    auto query = db_.prepare(std::string(version_columns) +
+                             "WHERE v.state = 'sealed' AND v.sha256 IS NULL ORDER BY v.id");
+    std::vector<Version> versions;
+    while (query->step())
+        versions.push_back(read_version(*query));
+    return versions;
 }
 
 void VersionsRepo::set_note(std::int64_t id, std::string_view note) {

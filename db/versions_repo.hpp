@@ -31,6 +31,9 @@ struct Version {
     std::optional<std::string> chap_secret{};
     // A draft's maintenance machine: the node whose next boot script sanboots this draft; none once sealed.
     std::optional<std::int64_t> maintenance_node_id{};
+    // A sealed version's file as 64 lower-case hex digits: what a server checks a copy it pulls against. None
+    // for drafts, and for versions sealed before bootherd recorded it until serve fills it in.
+    std::optional<std::string> sha256{};
 };
 
 struct NewVersion {
@@ -66,9 +69,14 @@ class VersionsRepo {
     std::optional<Version> maintained_by(std::int64_t node_id);
     // Every draft that has a maintenance machine.
     std::vector<Version> maintained();
-    // Freezes a draft with its final on-disk size and drops its CHAP credentials and maintenance machine;
-    // Conflict if already sealed.
-    Version seal(std::int64_t id, std::int64_t file_bytes);
+    // Freezes a draft with its final on-disk size and its file's SHA-256 (64 lower-case hex digits) and drops
+    // its CHAP credentials and maintenance machine; Conflict if already sealed.
+    Version seal(std::int64_t id, std::int64_t file_bytes, std::string_view sha256);
+    // Records the SHA-256 of a version sealed before it was recorded at seal; Conflict when it differs from
+    // one already recorded (a sealed file never changes).
+    void set_sha256(std::int64_t id, std::string_view sha256);
+    // Sealed versions (all images) whose SHA-256 is not recorded yet.
+    std::vector<Version> sealed_without_sha256();
     void set_note(std::int64_t id, std::string_view note);
     // Conflict while anything still needs the version (see in_use_ids).
     void remove(std::int64_t id);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/log.hpp"
+#include "common/sha256_file.hpp"
 #include "db/credentials.hpp"
 #include "db/error.hpp"
 #include "db/identifiers.hpp"
@@ -240,6 +241,8 @@ db::Node ImageStore::require_node(db::Catalog::Session& session, std::string_vie
 
 db::Version ImageStore::seal_new_version(std::int64_t image_id, std::optional<std::int64_t> parent,
                                          const fs::path& staged_file, std::string_view note) {
+    // Hashed before the catalog is locked: reading a large image must not stall everyone else.
+    const std::string sha256 = sha256_file(staged_file);
     StoreLock lock(lock_file(), StoreLock::Mode::shared);
     auto session = catalog_.session();
     db::sqlite::Transaction transaction(session.database());
@@ -261,7 +264,7 @@ db::Version ImageStore::seal_new_version(std::int64_t image_id, std::optional<st
         row.note = std::string(note);
         auto draft = session.versions().add_draft(row);
         auto sealed =
-            session.versions().seal(draft.id, static_cast<std::int64_t>(allocated_bytes(final_path)));
+            session.versions().seal(draft.id, static_cast<std::int64_t>(allocated_bytes(final_path)), sha256);
         transaction.commit();
         return sealed;
     } catch (...) {
@@ -397,7 +400,6 @@ db::Version ImageStore::commit(std::string_view image_name) {
     if (!current)
         throw StoreError("image " + in_quotes(image_name) +
                          " has no draft to commit (run `image edit` first)");
-    auto session = catalog_.session();
     const fs::path file = absolute(current->file_path);
     // Refuses early, with a clear error; released for the open below.
     lock_draft(file, image_name, "commit", maintenance_node(*current));
@@ -406,7 +408,10 @@ db::Version ImageStore::commit(std::string_view image_name) {
     // meanwhile.
     auto draft_file = VhdxFile::open(file.string(), OpenMode::read_write);
     draft_file->close();
-    auto sealed = session.versions().seal(current->id, static_cast<std::int64_t>(allocated_bytes(file)));
+    const std::string sha256 = sha256_file(file);
+    auto session = catalog_.session();
+    auto sealed =
+        session.versions().seal(current->id, static_cast<std::int64_t>(allocated_bytes(file)), sha256);
     make_read_only(file);
     return sealed;
 }
@@ -612,9 +617,22 @@ db::Node ImageStore::ensure_disk(std::int64_t node_id) {
         node = session.nodes().get(node_id);
         if (node.disk_path) return node;
         if (!node.effective_image_id) return node;
-        if (!session.images().get(*node.effective_image_id).promoted_version_id) return node;
+        if (!node.disk_version_id && !session.images().get(*node.effective_image_id).promoted_version_id)
+            return node;
     }
-    return replace_disk(node_id);
+    return replace_disk(node_id, node.disk_version_id);
+}
+
+void ImageStore::disk_made_elsewhere(std::int64_t node_id, std::int64_t version_id) {
+    std::optional<std::string> replaced;
+    {
+        auto session = catalog_.session();
+        db::sqlite::Transaction transaction(session.database());
+        replaced = session.nodes().get(node_id).disk_path;
+        session.nodes().set_disk(node_id, version_id, std::nullopt);
+        transaction.commit();
+    }
+    if (replaced && fs::exists(absolute(*replaced))) remove_disk_when_unused(*replaced);
 }
 
 // Bulk enrolment writes catalog rows only: each node's differencing disk is made at its first boot (script

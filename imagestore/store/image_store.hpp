@@ -162,8 +162,13 @@ class ImageStore {
     // the promoted version when nullopt. Returns the node as it now is.
     db::Node begin_boot(std::int64_t node_id, BootStart start, const DiskUsage& usage,
                         std::optional<std::int64_t> version_id = std::nullopt);
-    // Creates the node's disk if it has none (first boot); returns the node.
+    // Creates the node's disk if it has none (first boot, or a boot placed by another server), on the version
+    // its row names, else on the promoted version; returns the node.
     db::Node ensure_disk(std::int64_t node_id);
+    // A boot of the non-persistent node was placed on another server (docs/SCALE-OUT.md): its next disk is
+    // made there, at its login, on `version_id`. Forgets the node's current disk (deleted here once unused,
+    // when it was here).
+    void disk_made_elsewhere(std::int64_t node_id, std::int64_t version_id);
 
     // Deletes the replaced disks that were still open when they were replaced, once nothing has them open.
     void remove_unused_disks();

@@ -11,6 +11,9 @@ using db::BootOutcome;
 
 namespace {
 
+// Any well-formed hash: these tests do not read files (this one is of the empty file).
+constexpr std::string_view kSha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 constexpr Thresholds t{.ok_window_ms = 120'000, .os_login_timeout_ms = 300'000, .pending_expiry_ms = 120'000};
 
 struct Fixture {
@@ -22,7 +25,7 @@ struct Fixture {
         auto s = catalog.session();
         const auto image = s.images().create("debian");
         const auto draft = s.versions().add_draft({.image_id = image.id, .file_path = "v1", .size_bytes = 1});
-        version_id = s.versions().seal(draft.id, 1).id;
+        version_id = s.versions().seal(draft.id, 1, kSha256).id;
         node = s.nodes().add({.name = "pc-01", .mac = "02:00:00:00:00:01", .image_id = image.id});
         s.nodes().set_disk(node.id, version_id, "nodes/pc-01.vhdx");
     }

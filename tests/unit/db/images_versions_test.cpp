@@ -12,6 +12,9 @@ using namespace bootherd::db;
 
 namespace {
 
+// Any well-formed hash: these tests do not read files (this one is of the empty file).
+constexpr std::string_view kSha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 // Adds and seals version N of `image` on top of `parent`.
 Version sealed_version(Catalog::Session& s, const Image& image, std::optional<std::int64_t> parent) {
     auto versions = s.versions();
@@ -23,7 +26,7 @@ Version sealed_version(Catalog::Session& s, const Image& image, std::optional<st
                             .size_bytes = 64LL << 30,
                             .file_bytes = 1 << 20,
                             .note = ""});
-    return versions.seal(draft.id, 2 << 20);
+    return versions.seal(draft.id, 2 << 20, kSha256);
 }
 
 std::vector<std::int64_t> ids(const std::vector<Version>& versions) {
@@ -121,7 +124,7 @@ TEST_CASE("a sealed version's content cannot be updated, its note can") {
     const auto draft = versions.add_draft({.image_id = image.id, .file_path = "v1.vhdx", .size_bytes = 100});
     versions.update_draft_sizes(draft.id, 200, 50);
     CHECK(versions.get(draft.id).size_bytes == 200);
-    const auto sealed = versions.seal(draft.id, 60);
+    const auto sealed = versions.seal(draft.id, 60, kSha256);
 
     // Straight SQL, bypassing the repository: the trigger is the guard.
     for (const char* sql : {"UPDATE versions SET size_bytes = 1 WHERE id = ?",
@@ -140,7 +143,7 @@ TEST_CASE("a sealed version's content cannot be updated, its note can") {
     }
     CHECK(versions.get(sealed.id).size_bytes == 200);
     CHECK_THROWS_AS(versions.update_draft_sizes(sealed.id, 1, 1), Conflict);
-    CHECK_THROWS_AS(versions.seal(sealed.id, 1), Conflict);
+    CHECK_THROWS_AS(versions.seal(sealed.id, 1, kSha256), Conflict);
     versions.set_note(sealed.id, "known good");
     CHECK(versions.get(sealed.id).note == "known good");
 }
@@ -276,7 +279,7 @@ TEST_CASE("a draft's CHAP credentials are set while it is a draft and dropped wh
     const auto with = versions.get(draft.id);
     CHECK(with.chap_user == "maint-user");
     CHECK(with.chap_secret == "maint-secret-123");
-    const auto sealed = versions.seal(draft.id, 1);
+    const auto sealed = versions.seal(draft.id, 1, kSha256);
     CHECK_FALSE(sealed.chap_user);
     CHECK_FALSE(sealed.chap_secret);
     CHECK_THROWS_AS(versions.set_chap(draft.id, "u", "s"), Conflict);
@@ -332,7 +335,7 @@ TEST_CASE("a draft's maintenance machine: one draft per node, dropped when seale
     CHECK_FALSE(versions.get(draft.id).maintenance_node_id);
 
     versions.set_maintenance_node(draft.id, pc1.id);
-    const auto sealed = versions.seal(draft.id, 1);
+    const auto sealed = versions.seal(draft.id, 1, kSha256);
     CHECK_FALSE(sealed.maintenance_node_id);
     CHECK(versions.maintained().empty());
 }

@@ -18,6 +18,9 @@ using boots::Signal;
 
 namespace {
 
+// Any well-formed hash: these tests do not read files (this one is of the empty file).
+constexpr std::string_view kSha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 constexpr boots::Thresholds t{
     .ok_window_ms = 120'000, .os_login_timeout_ms = 300'000, .pending_expiry_ms = 120'000};
 constexpr std::int64_t minute = 60'000;
@@ -53,7 +56,7 @@ struct Fixture {
                                                    .parent_version_id = parent,
                                                    .file_path = image.name + path,
                                                    .size_bytes = 1});
-        return s.versions().seal(draft.id, 1).id;
+        return s.versions().seal(draft.id, 1, kSha256).id;
     }
     static std::string mac(const std::string& name, int i) {
         return (name == "debian" ? "02:00:00:00:00:" : "02:00:00:00:01:") + std::string(i < 16 ? "0" : "") +
@@ -249,10 +252,10 @@ TEST_CASE("director: rollouts of two images run side by side without touching ea
         auto s = f.catalog.session();
         const auto image = s.images().create("alma");
         const auto d1 = s.versions().add_draft({.image_id = image.id, .file_path = "a1", .size_bytes = 1});
-        const auto a1 = s.versions().seal(d1.id, 1).id;
+        const auto a1 = s.versions().seal(d1.id, 1, kSha256).id;
         const auto d2 = s.versions().add_draft(
             {.image_id = image.id, .parent_version_id = a1, .file_path = "a2", .size_bytes = 1});
-        other_v2 = s.versions().seal(d2.id, 1).id;
+        other_v2 = s.versions().seal(d2.id, 1, kSha256).id;
         s.images().promote(image.id, a1);
         other = s.nodes().add({.name = "alma-1", .mac = "02:00:00:00:02:01", .image_id = image.id});
     }

@@ -1,4 +1,4 @@
-#include "backup/sha256_file.hpp"
+#include "common/sha256_file.hpp"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -11,7 +11,7 @@
 #include <system_error>
 #include <vector>
 
-namespace bootherd::backup {
+namespace bootherd {
 
 std::string sha256_file(const std::filesystem::path& file) {
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -46,4 +46,4 @@ std::string sha256_file(const std::filesystem::path& file) {
     return text;
 }
 
-}  // namespace bootherd::backup
+}  // namespace bootherd

@@ -1,0 +1,36 @@
+#include "placement/home_table.hpp"
+
+namespace bootherd::placement {
+
+void HomeTable::refresh(db::Catalog& catalog, std::int64_t now_ms) {
+    auto fresh = std::make_shared<Snapshot>();
+    {
+        auto session = catalog.session();
+        auto query = session.database().prepare(
+            "SELECT n.iqn, s.iscsi_portal FROM nodes n JOIN servers s ON s.id = n.home_server_id "
+            "WHERE s.id <> ? AND s.heartbeat_at >= ?");
+        query->bind_all(settings_.self_id, now_ms - settings_.heartbeat_timeout_ms);
+        while (query->step())
+            fresh->emplace(query->text(0), query->text(1));
+    }
+    const std::lock_guard lock(mutex_);
+    snapshot_ = std::move(fresh);
+}
+
+std::optional<std::string> HomeTable::portal_elsewhere(std::string_view target_iqn) const {
+    std::shared_ptr<const Snapshot> snapshot;
+    {
+        const std::lock_guard lock(mutex_);
+        snapshot = snapshot_;
+    }
+    const auto found = snapshot->find(target_iqn);
+    if (found == snapshot->end()) return std::nullopt;
+    return found->second;
+}
+
+std::size_t HomeTable::homed_elsewhere() const {
+    const std::lock_guard lock(mutex_);
+    return snapshot_->size();
+}
+
+}  // namespace bootherd::placement
