@@ -49,6 +49,7 @@ void add_version_file_route(Router& router, ApiContext& context) {
         response.content_type = "application/octet-stream";
         response.headers.emplace_back(http::field::accept_ranges, "bytes");
         response.headers.emplace_back(http::field::cache_control, "no-store");
+        if (version.sha256) response.headers.emplace_back(http::field::etag, "\"" + *version.sha256 + "\"");
         std::uint64_t first = 0;
         std::uint64_t length = size;
         if (auto header = request.headers.find(http::field::range); header != request.headers.end()) {
