@@ -40,8 +40,9 @@ using tcp = asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kFirstRead = 4096;
-constexpr std::size_t kFileChunk = 128 * 1024;  // memory per file body being sent
-constexpr std::size_t kEvictOnExhaustion = 8;   // connections closed per accept failing for descriptors
+// Memory per file body being sent (an admin route only); each piece costs two thread hops, so not smaller.
+constexpr std::size_t kFileChunk = 512 * 1024;
+constexpr std::size_t kEvictOnExhaustion = 8;  // connections closed per accept failing for descriptors
 
 bool out_of_descriptors(const beast::error_code& ec) {
     return ec == boost::system::errc::too_many_files_open ||
