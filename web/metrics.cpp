@@ -84,6 +84,8 @@ std::string render_metrics(const MetricsSnapshot& snapshot) {
         metric(out, "bootherd_iscsi_logins_total", "counter", "Successful iSCSI logins", s.logins);
         metric(out, "bootherd_iscsi_login_failures_total", "counter", "Refused iSCSI logins",
                s.login_failures);
+        metric(out, "bootherd_iscsi_login_redirects_total", "counter",
+               "iSCSI logins redirected to another server", s.redirects);
         metric(out, "bootherd_iscsi_read_bytes_total", "counter", "Bytes read by initiators", s.bytes_read);
         metric(out, "bootherd_iscsi_written_bytes_total", "counter", "Bytes written by initiators",
                s.bytes_written);

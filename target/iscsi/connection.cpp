@@ -17,6 +17,7 @@
 #include "common/crc32c.hpp"
 #include "common/log.hpp"
 #include "target/iscsi/connection_detail.hpp"
+#include "target/iscsi/own_portal.hpp"
 #include "target/iscsi/server_context.hpp"
 #include "target/iscsi/text.hpp"
 
@@ -24,6 +25,31 @@ namespace bootherd::iscsi {
 namespace asio = boost::asio;
 using asio::awaitable;
 using namespace connection_detail;
+
+namespace {
+
+// The server's login router, refusing redirects to this server's own portals; empty without a router.
+LoginRouter guarded_router(const ServerContext& context, const asio::ip::tcp::endpoint& arrival) {
+    if (!context.options.login_router) return {};
+    return [&ctx = context, arrival](std::string_view initiator,
+                                     std::string_view target) -> std::optional<Redirect> {
+        std::optional<Redirect> to;
+        try {
+            to = ctx.options.login_router(initiator, target);
+        } catch (const std::exception& e) {
+            log::error("iSCSI login router failed for initiator ", initiator, ": ", e.what());
+            return std::nullopt;
+        }
+        if (to && is_own_portal(*to, arrival, ctx.portals)) {
+            log::warn("iSCSI login router sent initiator ", initiator, " (target ", target, ") to ",
+                      target_address(*to), ", a portal of this server: serving the login here");
+            return std::nullopt;
+        }
+        return to;
+    };
+}
+
+}  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, Executor strand, ServerContext& context)
     : context_(context),
@@ -45,6 +71,7 @@ Connection::Connection(asio::ip::tcp::socket socket, Executor strand, ServerCont
     if (!ec) peer_address_ = unmapped(remote.address());
     const auto local = socket_.local_endpoint(ec);
     portal_ = ec ? "?" : format_endpoint(local);
+    const auto arrival = ec ? asio::ip::tcp::endpoint{} : local;
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);
     // iPXE never answers NOP-In and abandons its connection when the OS takes over: keepalive finds dead
     // peers.
@@ -55,7 +82,8 @@ Connection::Connection(asio::ip::tcp::socket socket, Executor strand, ServerCont
     tx_buffers_.reserve(tx_scratch_.size() * 4);
     login_.emplace(
         *context_.targets, context_.options.portal_group_tag,
-        [&ctx = context_] { return ctx.allocate_tsih(); }, chap::make_challenge, peer_address_);
+        [&ctx = context_] { return ctx.allocate_tsih(); }, chap::make_challenge, peer_address_,
+        guarded_router(context_, arrival));
 }
 
 Connection::~Connection() = default;
@@ -374,6 +402,13 @@ awaitable<bool> Connection::on_login(const LoginRequest& request, std::uint32_t 
                       " peer=", peer_, " status=", int{reply.header.status_class}, "/",
                       int{reply.header.status_detail}, ": ", login_->failure_reason());
             begin_drain("login failed");
+            co_return false;
+        case LoginMachine::State::redirected:
+            context_.stats.redirects.fetch_add(1, std::memory_order_relaxed);
+            log::info("iSCSI login redirected: initiator=", login_->initiator_name(),
+                      " target=", login_->target_name(), " peer=", peer_,
+                      " to=", target_address(*login_->redirect()));
+            begin_drain("login redirected");  // the response is sent, then the connection closes
             co_return false;
         case LoginMachine::State::complete:
             enter_full_feature(request);

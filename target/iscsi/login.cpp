@@ -36,16 +36,15 @@ bool is_chap_key(std::string_view key) {
 
 LoginMachine::LoginMachine(const TargetDirectory& targets, std::uint16_t portal_group_tag,
                            std::function<std::uint16_t()> allocate_tsih, ChallengeSource challenges,
-                           boost::asio::ip::address peer)
+                           boost::asio::ip::address peer, LoginRouter router)
     : targets_(targets),
       portal_group_tag_(portal_group_tag),
       allocate_tsih_(std::move(allocate_tsih)),
       challenges_(std::move(challenges)),
-      peer_(peer) {}
+      peer_(peer),
+      router_(std::move(router)) {}
 
-LoginReply LoginMachine::fail(const LoginRequest& request, LoginStatus status, std::string reason) {
-    state_ = State::failed;
-    failure_reason_ = std::move(reason);
+LoginReply LoginMachine::final_reply(const LoginRequest& request, LoginStatus status) {
     LoginReply reply;
     reply.header.current_stage = request.current_stage;
     reply.header.isid = request.isid;
@@ -53,6 +52,12 @@ LoginReply LoginMachine::fail(const LoginRequest& request, LoginStatus status, s
     reply.header.status_class = status.status_class;
     reply.header.status_detail = status.detail;
     return reply;
+}
+
+LoginReply LoginMachine::fail(const LoginRequest& request, LoginStatus status, std::string reason) {
+    state_ = State::failed;
+    failure_reason_ = std::move(reason);
+    return final_reply(request, status);
 }
 
 LoginReply LoginMachine::handle(const LoginRequest& request, std::span<const std::uint8_t> data) {
@@ -88,7 +93,14 @@ LoginReply LoginMachine::handle(const LoginRequest& request, std::span<const std
     reply.header.initiator_task_tag = request.initiator_task_tag;
     if (request.continue_bit) return reply;  // more text follows: acknowledge with an empty response
 
-    if (auto failure = process_keys(reply.text)) return fail(request, *failure, failure_reason_);
+    if (auto failure = process_keys(reply.text)) {
+        if (!redirect_) return fail(request, *failure, failure_reason_);
+        // Only the address: none of the keys answered so far (TargetPortalGroupTag, AuthMethod) apply there.
+        state_ = State::redirected;
+        LoginReply moved = final_reply(request, *failure);
+        append_pair(moved.text, "TargetAddress", target_address(*redirect_));
+        return moved;
+    }
 
     bool may_transit = request.transit;
     if (stage_ == kSecurityStage && may_transit && auth_ != Auth::done) {
@@ -134,6 +146,9 @@ std::optional<LoginStatus> LoginMachine::identify(const std::vector<KeyValue>& p
             failure_reason_ = "TargetName missing";
             return login_status::missing_parameter;
         }
+        target_name_ = *name;
+        if (router_ && (redirect_ = router_(initiator_name_, target_name_)))
+            return login_status::target_moved_temporarily;
         target_ = targets_.find(*name);
         if (!target_) {
             failure_reason_ = "unknown target " + *name;

@@ -1,6 +1,7 @@
 #pragma once
 // The login phase (RFC 7143 §6.3): security stage (AuthMethod None or CHAP/MD5, one-way or mutual) and the
-// operational stage, as a pure state machine fed one Login Request at a time. No sockets, no clocks.
+// operational stage, as a pure state machine fed one Login Request at a time; or a redirect to another server
+// before either. No sockets, no clocks.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "target/iscsi/chap.hpp"
 #include "target/iscsi/negotiation.hpp"
 #include "target/iscsi/pdu.hpp"
+#include "target/iscsi/redirect.hpp"
 #include "target/iscsi/target_directory.hpp"
 #include "target/iscsi/text.hpp"
 
@@ -23,6 +25,7 @@ struct LoginStatus {
 };
 namespace login_status {
 inline constexpr LoginStatus success{0, 0};
+inline constexpr LoginStatus target_moved_temporarily{1, 1};
 inline constexpr LoginStatus initiator_error{2, 0};
 inline constexpr LoginStatus authentication_failure{2, 1};
 inline constexpr LoginStatus authorization_failure{2, 2};
@@ -48,12 +51,15 @@ using ChallengeSource = std::function<chap::Challenge()>;
 
 class LoginMachine {
   public:
-    enum class State { in_progress, complete, failed };
+    // redirected: the response carries status 01/01 and TargetAddress; the connection ends after it.
+    enum class State { in_progress, complete, failed, redirected };
 
-    // `peer` is the initiator's address, checked against each target's allowed_addresses.
+    // `peer` is the initiator's address, checked against each target's allowed_addresses. `router` (empty:
+    // never redirect) is asked once, for a normal session, when the first Login Request is complete.
     LoginMachine(const TargetDirectory& targets, std::uint16_t portal_group_tag,
                  std::function<std::uint16_t()> allocate_tsih,
-                 ChallengeSource challenges = chap::make_challenge, boost::asio::ip::address peer = {});
+                 ChallengeSource challenges = chap::make_challenge, boost::asio::ip::address peer = {},
+                 LoginRouter router = {});
 
     // Processes one Login Request and its data segment; returns the response to send.
     LoginReply handle(const LoginRequest& request, std::span<const std::uint8_t> data);
@@ -68,18 +74,25 @@ class LoginMachine {
     // Valid once known (after the first PDU) and through completion.
     bool discovery() const { return discovery_; }
     const std::string& initiator_name() const { return initiator_name_; }
+    // The TargetName the initiator asked for (normal sessions), whether or not it exists here.
+    const std::string& target_name() const { return target_name_; }
     std::uint64_t isid() const { return isid_; }
     std::uint16_t tsih() const { return tsih_; }
     const std::shared_ptr<const TargetNode>& target() const { return target_; }
     // The CHAP user the initiator proved to be; empty without CHAP.
     const std::string& authenticated_user() const { return authenticated_user_; }
     SessionParams params() const { return negotiator_.params(); }
+    // Where the login was sent; set in state redirected.
+    const std::optional<Redirect>& redirect() const { return redirect_; }
 
   private:
     enum class Auth { not_started, wait_algorithm, wait_response, done };
 
     LoginReply fail(const LoginRequest& request, LoginStatus status, std::string reason);
-    // Returns a failure status (class != 0) when the keys make the login impossible.
+    // A final response with a non-zero status: no transit, no TSIH, no keys.
+    static LoginReply final_reply(const LoginRequest& request, LoginStatus status);
+    // Returns a non-zero status when the login ends with this PDU: the keys make it impossible, or the router
+    // redirected it (redirect_ set).
     std::optional<LoginStatus> process_keys(std::string& response);
     std::optional<LoginStatus> identify(const std::vector<KeyValue>& pairs);
     std::optional<LoginStatus> verify_chap_response(const std::vector<KeyValue>& pairs,
@@ -99,6 +112,7 @@ class LoginMachine {
     std::function<std::uint16_t()> allocate_tsih_;
     ChallengeSource challenges_;
     boost::asio::ip::address peer_;
+    LoginRouter router_;
 
     State state_ = State::in_progress;
     std::string failure_reason_;
@@ -107,6 +121,8 @@ class LoginMachine {
     bool identified_ = false;
     bool discovery_ = false;
     std::string initiator_name_;
+    std::string target_name_;
+    std::optional<Redirect> redirect_;
     std::uint64_t isid_ = 0;
     std::uint16_t tsih_ = 0;
     std::shared_ptr<const TargetNode> target_;

@@ -168,6 +168,7 @@ void Server::start() {
         impl_->endpoints.push_back(acceptor->local_endpoint());
         impl_->acceptors.push_back(std::move(acceptor));
     }
+    impl_->context.portals = impl_->endpoints;
     for (auto& acceptor : impl_->acceptors) {
         asio::co_spawn(impl_->loops[0]->io, impl_->accept_loop(*acceptor), asio::detached);
         log::info("iSCSI target listening on ", acceptor->local_endpoint());

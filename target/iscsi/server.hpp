@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "target/iscsi/redirect.hpp"
 #include "target/iscsi/server_stats.hpp"
 #include "target/iscsi/target_directory.hpp"
 
@@ -52,6 +53,9 @@ struct ServerOptions {
     std::uint16_t portal_group_tag = 1;
     // Called on a network thread, so it must be cheap and must not block; empty: no events.
     std::function<void(const SessionEvent&)> on_session_event;
+    // Sends normal-session logins of machines this server does not home to the server that does (see
+    // redirect.hpp); empty: every login is served here.
+    LoginRouter login_router;
 };
 
 struct SessionInfo {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "target/iscsi/server.hpp"
 #include "target/iscsi/session_registry.hpp"
@@ -15,7 +16,7 @@ namespace bootherd::iscsi {
 
 // The live counters behind ServerStats, updated by connections with relaxed atomics.
 struct StatsCounters {
-    std::atomic<std::uint64_t> sessions{0}, logins{0}, login_failures{0};
+    std::atomic<std::uint64_t> sessions{0}, logins{0}, login_failures{0}, redirects{0};
     std::atomic<std::uint64_t> bytes_read{0}, bytes_written{0}, commands{0};
     std::array<std::atomic<std::uint64_t>, ServerStats::kLatencyBoundsUs.size() + 1> latency_buckets{};
     std::atomic<std::uint64_t> latency_sum_us{0};
@@ -38,6 +39,8 @@ struct ServerContext {
 
     ServerOptions options;
     std::shared_ptr<TargetDirectory> targets;
+    // The endpoints bound, for refusing redirects to ourselves; set by Server::start() before it accepts.
+    std::vector<boost::asio::ip::tcp::endpoint> portals;
     boost::asio::thread_pool disk_pool;
     SessionRegistry registry;
     StatsCounters stats;

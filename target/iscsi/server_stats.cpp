@@ -20,6 +20,7 @@ ServerStats StatsCounters::snapshot() const {
     s.sessions = sessions.load(std::memory_order_relaxed);
     s.logins = logins.load(std::memory_order_relaxed);
     s.login_failures = login_failures.load(std::memory_order_relaxed);
+    s.redirects = redirects.load(std::memory_order_relaxed);
     s.bytes_read = bytes_read.load(std::memory_order_relaxed);
     s.bytes_written = bytes_written.load(std::memory_order_relaxed);
     s.commands = commands.load(std::memory_order_relaxed);

@@ -14,6 +14,7 @@ struct ServerStats {
     std::uint64_t sessions = 0;        // open now (normal sessions, not discovery)
     std::uint64_t logins = 0;          // successful normal logins
     std::uint64_t login_failures = 0;  // logins refused (authentication, unknown target, not allowed)
+    std::uint64_t redirects = 0;       // logins sent to another server's portal (status 01/01)
     std::uint64_t bytes_read = 0;      // Data-In payload sent
     std::uint64_t bytes_written = 0;   // Data-Out and immediate data received for WRITEs
     std::uint64_t commands = 0;        // SCSI commands completed

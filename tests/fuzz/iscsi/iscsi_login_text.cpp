@@ -36,8 +36,13 @@ class FuzzDirectory final : public TargetDirectory {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const FuzzDirectory directory;
+    // Logins to a target whose name ends in "moved" are redirected (the redirect path is fuzzed too).
+    const LoginRouter router = [](std::string_view, std::string_view target) -> std::optional<Redirect> {
+        if (!target.ends_with("moved")) return std::nullopt;
+        return Redirect{boost::asio::ip::make_address("fd00::2"), 3260, 1};
+    };
     LoginMachine machine(
-        directory, 1, [] { return std::uint16_t{1}; }, [] { return chap::Challenge{}; });
+        directory, 1, [] { return std::uint16_t{1}; }, [] { return chap::Challenge{}; }, {}, router);
     std::span<const std::uint8_t> rest(data, size);
     std::uint8_t flags = rest.empty() ? 0x81 : rest[0];
     if (!rest.empty()) rest = rest.subspan(1);

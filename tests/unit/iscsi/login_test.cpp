@@ -302,3 +302,102 @@ TEST_CASE("stage rules: a key twice, skipping security with CHAP required, going
               bytes(text({{"InitiatorName", "iqn.i"}, {"TargetName", "iqn.2026-01.test:open"}})));
     CHECK(m3.handle(request(0, 1, true), {}).header.status_class == 2);
 }
+
+TEST_CASE("redirect: 01/01 and only TargetAddress, before the target is looked up or authenticated") {
+    Fixture f;
+    const Redirect to{boost::asio::ip::make_address("192.0.2.20"), 3261, 3};
+    // A CHAP target, and one this server does not have: neither is authenticated nor looked up.
+    for (const char* target : {"iqn.2026-01.test:chap", "iqn.2026-01.test:elsewhere"}) {
+        std::vector<std::pair<std::string, std::string>> asked;
+        LoginMachine m(
+            f.directory, 7, [] { return std::uint16_t{42}; }, chap::make_challenge, {},
+            [&](std::string_view initiator, std::string_view name) {
+                asked.emplace_back(initiator, name);
+                return std::optional<Redirect>(to);
+            });
+        const LoginReply r = m.handle(request(0, 1, true), bytes(text({{"InitiatorName", "iqn.i"},
+                                                                       {"TargetName", target},
+                                                                       {"SessionType", "Normal"},
+                                                                       {"AuthMethod", "CHAP,None"}})));
+        CHECK(r.header.status_class == 1);
+        CHECK(r.header.status_detail == 1);
+        CHECK_FALSE(r.header.transit);
+        CHECK(r.header.tsih == 0);
+        CHECK(r.header.isid == kIsid);
+        CHECK(r.text == std::string("TargetAddress=192.0.2.20:3261,3\0", 32));  // no CHAP_*, no tag
+        CHECK(m.state() == LoginMachine::State::redirected);
+        CHECK(m.redirect() == to);
+        CHECK(m.target_name() == target);
+        CHECK(m.target() == nullptr);
+        CHECK(m.authenticated_user().empty());
+        REQUIRE(asked.size() == 1);
+        CHECK(asked[0] == std::pair<std::string, std::string>{"iqn.i", target});
+        // Whatever follows on the same connection is refused.
+        CHECK(m.handle(request(0, 1, true), {}).header.status_class == 2);
+    }
+}
+
+TEST_CASE("redirect: discovery never asks the router; a router answering nullopt is served here") {
+    Fixture f;
+    int asked = 0;
+    const auto machine = [&](std::optional<Redirect> answer) {
+        return LoginMachine(
+            f.directory, 7, [] { return std::uint16_t{42}; }, chap::make_challenge, {},
+            [&asked, answer](std::string_view, std::string_view) {
+                ++asked;
+                return answer;
+            });
+    };
+    const Redirect elsewhere{boost::asio::ip::make_address("192.0.2.20"), 3260, 1};
+    LoginMachine discovery = machine(elsewhere);
+    LoginReply r = discovery.handle(
+        request(0, 1, true),
+        bytes(text({{"InitiatorName", "iqn.i"}, {"SessionType", "Discovery"}, {"AuthMethod", "None"}})));
+    CHECK(r.header.status_class == 0);
+    CHECK(asked == 0);
+
+    LoginMachine here = machine(std::nullopt);
+    r = here.handle(request(0, 1, true), bytes(text({{"InitiatorName", "iqn.i"},
+                                                     {"TargetName", "iqn.2026-01.test:open"},
+                                                     {"AuthMethod", "None"}})));
+    CHECK(r.header.status_class == 0);
+    CHECK(keys(r).at("TargetPortalGroupTag") == "7");
+    r = here.handle(request(1, 3, true), bytes(text({{"MaxRecvDataSegmentLength", "8192"}})));
+    CHECK(here.state() == LoginMachine::State::complete);
+    CHECK(asked == 1);  // once per login, not per PDU
+}
+
+TEST_CASE("redirect: TargetAddress encoding and the status bytes on the wire") {
+    const auto address = [](const char* ip, std::uint16_t port, std::uint16_t tag) {
+        return target_address(Redirect{boost::asio::ip::make_address(ip), port, tag});
+    };
+    CHECK(address("10.0.0.2", 3260, 1) == "10.0.0.2:3260,1");
+    CHECK(address("fd00::2", 3260, 1) == "[fd00::2]:3260,1");
+    CHECK(address("::ffff:10.0.0.2", 3261, 2) == "10.0.0.2:3261,2");
+
+    LoginResponse response;
+    response.current_stage = kSecurityStage;
+    response.status_class = login_status::target_moved_temporarily.status_class;
+    response.status_detail = login_status::target_moved_temporarily.detail;
+    response.data_segment_length = 32;
+    Bhs bhs{};
+    build(bhs, response, SequenceNumbers{});
+    CHECK(bhs[0] == 0x23);        // Login Response
+    CHECK((bhs[1] & 0x80) == 0);  // T bit clear: the login ends here
+    CHECK(bhs[36] == 0x01);       // Status-Class: redirection
+    CHECK(bhs[37] == 0x01);       // Status-Detail: target moved temporarily
+    CHECK(bootherd::load_be24(bhs.data() + 5) == 32);
+}
+
+TEST_CASE("redirect: parse_portal reads the catalog's \"ip:port\" / \"[ipv6]:port\"") {
+    const auto v4 = parse_portal("10.0.0.9:3260", 2);
+    REQUIRE(v4);
+    CHECK(*v4 == Redirect{boost::asio::ip::make_address("10.0.0.9"), 3260, 2});
+    const auto v6 = parse_portal("[fd00::9]:3261");
+    REQUIRE(v6);
+    CHECK(target_address(*v6) == "[fd00::9]:3261,1");
+    for (const char* bad :
+         {"10.0.0.9", "10.0.0.9:", "10.0.0.9:0", "10.0.0.9:65536", "10.0.0.9:32x", "fd00::9", "fd00::9:3260",
+          "[10.0.0.9]:3260", "[fd00::9]", "host.example:3260", ":3260", ""})
+        CHECK_MESSAGE(!parse_portal(bad), bad);
+}

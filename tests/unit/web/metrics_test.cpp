@@ -11,6 +11,7 @@ TEST_CASE("metrics render counters and a cumulative latency histogram") {
     iscsi::ServerStats stats;
     stats.sessions = 3;
     stats.bytes_read = 4096;
+    stats.redirects = 5;
     stats.latency_buckets[0] = 2;
     stats.latency_buckets[2] = 1;
     stats.latency_buckets.back() = 1;
@@ -24,6 +25,8 @@ TEST_CASE("metrics render counters and a cumulative latency histogram") {
     CHECK(text.find("# TYPE bootherd_iscsi_sessions gauge\nbootherd_iscsi_sessions 3\n") !=
           std::string::npos);
     CHECK(text.find("bootherd_iscsi_read_bytes_total 4096\n") != std::string::npos);
+    CHECK(text.find("# TYPE bootherd_iscsi_login_redirects_total counter\n"
+                    "bootherd_iscsi_login_redirects_total 5\n") != std::string::npos);
     CHECK(text.find("bootherd_iscsi_command_latency_seconds_bucket{le=\"5e-05\"} 2\n") != std::string::npos);
     CHECK(text.find("bootherd_iscsi_command_latency_seconds_bucket{le=\"0.0001\"} 2\n") != std::string::npos);
     CHECK(text.find("bootherd_iscsi_command_latency_seconds_bucket{le=\"0.00025\"} 3\n") !=
