@@ -58,28 +58,46 @@ void add_cluster_options(CLI::App& cmd, ClusterOptions& o) {
         ->capture_default_str();
 }
 
-ClusterService::ClusterService(const ClusterOptions& options, ServeContext& context)
+ClusterService::ClusterService(const ClusterOptions& options, imagestore::store::ImageStore& store)
     : options_(options),
-      context_(context),
-      server_id_(register_server(options, context.store.catalog())),
+      store_(store),
+      server_id_(register_server(options, store.catalog())),
       homes_({.self_id = server_id_, .heartbeat_timeout_ms = options.server_timeout_seconds * 1000LL}),
-      placer_(context.store.catalog(), {.heartbeat_timeout_ms = options.server_timeout_seconds * 1000LL}),
-      copies_(context.store.catalog(), context.store.data_dir()),
-      thread_([this] { run(); }) {}
+      placer_(store.catalog(), {.heartbeat_timeout_ms = options.server_timeout_seconds * 1000LL}),
+      copies_(store.catalog(), store.data_dir()) {
+    homes_.refresh(store.catalog(), db::now_ms());
+}
+
+void ClusterService::start(const iscsi::Server& iscsi) {
+    iscsi_ = &iscsi;
+    thread_ = std::thread([this] { run(); });
+}
+
+iscsi::LoginRouter ClusterService::login_router() const {
+    return [this](std::string_view, std::string_view target_name) -> std::optional<iscsi::Redirect> {
+        const auto portal = homes_.portal_elsewhere(target_name);
+        if (!portal) return std::nullopt;
+        return iscsi::parse_portal(*portal);
+    };
+}
 
 ClusterService::~ClusterService() {
+    stop();
+}
+
+void ClusterService::stop() {
     {
         const std::lock_guard lock(mutex_);
         stopping_ = true;
     }
     wake_.notify_all();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
 }
 
 void ClusterService::round(std::int64_t now_ms, bool heartbeat) {
-    auto& catalog = context_.store.catalog();
+    auto& catalog = store_.catalog();
     if (heartbeat) {
-        const auto sessions = static_cast<std::int64_t>(context_.iscsi.sessions().size());
+        const auto sessions = static_cast<std::int64_t>(iscsi_->sessions().size());
         catalog.session().servers().heartbeat(server_id_, sessions, booting_here(catalog, server_id_),
                                               now_ms);
         if (const auto recorded = copies_.verify(server_id_, now_ms); recorded > 0)

@@ -1,8 +1,8 @@
 #pragma once
 // `serve` as one of several servers on a shared catalog (docs/SCALE-OUT.md), on when --server-name is given:
 // registers this server, then on a thread of its own heartbeats its load, rereads where machines are homed
-// (for login redirects) and verifies the copies of sealed versions it holds. Nothing here runs on a network
-// thread, and a catalog that cannot be reached only delays the next round.
+// (the login router answers from that) and verifies the copies of sealed versions it holds. Nothing here runs
+// on a network thread, and a catalog that cannot be reached only delays the next round.
 #include <CLI/CLI.hpp>
 #include <condition_variable>
 #include <cstdint>
@@ -11,10 +11,12 @@
 #include <string>
 #include <thread>
 
+#include "imagestore/store/image_store.hpp"
 #include "placement/home_placer.hpp"
 #include "placement/home_table.hpp"
 #include "replication/local_copies.hpp"
-#include "tools/bootherd/serve_context.hpp"
+#include "target/iscsi/redirect.hpp"
+#include "target/iscsi/server.hpp"
 
 namespace bootherd::cli {
 
@@ -32,11 +34,19 @@ void add_cluster_options(CLI::App& serve_cmd, ClusterOptions& options);
 
 class ClusterService {
   public:
-    // Registers the server (throws when the catalog refuses it: serve does not start half-registered).
-    ClusterService(const ClusterOptions& options, ServeContext& context);
+    // Registers the server (throws when the catalog refuses it: serve does not start half-registered) and
+    // reads the homes once. `options.portal` must be set.
+    ClusterService(const ClusterOptions& options, imagestore::store::ImageStore& store);
     ~ClusterService();
     ClusterService(const ClusterService&) = delete;
     ClusterService& operator=(const ClusterService&) = delete;
+
+    // Starts the rounds; `iscsi` (its live sessions are the load) must outlive this service.
+    void start(const iscsi::Server& iscsi);
+    // Ends the rounds (before the iSCSI server stops); the router keeps answering from the last snapshot.
+    void stop();
+    // For the iSCSI server: a login for a machine homed on another live server goes there.
+    iscsi::LoginRouter login_router() const;
 
     std::int64_t server_id() const noexcept { return server_id_; }
     const placement::HomeTable& homes() const noexcept { return homes_; }
@@ -47,7 +57,8 @@ class ClusterService {
     void round(std::int64_t now_ms, bool heartbeat);
 
     ClusterOptions options_;
-    ServeContext& context_;
+    imagestore::store::ImageStore& store_;
+    const iscsi::Server* iscsi_ = nullptr;
     std::int64_t server_id_ = 0;
     placement::HomeTable homes_;
     placement::HomePlacer placer_;

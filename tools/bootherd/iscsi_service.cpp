@@ -8,13 +8,15 @@ namespace {
 
 iscsi::ServerOptions server_options(const std::vector<std::string>& listen, unsigned threads,
                                     const IscsiLimits& limits,
-                                    std::function<void(const iscsi::SessionEvent&)> on_session_event) {
+                                    std::function<void(const iscsi::SessionEvent&)> on_session_event,
+                                    iscsi::LoginRouter login_router) {
     iscsi::ServerOptions options;
     options.max_connections = limits.max_connections;
     options.max_connections_per_address = limits.max_connections_per_address;
     options.max_sessions_per_target = limits.max_sessions_per_target;
     options.max_session_buffer_bytes = limits.max_session_buffer_mib << 20;
     options.on_session_event = std::move(on_session_event);
+    options.login_router = std::move(login_router);
     for (const auto& text : listen)
         options.listen.push_back(parse_endpoint(text, 3260));
     options.network_threads = threads;
@@ -48,8 +50,10 @@ void add_iscsi_limit_options(CLI::App& command, IscsiLimits& limits) {
 IscsiService::IscsiService(const std::vector<std::string>& listen, unsigned threads,
                            const IscsiLimits& limits, std::shared_ptr<iscsi::TargetDirectory> targets,
                            const std::string& what,
-                           std::function<void(const iscsi::SessionEvent&)> on_session_event)
-    : server_(server_options(listen, threads, limits, std::move(on_session_event)), std::move(targets)) {
+                           std::function<void(const iscsi::SessionEvent&)> on_session_event,
+                           iscsi::LoginRouter login_router)
+    : server_(server_options(listen, threads, limits, std::move(on_session_event), std::move(login_router)),
+              std::move(targets)) {
     server_.start();
     endpoints_ = server_.local_endpoints();
     for (const auto& ep : endpoints_)

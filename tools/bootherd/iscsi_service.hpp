@@ -27,10 +27,12 @@ class IscsiService {
   public:
     // Binds every `listen` ADDR:PORT and logs "serving <what> on ADDR:PORT" for each (tests read the port
     // from that line). `on_session_event` (may be empty) is called on network threads: it must not block.
+    // `login_router` (may be empty) redirects logins to other servers (iscsi::LoginRouter).
     // Throws std::system_error when a bind fails.
     IscsiService(const std::vector<std::string>& listen, unsigned threads, const IscsiLimits& limits,
                  std::shared_ptr<iscsi::TargetDirectory> targets, const std::string& what,
-                 std::function<void(const iscsi::SessionEvent&)> on_session_event = {});
+                 std::function<void(const iscsi::SessionEvent&)> on_session_event = {},
+                 iscsi::LoginRouter login_router = {});
     ~IscsiService();
     IscsiService(const IscsiService&) = delete;
     IscsiService& operator=(const IscsiService&) = delete;

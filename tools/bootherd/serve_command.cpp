@@ -18,6 +18,7 @@
 #include "tools/bootherd/cluster_service.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/descriptor_limit.hpp"
+#include "tools/bootherd/endpoint.hpp"
 #include "tools/bootherd/iscsi_service.hpp"
 #include "tools/bootherd/retention_service.hpp"
 #include "tools/bootherd/serve_context.hpp"
@@ -66,6 +67,19 @@ std::string portal_text(const boost::asio::ip::tcp::endpoint& endpoint) {
     return host + ":" + std::to_string(endpoint.port());
 }
 
+// The cluster options with the portal other servers redirect to: --server-portal, else the first --listen
+// when that is an address machines can reach.
+ClusterOptions cluster_options(const ServeOptions& o) {
+    auto options = o.cluster;
+    if (!options.portal.empty()) return options;
+    const auto first = parse_endpoint(o.listen.front(), 3260);
+    if (first.address().is_unspecified() || first.port() == 0)
+        throw std::invalid_argument("--server-portal is needed: the first --listen (" + o.listen.front() +
+                                    ") is no address another server can send machines to");
+    options.portal = portal_text(first);
+    return options;
+}
+
 int run_serve(const ServeOptions& o) {
     const auto facts = server_facts(o);
     ShutdownSignals signals;  // before any thread starts, so all of them inherit the blocked mask
@@ -75,24 +89,17 @@ int run_serve(const ServeOptions& o) {
     imagestore::store::ImageStore store(o.data, o.import_dir);
     auto targets = std::make_shared<imagestore::store::CatalogTargets>(store);
 
+    std::optional<ClusterService> cluster;  // before the iSCSI server, which asks it where logins go
+    if (!o.cluster.server_name.empty()) cluster.emplace(cluster_options(o), store);
+
     const std::string what =
         std::to_string(targets->all().size()) + " target(s) from " + store.data_dir().string();
     SessionEventRelay session_events;  // iSCSI logins and first reads become boot events once boot runs
-    IscsiService iscsi(o.listen, o.threads, o.limits, targets, what, session_events.callback());
+    IscsiService iscsi(o.listen, o.threads, o.limits, targets, what, session_events.callback(),
+                       cluster ? cluster->login_router() : iscsi::LoginRouter{});
     ServeContext context{store, iscsi.server(), iscsi.endpoints()};
-    std::optional<ClusterService> cluster;
-    if (!o.cluster.server_name.empty()) {
-        auto options = o.cluster;
-        if (options.portal.empty()) {
-            const auto first = iscsi.endpoints().front();
-            if (first.address().is_unspecified())
-                throw std::invalid_argument("--server-portal is needed: the first --listen (" +
-                                            portal_text(first) +
-                                            ") is no address another server can send "
-                                            "machines to");
-            options.portal = portal_text(first);
-        }
-        cluster.emplace(options, context);
+    if (cluster) {
+        cluster->start(iscsi.server());
         context.cluster = &*cluster;
     }
 
@@ -127,6 +134,7 @@ int run_serve(const ServeOptions& o) {
     web.stop();
     boot_scripts.store(nullptr);
     boot.stop();
+    if (cluster) cluster->stop();
     if (!iscsi.stop()) {
         log::error("stopped, but the final flush of a disk failed: its recent writes may be lost");
         return 1;
