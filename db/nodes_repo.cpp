@@ -302,10 +302,12 @@ void NodesRepo::set_state(std::int64_t id, std::string_view state) {
     if (db_.changes() == 0) throw NotFound(not_found(id));
 }
 
-void NodesRepo::set_every_state(std::string_view state) {
+void NodesRepo::set_every_state(std::string_view state, std::optional<std::int64_t> home_server) {
     require_node_state(state);
-    auto update = db_.prepare("UPDATE nodes SET state = ?1 WHERE state != ?1");
-    update->bind_all(state);
+    auto update = db_.prepare(
+        "UPDATE nodes SET state = ?1 WHERE state != ?1 AND (?2 IS NULL OR home_server_id IS NULL OR "
+        "home_server_id = ?2)");
+    update->bind_all(state, home_server);
     update->run();
 }
 

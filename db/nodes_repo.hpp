@@ -119,8 +119,8 @@ class NodesRepo {
     // A boot milestone: sets the state and the last boot time.
     void record_boot(std::int64_t id, std::string_view state, std::int64_t at_ms);
     void set_state(std::int64_t id, std::string_view state);
-    // Sets every node's state at once.
-    void set_every_state(std::string_view state);
+    // Sets every node's state at once; with `home_server`, only of the nodes homed there or nowhere.
+    void set_every_state(std::string_view state, std::optional<std::int64_t> home_server = std::nullopt);
     // Homes the node on a server, placed at `at_ms` (nullopt: nowhere). NotFound for an unknown node.
     void set_home_server(std::int64_t id, std::optional<std::int64_t> server_id, std::int64_t at_ms);
     // The address the node's boot is bound to (its script was served there), or none.

@@ -102,11 +102,13 @@ std::optional<db::Node> find_maintenance_machine(db::Catalog::Session& session,
 }  // namespace
 
 BootEventLog::BootEventLog(db::Catalog& catalog, boots::BootTracker& tracker,
-                           rollouts::RolloutDirector& rollouts, LiveSessions sessions)
+                           rollouts::RolloutDirector& rollouts, LiveSessions sessions,
+                           std::optional<std::int64_t> home_server)
     : catalog_(catalog),
       tracker_(tracker),
       rollouts_(rollouts),
       sessions_(std::move(sessions)),
+      home_server_(home_server),
       writer_([this] { write_loop(); }) {}
 
 BootEventLog::~BootEventLog() {
@@ -167,7 +169,7 @@ void BootEventLog::stop() {
     if (tracking_.exchange(false)) {
         try {
             auto session = catalog_.session();
-            record_all_offline(session);
+            record_all_offline(session, home_server_);
         } catch (const std::exception& e) {
             log::warn("boot: could not record every node offline: ", e.what());
         }
@@ -200,7 +202,8 @@ void BootEventLog::write_loop() {
 }
 
 const SessionPresence& BootEventLog::presence() {
-    if (!presence_) presence_.emplace(sessions_ ? sessions_() : std::vector<iscsi::SessionInfo>{});
+    if (!presence_)
+        presence_.emplace(sessions_ ? sessions_() : std::vector<iscsi::SessionInfo>{}, home_server_);
     return *presence_;
 }
 

@@ -39,8 +39,9 @@ class BootEventLog final : public boot::BootEventSink {
   public:
     using LiveSessions = std::function<std::vector<iscsi::SessionInfo>()>;
     // `sessions`: the iSCSI server's live sessions (thread-safe), read on the writer thread.
+    // `home_server`: with several servers, this one's id (presence is recorded for its nodes only).
     BootEventLog(db::Catalog& catalog, boots::BootTracker& tracker, rollouts::RolloutDirector& rollouts,
-                 LiveSessions sessions);
+                 LiveSessions sessions, std::optional<std::int64_t> home_server);
     ~BootEventLog() override;
     BootEventLog(const BootEventLog&) = delete;
     BootEventLog& operator=(const BootEventLog&) = delete;
@@ -90,6 +91,7 @@ class BootEventLog final : public boot::BootEventSink {
     boots::BootTracker& tracker_;
     rollouts::RolloutDirector& rollouts_;
     LiveSessions sessions_;
+    std::optional<std::int64_t> home_server_;
     std::optional<SessionPresence> presence_;  // writer thread only; reset for each batch
     std::atomic<bool> tracking_{false};
     std::mutex mutex_;

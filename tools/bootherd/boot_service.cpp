@@ -21,6 +21,7 @@
 #include "tools/bootherd/boot_catalog.hpp"
 #include "tools/bootherd/boot_event_log.hpp"
 #include "tools/bootherd/boot_session_events.hpp"
+#include "tools/bootherd/cluster_service.hpp"
 
 namespace bootherd::cli {
 namespace {
@@ -184,8 +185,11 @@ BootService::BootService(const BootServiceOptions& o, ServeContext& context,
         log::warn(
             "boot: no address for boot scripts (give --advertise or --interface): nodes cannot be booted");
 
-    events_ = std::make_unique<BootEventLog>(context_.store.catalog(), tracker, rollouts,
-                                             [&server = context_.iscsi] { return server.sessions(); });
+    std::optional<std::int64_t> home_server;
+    if (context_.cluster != nullptr) home_server = context_.cluster->server_id();
+    events_ = std::make_unique<BootEventLog>(
+        context_.store.catalog(), tracker, rollouts, [&server = context_.iscsi] { return server.sessions(); },
+        home_server);
     announcements_ = std::make_unique<boot::BootAnnouncements>(*events_, announcement_expiry);
     std::optional<boot::NodeNamePattern> pattern;
     if (!o.auto_enrol.empty()) pattern.emplace(o.auto_enrol);
@@ -384,6 +388,9 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
         return maintenance_script(mac, *maintenance, from);
     // A machine in an image rollout's current or passed stage may get the rollout's new version.
     const auto version = rollouts_.version_for_boot(node_id, now_ms());
+    if (context_.cluster != nullptr) {
+        if (auto script = placed_script(mac, enrolled, version, from)) return *script;
+    }
     db::Node node = [&] {
         const std::lock_guard lock(begin_boot_mutex_);
         return context_.store.begin_boot(node_id, start, LiveSessions(context_.iscsi), version);
@@ -399,6 +406,10 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
     events_->record_boot_script(mac, "node " + node.name + " disk " + *node.disk_path + ", from " + from,
                                 now);
     log::info("boot: ", node.name, " (", mac.to_string(), ") boots ", *node.disk_path, " via ", from);
+    return sanboot_script(node);
+}
+
+std::string BootService::sanboot_script(const db::Node& node) const {
     return boot::render_sanboot_script(
         boot::SanbootScript{.server = iscsi_host_,
                             .port = iscsi_port_,
@@ -407,6 +418,38 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
                             .chap_user = node.chap_user,
                             .chap_secret = node.chap_secret,
                             .hostname = node.effective_hostname.value_or("")});
+}
+
+std::optional<std::string> BootService::placed_script(const boot::MacAddress& mac, const db::Node& node,
+                                                      std::optional<std::int64_t> version,
+                                                      const std::string& from) {
+    if (!version && node.effective_image_id)
+        version =
+            context_.store.catalog().session().images().get(*node.effective_image_id).promoted_version_id;
+    if (!version) return std::nullopt;  // no image to boot: said as a single server says it
+    auto& cluster = *context_.cluster;
+    const auto placement = cluster.placer().place(node.id, *version, now_ms());
+    const auto now = std::chrono::system_clock::now();
+    if (!placement) {
+        events_->record(mac, "script fetched",
+                        "node " + node.name +
+                            ": no server may take it now (each is at its booting cap, or "
+                            "none holds its version): waiting, from " +
+                            from,
+                        now);
+        return boot::render_wait_script("every server is busy booting other machines", script_url(mac),
+                                        retry_);
+    }
+    if (placement->server_id == cluster.server_id()) return std::nullopt;
+    if (!node.effective_persistent) context_.store.disk_made_elsewhere(node.id, *version);
+    context_.store.catalog().session().nodes().record_boot(node.id, "booting", now_ms());
+    const auto home = context_.store.catalog().session().servers().find(placement->server_id);
+    const std::string where = home ? home->name + " (" + home->iscsi_portal + ")" : "another server";
+    events_->record_boot_script(mac, "node " + node.name + " homed on " + where + ", from " + from, now);
+    log::info("boot: ", node.name, " (", mac.to_string(), ") is homed on ", where, ": its login goes there");
+    // The script names this server; its login here is redirected to the home (iPXE then records the home
+    // in the iBFT, so the booted OS logs in there directly).
+    return sanboot_script(node);
 }
 
 std::string BootService::maintenance_script(const boot::MacAddress& mac,

@@ -120,6 +120,14 @@ class BootService {
     web::BootScriptReply bound_node_script(const boot::MacAddress& mac, const db::Node& node,
                                            const boost::asio::ip::address& client);
     std::string node_script(const boot::MacAddress& mac, std::int64_t node_id, const std::string& from);
+    // The sanboot script of the node's own disk, naming this server's portal.
+    std::string sanboot_script(const db::Node& node) const;
+    // With several servers: homes the node for this boot (placement::HomePlacer). nullopt when it is homed
+    // here (the caller prepares its disk as a single server does); else the script for a machine homed
+    // elsewhere (its login is redirected there, where its disk is made) or, when every server is at its
+    // booting cap, a wait-and-retry script.
+    std::optional<std::string> placed_script(const boot::MacAddress& mac, const db::Node& node,
+                                             std::optional<std::int64_t> version, const std::string& from);
     // The sanboot script of a maintenance machine: the draft's target with the draft's credentials.
     std::string maintenance_script(const boot::MacAddress& mac,
                                    const imagestore::store::Maintenance& maintenance,

@@ -2,6 +2,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "rollouts/webhook.hpp"
 #include "tools/bootherd/boot_service.hpp"
 #include "tools/bootherd/boot_session_events.hpp"
+#include "tools/bootherd/cluster_service.hpp"
 #include "tools/bootherd/commands.hpp"
 #include "tools/bootherd/descriptor_limit.hpp"
 #include "tools/bootherd/iscsi_service.hpp"
@@ -37,6 +39,7 @@ struct ServeOptions {
     WebServiceOptions web{};
     BootServiceOptions boot{};
     RetentionOptions retention{};
+    ClusterOptions cluster{};
 };
 
 // What GET /api/v1/server tells of this serve's configuration.
@@ -56,6 +59,13 @@ web::ServerFacts server_facts(const ServeOptions& o) {
     return facts;
 }
 
+// "ip:port", IPv6 in brackets: how TargetAddress names a portal.
+std::string portal_text(const boost::asio::ip::tcp::endpoint& endpoint) {
+    const auto address = endpoint.address();
+    const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+    return host + ":" + std::to_string(endpoint.port());
+}
+
 int run_serve(const ServeOptions& o) {
     const auto facts = server_facts(o);
     ShutdownSignals signals;  // before any thread starts, so all of them inherit the blocked mask
@@ -70,6 +80,21 @@ int run_serve(const ServeOptions& o) {
     SessionEventRelay session_events;  // iSCSI logins and first reads become boot events once boot runs
     IscsiService iscsi(o.listen, o.threads, o.limits, targets, what, session_events.callback());
     ServeContext context{store, iscsi.server(), iscsi.endpoints()};
+    std::optional<ClusterService> cluster;
+    if (!o.cluster.server_name.empty()) {
+        auto options = o.cluster;
+        if (options.portal.empty()) {
+            const auto first = iscsi.endpoints().front();
+            if (first.address().is_unspecified())
+                throw std::invalid_argument("--server-portal is needed: the first --listen (" +
+                                            portal_text(first) +
+                                            ") is no address another server can send "
+                                            "machines to");
+            options.portal = portal_text(first);
+        }
+        cluster.emplace(options, context);
+        context.cluster = &*cluster;
+    }
 
     // The web service serves the boot scripts and DHCP hands out the web service's port, so the web service
     // starts first, answering /boot/ once the boot services run.
@@ -124,6 +149,7 @@ void add_serve_command(CLI::App& app, Action& action) {
     add_web_service_options(*cmd, o->web);
     add_boot_service_options(*cmd, o->boot);
     add_retention_options(*cmd, o->retention);
+    add_cluster_options(*cmd, o->cluster);
     cmd->callback([o, &action] { action = [o] { return run_serve(*o); }; });
 }
 

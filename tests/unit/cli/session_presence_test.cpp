@@ -75,3 +75,29 @@ TEST_CASE("session presence: recorded per node and for all, then all offline") {
     CHECK(state_of(s, a) == boots::kSessionOffline);
     CHECK(state_of(s, b) == boots::kSessionOffline);
 }
+
+TEST_CASE("session presence: with several servers, each records only the nodes it homes (or nobody does)") {
+    auto catalog = db::Catalog::open_in_memory();
+    auto s = catalog.session();
+    const auto here = s.servers().register_server({.name = "here", .iscsi_portal = "127.0.0.1:3260"}, 1).id;
+    const auto there = s.servers().register_server({.name = "there", .iscsi_portal = "127.0.0.2:3260"}, 1).id;
+    const auto mine = s.nodes().add({.name = "mine", .mac = "02:00:00:00:00:01"});
+    const auto theirs = s.nodes().add({.name = "theirs", .mac = "02:00:00:00:00:02"});
+    const auto unplaced = s.nodes().add({.name = "unplaced", .mac = "02:00:00:00:00:03"});
+    s.nodes().set_home_server(mine.id, here, 1);
+    s.nodes().set_home_server(theirs.id, there, 1);
+    s.nodes().set_state(theirs.id, boots::kSessionOnline);  // the other server sees it logged in
+    s.nodes().set_state(unplaced.id, boots::kSessionOnline);
+
+    // This server has no session of `theirs`: what the other server recorded stands.
+    SessionPresence({session_on(mine)}, here).record_all(s);
+    CHECK(state_of(s, mine) == boots::kSessionOnline);
+    CHECK(state_of(s, theirs) == boots::kSessionOnline);
+    CHECK(state_of(s, unplaced) == boots::kSessionOffline);
+    SessionPresence({}, here).record(s, s.nodes().get(theirs.id));
+    CHECK(state_of(s, theirs) == boots::kSessionOnline);
+
+    cli::record_all_offline(s, here);
+    CHECK(state_of(s, mine) == boots::kSessionOffline);
+    CHECK(state_of(s, theirs) == boots::kSessionOnline);
+}

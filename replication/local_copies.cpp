@@ -1,0 +1,49 @@
+#include "replication/local_copies.hpp"
+
+#include <vector>
+
+#include "common/log.hpp"
+#include "common/sha256_file.hpp"
+
+namespace bootherd::replication {
+namespace {
+
+std::vector<db::Version> sealed_versions(db::Catalog& catalog) {
+    auto session = catalog.session();
+    std::vector<db::Version> sealed;
+    for (const auto& image : session.images().list())
+        for (auto& version : session.versions().list(image.id))
+            if (version.state == db::VersionState::sealed) sealed.push_back(std::move(version));
+    return sealed;
+}
+
+}  // namespace
+
+std::size_t LocalCopies::verify(std::int64_t server_id, std::int64_t now_ms) {
+    std::size_t recorded = 0;
+    for (const auto& version : sealed_versions(catalog_)) {
+        if (checked_.contains(version.id)) continue;
+        const auto file = data_dir_ / version.file_path;
+        std::error_code error;
+        if (!std::filesystem::is_regular_file(file, error)) {
+            // Not here (yet): a pull may bring it. A record saying otherwise is stale.
+            catalog_.session().servers().forget_copy(server_id, version.id);
+            continue;
+        }
+        const std::string sha256 = sha256_file(file);
+        auto session = catalog_.session();
+        if (version.sha256 && *version.sha256 != sha256) {
+            log::error("version ", version.file_path, " here does not match its SHA-256 (", *version.sha256,
+                       ", the file has ", sha256, "): not served from this server");
+            session.servers().forget_copy(server_id, version.id);
+        } else {
+            if (!version.sha256) session.versions().set_sha256(version.id, sha256);
+            session.servers().record_verified_copy(server_id, version.id, now_ms);
+            ++recorded;
+        }
+        checked_.insert(version.id);
+    }
+    return recorded;
+}
+
+}  // namespace bootherd::replication

@@ -1,0 +1,61 @@
+#pragma once
+// `serve` as one of several servers on a shared catalog (docs/SCALE-OUT.md), on when --server-name is given:
+// registers this server, then on a thread of its own heartbeats its load, rereads where machines are homed
+// (for login redirects) and verifies the copies of sealed versions it holds. Nothing here runs on a network
+// thread, and a catalog that cannot be reached only delays the next round.
+#include <CLI/CLI.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "placement/home_placer.hpp"
+#include "placement/home_table.hpp"
+#include "replication/local_copies.hpp"
+#include "tools/bootherd/serve_context.hpp"
+
+namespace bootherd::cli {
+
+struct ClusterOptions {
+    std::string server_name;  // empty: a single server, none of this runs
+    std::string portal;       // "ip:port" other servers redirect this server's machines to
+    std::string web_url;      // where other servers pull versions from
+    std::int64_t capacity = 100;
+    std::int64_t max_booting = 0;
+    unsigned heartbeat_seconds = 5;
+    unsigned server_timeout_seconds = 30;  // a server silent for longer takes no machines
+};
+
+void add_cluster_options(CLI::App& serve_cmd, ClusterOptions& options);
+
+class ClusterService {
+  public:
+    // Registers the server (throws when the catalog refuses it: serve does not start half-registered).
+    ClusterService(const ClusterOptions& options, ServeContext& context);
+    ~ClusterService();
+    ClusterService(const ClusterService&) = delete;
+    ClusterService& operator=(const ClusterService&) = delete;
+
+    std::int64_t server_id() const noexcept { return server_id_; }
+    const placement::HomeTable& homes() const noexcept { return homes_; }
+    placement::HomePlacer& placer() noexcept { return placer_; }
+
+  private:
+    void run();
+    void round(std::int64_t now_ms, bool heartbeat);
+
+    ClusterOptions options_;
+    ServeContext& context_;
+    std::int64_t server_id_ = 0;
+    placement::HomeTable homes_;
+    placement::HomePlacer placer_;
+    replication::LocalCopies copies_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace bootherd::cli
