@@ -28,6 +28,16 @@ std::optional<std::string> HomeTable::portal_elsewhere(std::string_view target_i
     return found->second;
 }
 
+void HomeTable::note(std::string_view target_iqn, std::optional<std::string> portal) {
+    const std::lock_guard lock(mutex_);
+    auto changed = std::make_shared<Snapshot>(*snapshot_);
+    if (portal)
+        changed->insert_or_assign(std::string(target_iqn), std::move(*portal));
+    else if (const auto found = changed->find(target_iqn); found != changed->end())
+        changed->erase(found);
+    snapshot_ = std::move(changed);
+}
+
 std::size_t HomeTable::homed_elsewhere() const {
     const std::lock_guard lock(mutex_);
     return snapshot_->size();

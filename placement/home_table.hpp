@@ -28,6 +28,9 @@ class HomeTable {
     // The portal ("ip:port") of the live server other than this one that homes the machine whose target
     // this is; nullopt when it is homed here, nowhere, on a dead server, or unknown: then it is served here.
     std::optional<std::string> portal_elsewhere(std::string_view target_iqn) const;
+    // A placement this server just made (nullopt portal: homed here), so that the machine's login, which
+    // follows within a second, is routed by it before the next refresh.
+    void note(std::string_view target_iqn, std::optional<std::string> portal);
     std::size_t homed_elsewhere() const;
 
   private:

@@ -45,6 +45,15 @@ struct Request {
     const Principal& user() const;  // the gate's principal; throws if the route is public
 };
 
+// A body read from a file: the server sends bytes [offset, offset + length) of it in bounded chunks, reading
+// them on a worker, so neither its memory nor its network thread depends on the file. Meant for immutable
+// files (sealed versions): the length is fixed when the handler answers.
+struct FileBody {
+    std::filesystem::path path{};
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+};
+
 struct Response {
     http::status status = http::status::ok;
     std::string content_type = "application/json";
@@ -53,6 +62,7 @@ struct Response {
     // Set for a never-ending body (Server-Sent Events): after the headers the server calls it on a worker
     // thread about twice a second and writes what it returns (empty: nothing new) until the client leaves.
     std::function<std::string()> stream{};
+    std::optional<FileBody> file{};  // set: the body (and Content-Length) comes from this file, `body` unused
 };
 
 Response json_response(const boost::json::value& value, http::status status = http::status::ok);

@@ -1,5 +1,7 @@
 #include "web/http_parsing.hpp"
 
+#include <algorithm>
+
 namespace bootherd::web {
 namespace {
 
@@ -16,6 +18,17 @@ std::string_view trim(std::string_view text) {
     while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
         text.remove_suffix(1);
     return text;
+}
+
+// Decimal digits only, at most 19 of them (no overflow); nullopt otherwise.
+std::optional<std::uint64_t> parse_decimal(std::string_view text) {
+    if (text.empty() || text.size() > 19) return std::nullopt;
+    std::uint64_t value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return value;
 }
 
 }  // namespace
@@ -97,6 +110,34 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
     const auto question = target.find('?');
     if (question == std::string_view::npos) return {target, {}};
     return {target.substr(0, question), target.substr(question + 1)};
+}
+
+ByteRange parse_byte_range(std::string_view range_header, std::uint64_t size) {
+    constexpr std::string_view unit = "bytes=";
+    const auto text = trim(range_header);
+    if (!text.starts_with(unit)) return {};
+    const auto spec = trim(text.substr(unit.size()));
+    const auto dash = spec.find('-');
+    if (dash == std::string_view::npos) return {};
+    const auto first_text = trim(spec.substr(0, dash));
+    const auto last_text = trim(spec.substr(dash + 1));
+    if (first_text.empty()) {  // the last N bytes
+        const auto suffix = parse_decimal(last_text);
+        if (!suffix) return {};
+        if (*suffix == 0 || size == 0) return {.kind = ByteRange::Kind::unsatisfiable};
+        return {
+            .kind = ByteRange::Kind::satisfiable, .first = size - std::min(*suffix, size), .last = size - 1};
+    }
+    const auto first = parse_decimal(first_text);
+    if (!first) return {};
+    std::uint64_t last = size == 0 ? 0 : size - 1;
+    if (!last_text.empty()) {
+        const auto given = parse_decimal(last_text);
+        if (!given || *given < *first) return {};
+        last = std::min(*given, last);
+    }
+    if (*first >= size) return {.kind = ByteRange::Kind::unsatisfiable};
+    return {.kind = ByteRange::Kind::satisfiable, .first = *first, .last = last};
 }
 
 }  // namespace bootherd::web

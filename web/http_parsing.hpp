@@ -1,6 +1,7 @@
 #pragma once
 // The untrusted text of a request line and headers that we parse ourselves: percent-encoding, query strings,
-// the Cookie header and the Authorization header. Every function is total: bad input yields nullopt.
+// the Cookie, Authorization and Range headers. Every function is total: bad input yields nullopt.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,5 +26,15 @@ std::optional<std::string> bearer_token(std::string_view authorization_header);
 
 // Splits a request target into path and query ("/a?b" -> "/a", "b").
 std::pair<std::string_view, std::string_view> split_target(std::string_view target);
+
+// What a Range header asks of a body of `size` bytes. One range of bytes only ("bytes=N-", "bytes=N-M",
+// "bytes=-N"); anything else, several ranges included, is `ignored` and the whole body is sent (RFC 9110
+// 14.2 lets a server ignore Range). `unsatisfiable` (416) when the range starts at or beyond the end.
+struct ByteRange {
+    enum class Kind { ignored, satisfiable, unsatisfiable } kind = Kind::ignored;
+    std::uint64_t first = 0;  // satisfiable: [first, last]
+    std::uint64_t last = 0;
+};
+ByteRange parse_byte_range(std::string_view range_header, std::uint64_t size);
 
 }  // namespace bootherd::web

@@ -1,5 +1,8 @@
 #include "web/http_server.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,8 +18,11 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
+#include <span>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "common/bind_error.hpp"
 #include "common/log.hpp"
@@ -34,6 +40,8 @@ using tcp = asio::ip::tcp;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kFirstRead = 4096;
+// Memory per file body being sent (an admin route only); each piece costs two thread hops, so not smaller.
+constexpr std::size_t kFileChunk = 512 * 1024;
 constexpr std::size_t kEvictOnExhaustion = 8;  // connections closed per accept failing for descriptors
 
 bool out_of_descriptors(const beast::error_code& ec) {
@@ -67,8 +75,8 @@ bool is_http_parse_error(const beast::error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_target).category();
 }
 
-http::response<http::string_body> to_message(Response& response, bool keep_alive, bool head_only) {
-    http::response<http::string_body> message{response.status, 11};
+template <class Body>
+void set_headers(http::response<Body>& message, Response& response) {
     message.set(http::field::server, "bootherd");
     if (!response.content_type.empty()) message.set(http::field::content_type, response.content_type);
     message.set("X-Content-Type-Options", "nosniff");
@@ -76,6 +84,11 @@ http::response<http::string_body> to_message(Response& response, bool keep_alive
     message.set("Referrer-Policy", "no-referrer");
     for (auto& [field, value] : response.headers)
         message.insert(field, value);
+}
+
+http::response<http::string_body> to_message(Response& response, bool keep_alive, bool head_only) {
+    http::response<http::string_body> message{response.status, 11};
+    set_headers(message, response);
     if (!message.has_content_length() && response.status != http::status::no_content &&
         !message.count(http::field::cache_control))
         message.set(http::field::cache_control, "no-store");
@@ -85,6 +98,35 @@ http::response<http::string_body> to_message(Response& response, bool keep_alive
     if (head_only) message.body().clear();
     return message;
 }
+
+// The descriptor of a file body being sent; closed when the send ends.
+class FileReader {
+  public:
+    explicit FileReader(const std::filesystem::path& path)
+        : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+    ~FileReader() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    FileReader(const FileReader&) = delete;
+    FileReader& operator=(const FileReader&) = delete;
+    bool is_open() const { return fd_ >= 0; }
+    // Fills `into` from `offset` unless the file ends first; the bytes read, or -1 on an error.
+    ssize_t read(std::span<char> into, std::uint64_t offset) const {
+        std::size_t done = 0;
+        while (done < into.size()) {
+            const ssize_t got =
+                ::pread(fd_, into.data() + done, into.size() - done, static_cast<off_t>(offset + done));
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) return -1;
+            if (got == 0) break;
+            done += static_cast<std::size_t>(got);
+        }
+        return static_cast<ssize_t>(done);
+    }
+
+  private:
+    int fd_;
+};
 
 }  // namespace
 
@@ -197,6 +239,45 @@ struct HttpServer::Impl {
         auto message = to_message(response, keep_alive, head_only);
         beast::get_lowest_layer(stream).expires_after(options.request_timeout);
         co_await http::async_write(stream, message, tuple_awaitable);
+    }
+
+    // Sends a file body, reading each chunk on a worker; false when the connection cannot go on (an error,
+    // or the file ended early: the client sees a short body). A file that cannot be opened answers 404.
+    template <class Stream>
+    asio::awaitable<bool> send_file(Stream& stream, Response response, bool keep_alive, bool head_only) {
+        const FileBody body = *response.file;
+        auto reader = co_await on_worker([&] { return std::make_unique<FileReader>(body.path); });
+        if (!reader->is_open()) {
+            co_await send(stream, error_response(http::status::not_found, "the file is gone"), keep_alive,
+                          head_only);
+            co_return keep_alive;
+        }
+        http::response<http::empty_body> head{response.status, 11};
+        set_headers(head, response);
+        head.content_length(body.length);
+        head.keep_alive(keep_alive);
+        http::response_serializer<http::empty_body> serializer{head};
+        beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+        auto [ec, n] = co_await http::async_write_header(stream, serializer, tuple_awaitable);
+        if (ec) co_return false;
+        if (head_only) co_return keep_alive;
+        std::vector<char> chunk(static_cast<std::size_t>(std::min<std::uint64_t>(kFileChunk, body.length)));
+        for (std::uint64_t sent = 0; sent < body.length;) {
+            const auto want = std::span(chunk).first(
+                static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), body.length - sent)));
+            const ssize_t got = co_await on_worker([&] { return reader->read(want, body.offset + sent); });
+            if (got <= 0) {
+                log::warn("web: ", body.path.string(), " ended or failed after ", sent, " of ", body.length,
+                          " bytes");
+                co_return false;
+            }
+            beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+            auto [write_ec, written] = co_await asio::async_write(
+                stream, asio::buffer(want.data(), static_cast<std::size_t>(got)), tuple_awaitable);
+            if (write_ec) co_return false;
+            sent += static_cast<std::uint64_t>(got);
+        }
+        co_return keep_alive;
     }
 
     // Waits up to the idle timeout for the first bytes of the next request (the connection is idle, and
@@ -341,6 +422,10 @@ struct HttpServer::Impl {
             if (response.stream) {
                 co_await stream_events(stream, response);
                 co_return;
+            }
+            if (response.file) {
+                if (!co_await send_file(stream, std::move(response), keep_alive, head_only)) co_return;
+                continue;
             }
             co_await send(stream, std::move(response), keep_alive, head_only);
             if (!keep_alive) co_return;

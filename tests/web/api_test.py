@@ -6,6 +6,7 @@ bodies, unknown ids, hostile requests, the live event stream and concurrent bulk
     python3 tests/web/api_test.py --bootherd build/tools/bootherd/bootherd
 """
 import argparse
+import hashlib
 import http.client
 import http.server
 import json
@@ -768,6 +769,26 @@ def run(server, args, scratch, data):
         check(st == 404, "%s on an unknown image is 404" % action)
     st, _, _, _ = admin.call("GET", "/api/v1/images/nosuch/versions")
     check(st == 404, "versions of an unknown image is 404")
+    # --- a sealed version's file, as another server pulls it ---
+    v1_path = os.path.join(data, "images", "golden", "v1.vhdx")
+    with open(v1_path, "rb") as f:
+        v1_bytes = f.read()
+    route = "/api/v1/images/{name}/versions/{number}/file"
+    st, _, r, raw = admin.call("GET", "/api/v1/images/golden/versions/1/file", route=route)
+    check(st == 200 and raw == v1_bytes and r.getheader("Content-Length") == str(len(v1_bytes))
+          and r.getheader("ETag") == '"%s"' % hashlib.sha256(v1_bytes).hexdigest()
+          and r.getheader("Accept-Ranges") == "bytes", "GET a version's file: its bytes, ETag = SHA-256")
+    st, _, r, raw = admin.call("GET", "/api/v1/images/golden/versions/1/file", headers={"Range": "bytes=1000-"})
+    check(st == 206 and raw == v1_bytes[1000:]
+          and r.getheader("Content-Range") == "bytes 1000-%d/%d" % (len(v1_bytes) - 1, len(v1_bytes)),
+          "a Range request gets the rest of the file (206)")
+    st, _, r, _ = admin.call("GET", "/api/v1/images/golden/versions/1/file", headers={"Range": "bytes=%d-" % len(v1_bytes)})
+    check(st == 416 and r.getheader("Content-Range") == "bytes */%d" % len(v1_bytes), "a range past the end is 416")
+    st, _, _, _ = reader.call("GET", "/api/v1/images/golden/versions/1/file")
+    check(st == 403, "a read-only token may not read a version's file")
+    for target in ("golden/versions/9/file", "nosuch/versions/1/file", "golden/versions/x/file"):
+        st, _, _, _ = admin.call("GET", "/api/v1/images/" + target)
+        check(st == 404, "GET /api/v1/images/%s is 404" % target)
     st, body, _, _ = admin.call("GET", "/api/v1/images/golden", route="/api/v1/images/{name}")
     check(st == 200 and body["name"] == "golden" and body["promoted_version"] == 1 and body["draft"] is False
           and [v["number"] for v in body["versions"]["items"]] == [1, 2, 3] and body["versions"]["draft"] is None,

@@ -440,11 +440,16 @@ std::optional<std::string> BootService::placed_script(const boot::MacAddress& ma
         return boot::render_wait_script("every server is busy booting other machines", script_url(mac),
                                         retry_);
     }
-    if (placement->server_id == cluster.server_id()) return std::nullopt;
+    if (placement->server_id == cluster.server_id()) {
+        cluster.homes().note(node.iqn, std::nullopt);
+        return std::nullopt;
+    }
+    const auto home = context_.store.catalog().session().servers().find(placement->server_id);
+    if (!home) throw std::runtime_error("the server placement chose is no longer registered");
+    cluster.homes().note(node.iqn, home->iscsi_portal);
     if (!node.effective_persistent) context_.store.disk_made_elsewhere(node.id, *version);
     context_.store.catalog().session().nodes().record_boot(node.id, "booting", now_ms());
-    const auto home = context_.store.catalog().session().servers().find(placement->server_id);
-    const std::string where = home ? home->name + " (" + home->iscsi_portal + ")" : "another server";
+    const std::string where = home->name + " (" + home->iscsi_portal + ")";
     events_->record_boot_script(mac, "node " + node.name + " homed on " + where + ", from " + from, now);
     log::info("boot: ", node.name, " (", mac.to_string(), ") is homed on ", where, ": its login goes there");
     // The script names this server; its login here is redirected to the home (iPXE then records the home

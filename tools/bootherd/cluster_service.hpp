@@ -49,7 +49,7 @@ class ClusterService {
     iscsi::LoginRouter login_router() const;
 
     std::int64_t server_id() const noexcept { return server_id_; }
-    const placement::HomeTable& homes() const noexcept { return homes_; }
+    placement::HomeTable& homes() noexcept { return homes_; }
     placement::HomePlacer& placer() noexcept { return placer_; }
 
   private:

@@ -11,6 +11,7 @@
 #include "web/api/image_summary.hpp"
 #include "web/api/lookup.hpp"
 #include "web/api/render.hpp"
+#include "web/api/version_file_route.hpp"
 #include "web/api_error.hpp"
 #include "web/json_input.hpp"
 
@@ -272,6 +273,8 @@ void add_image_routes(Router& router, ApiContext& context) {
               {{"from", number}, {"version", version.number}});
         return json_response(render_version(context, version), http::status::created);
     });
+
+    add_version_file_route(router, context);
 }
 
 }  // namespace bootherd::web

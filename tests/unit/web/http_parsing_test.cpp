@@ -59,3 +59,25 @@ TEST_CASE("split_target") {
     CHECK(only == "/x");
     CHECK(none.empty());
 }
+
+TEST_CASE("parse_byte_range") {
+    using Kind = ByteRange::Kind;
+    auto range = parse_byte_range("bytes=100-", 1000);
+    CHECK(range.kind == Kind::satisfiable);
+    CHECK(range.first == 100);
+    CHECK(range.last == 999);
+    range = parse_byte_range("bytes=0-9", 1000);
+    CHECK((range.kind == Kind::satisfiable && range.first == 0 && range.last == 9));
+    range = parse_byte_range("bytes=990-5000", 1000);
+    CHECK((range.kind == Kind::satisfiable && range.first == 990 && range.last == 999));
+    range = parse_byte_range("bytes=-10", 1000);
+    CHECK((range.kind == Kind::satisfiable && range.first == 990 && range.last == 999));
+    range = parse_byte_range("bytes=-5000", 1000);
+    CHECK((range.kind == Kind::satisfiable && range.first == 0 && range.last == 999));
+    CHECK(parse_byte_range("bytes=1000-", 1000).kind == Kind::unsatisfiable);
+    CHECK(parse_byte_range("bytes=0-", 0).kind == Kind::unsatisfiable);
+    CHECK(parse_byte_range("bytes=-0", 1000).kind == Kind::unsatisfiable);
+    for (const char* ignored : {"", "bytes", "bytes=", "bytes=-", "items=0-1", "bytes=5-1", "bytes=0-1,5-9",
+                                "bytes=x-", "bytes=1-y", "bytes=99999999999999999999-", "bytes=+1-"})
+        CHECK_MESSAGE(parse_byte_range(ignored, 1000).kind == Kind::ignored, ignored);
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Three `bootherd serve` on one PostgreSQL catalog (docs/SCALE-OUT.md), all on 127.0.0.1: sixty machines that
+# all fetch their boot script from server 1 and log in at server 1's portal end up homed, and served, on all
+# three (libiscsi follows the login redirect); a server killed with -9 stops heartbeating and its machines are
+# served by the others at their next boot; a server that does not hold the version takes no machine.
+# Runs under tests/unit/db/with_postgres.sh, which starts a private PostgreSQL 15 (BOOTHERD_TEST_CATALOG).
+source "$(dirname "$0")/lib.sh"
+: "${BOOTHERD_TEST_CATALOG:?run this under tests/unit/db/with_postgres.sh}"
+export BOOTHERD_CATALOG=$BOOTHERD_TEST_CATALOG
+MACHINES=60
+
+# One image, v1, imported through server 1's data directory: sealed with its SHA-256.
+head -c 8M /dev/urandom >"$SCRATCH/golden.raw"
+"$BOOTHERD" image import base "$SCRATCH/golden.raw" --data "$SCRATCH/d1" >/dev/null || die "image import failed"
+"$BOOTHERD" group add storm --image base --no-bind-address --data "$SCRATCH/d1" >/dev/null || die "group add failed"
+{
+  echo "name,mac,group"
+  for i in $(seq 1 $MACHINES); do printf 'pc%02d,52:54:00:00:10:%02x,storm\n' "$i" "$i"; done
+} >"$SCRATCH/machines.csv"
+"$BOOTHERD" node import "$SCRATCH/machines.csv" --data "$SCRATCH/d1" >/dev/null || die "node import failed"
+# Servers 2 and 3 hold a copy of v1 (each checks it against the recorded SHA-256 before it takes machines).
+for n in 2 3; do
+  mkdir -p "$SCRATCH/d$n/images/base"
+  cp "$SCRATCH/d1/images/base/v1.vhdx" "$SCRATCH/d$n/images/base/v1.vhdx"
+done
+
+declare -A ISCSI HTTP_PORT SPID SLOG
+start_server() {
+  local n=$1
+  ISCSI[$n]=$(free_port)
+  HTTP_PORT[$n]=$(free_port)
+  SLOG[$n]=$SCRATCH/serve-$n.log
+  "$BOOTHERD" serve --data "$SCRATCH/d$n" --listen "127.0.0.1:${ISCSI[$n]}" \
+    --listen-http "127.0.0.1:${HTTP_PORT[$n]}" --server-name "s$n" --heartbeat-seconds 1 \
+    --server-timeout-seconds 4 >"${SLOG[$n]}" 2>&1 &
+  SPID[$n]=$!
+  PIDS+=("${SPID[$n]}")
+}
+for n in 1 2 3; do start_server "$n"; done
+# Each server takes machines once it has verified its copy (its first round).
+for i in $(seq 150); do
+  verified=$(grep -l "verified here" "${SLOG[1]}" "${SLOG[2]}" "${SLOG[3]}" 2>/dev/null | wc -l)
+  [ "$verified" -eq 3 ] && break
+  for n in 1 2 3; do kill -0 "${SPID[$n]}" 2>/dev/null || { cat "${SLOG[$n]}"; die "server $n exited"; }; done
+  sleep 0.2
+done
+[ "$verified" -eq 3 ] || { tail -n 20 "${SLOG[@]}"; die "not every server verified its copy of v1"; }
+ok "three servers registered, each holding a verified copy of base v1"
+
+psql_q() { psql -X -A -t -q "$BOOTHERD_TEST_CATALOG" -c "$1"; }
+homes() { psql_q "SELECT s.name, count(*) FROM nodes n JOIN servers s ON s.id = n.home_server_id GROUP BY s.name ORDER BY s.name" | tr '\n' ' '; }
+
+# A machine's boot: its script from server 1, then its login at the portal the script names (server 1's),
+# which libiscsi follows to wherever the machine is homed; the READ CAPACITY goes to that server.
+boot() {
+  local mac=$1 s target init user secret
+  s=$(curl -sf "http://127.0.0.1:${HTTP_PORT[1]}/boot/$mac.ipxe") || die "no boot script for $mac"
+  target=$(sed -n 's/^sanboot iscsi:127\.0\.0\.1::[0-9]*:0:\([^ ]*\).*/\1/p' <<<"$s")
+  grep -qF "sanboot iscsi:127.0.0.1::${ISCSI[1]}:0:" <<<"$s" || die "the script of $mac does not name server 1: $s"
+  init=$(sed -n 's/^set initiator-iqn //p' <<<"$s")
+  user=$(sed -n 's/^set username //p' <<<"$s")
+  secret=$(sed -n 's/^set password //p' <<<"$s")
+  iscsi-readcapacity16 -i "$init" "iscsi://$user%$secret@127.0.0.1:${ISCSI[1]}/$target/0" >/dev/null 2>&1 ||
+    die "$mac could not log in through server 1 ($target)"
+}
+macs() { for i in $(seq 1 $MACHINES); do printf '52:54:00:00:10:%02x\n' "$i"; done; }
+
+for mac in $(macs); do boot "$mac"; done
+spread=$(homes)
+echo "homes after $MACHINES boots through server 1: $spread"
+for n in 1 2 3; do grep -qE "(^| )s$n\|20( |$)" <<<"$spread" || die "server s$n does not home 20 machines: $spread"; done
+redirects=$(grep -c "iSCSI login redirected" "${SLOG[1]}" || true)
+[ "$redirects" -eq 40 ] || die "server 1 redirected $redirects logins, not the 40 homed elsewhere"
+for n in 2 3; do
+  served=$(grep -c "serving nodes/" "${SLOG[$n]}" || true)
+  [ "$served" -eq 20 ] || die "server s$n served $served machine disks, not 20"
+done
+for n in 2 3; do
+  disks=$(find "$SCRATCH/d$n/nodes" -name '*.vhdx' 2>/dev/null | wc -l)
+  [ "$disks" -eq 20 ] || die "server s$n made $disks machine disks, not 20"
+done
+ok "60 machines through server 1: 20 homed on each server, 40 logins redirected, each disk made on its home"
+
+# Server 3 dies; once its heartbeat is stale its machines go elsewhere at their next boot.
+on_s3=$(psql_q "SELECT n.mac FROM nodes n JOIN servers s ON s.id = n.home_server_id WHERE s.name = 's3'")
+kill -9 "${SPID[3]}"
+sleep 6
+for mac in $on_s3; do boot "$mac"; done
+after=$(homes)
+echo "homes after server 3 died and its machines booted again: $after"
+grep -q 's3|' <<<"$after" && die "machines are still homed on the dead server: $after"
+for n in 1 2; do grep -qE "(^| )s$n\|30( |$)" <<<"$after" || die "server s$n does not home 30 machines: $after"; done
+ok "server 3 killed: its 20 machines booted from servers 1 and 2 (10 each)"
+
+# A server without the version takes nothing, however idle.
+rm -f "$SCRATCH/d3/images/base/v1.vhdx"
+start_server 3
+for i in $(seq 100); do grep -q "cluster: server s3" "${SLOG[3]}" && break; sleep 0.1; done
+sleep 2
+for mac in $(macs | head -n 6); do boot "$mac"; done
+grep -q 's3|' <<<"$(homes)" && die "a server that holds no copy of v1 was given machines: $(homes)"
+held=$(psql_q "SELECT count(*) FROM server_versions c JOIN servers s ON s.id = c.server_id WHERE s.name = 's3'")
+[ "$held" -eq 0 ] || die "server 3 is still recorded as holding v1 without its file"
+ok "a server without a verified copy of the version takes no machines"
+
+for n in 1 2 3; do
+  grep -qF "$(psql_q "SELECT chap_secret FROM nodes LIMIT 1")" "${SLOG[$n]}" && die "a CHAP secret is in server $n's log"
+  kill -TERM "${SPID[$n]}"
+  wait "${SPID[$n]}" || { tail -n 30 "${SLOG[$n]}"; die "server $n did not stop cleanly"; }
+done
+ok "servers stopped cleanly"
