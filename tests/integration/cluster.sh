@@ -3,9 +3,9 @@
 # all fetch their boot script from server 1 and log in at server 1's portal end up homed, and served, on all
 # three (libiscsi follows the login redirect); a server killed with -9 stops heartbeating and its machines are
 # served by the others at their next boot; a server that does not hold the version takes no machine.
-# Runs under tests/unit/db/with_postgres.sh, which starts a private PostgreSQL 15 (BOOTHERD_TEST_CATALOG).
+# Runs under tests/with_postgres.sh, which starts a private PostgreSQL 15 (BOOTHERD_TEST_CATALOG).
 source "$(dirname "$0")/lib.sh"
-: "${BOOTHERD_TEST_CATALOG:?run this under tests/unit/db/with_postgres.sh}"
+: "${BOOTHERD_TEST_CATALOG:?run this under tests/with_postgres.sh}"
 export BOOTHERD_CATALOG=$BOOTHERD_TEST_CATALOG
 MACHINES=60
 
