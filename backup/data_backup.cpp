@@ -9,8 +9,8 @@
 
 #include "backup/file_copy.hpp"
 #include "backup/manifest.hpp"
-#include "common/sha256_file.hpp"
 #include "common/log.hpp"
+#include "common/sha256_file.hpp"
 #include "db/catalog_backup.hpp"
 #include "db/clock.hpp"
 #include "db/migrations.hpp"

@@ -9,22 +9,10 @@
 #include <cerrno>
 #include <system_error>
 
+#include "common/unique_fd.hpp"
+
 namespace bootherd::backup {
 namespace {
-
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const noexcept { return fd_; }
-
-  private:
-    int fd_;
-};
 
 [[noreturn]] void fail(const std::string& what, const std::filesystem::path& file) {
     throw std::system_error(errno, std::generic_category(), what + " " + file.string());
@@ -45,9 +33,9 @@ void copy_bytes(int in, int out, const std::filesystem::path& to) {
 
 CopyMethod copy_file(const std::filesystem::path& from, const std::filesystem::path& to, bool immutable) {
     if (immutable && ::link(from.c_str(), to.c_str()) == 0) return CopyMethod::hard_link;
-    Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
     if (in.get() < 0) fail("open", from);
-    Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (out.get() < 0) fail("create", to);
     try {
         if (::ioctl(out.get(), FICLONE, in.get()) == 0) return CopyMethod::reflink;

@@ -10,8 +10,9 @@
 #include <system_error>
 
 #include "common/log.hpp"
+#include "common/sha256.hpp"
+#include "common/unique_fd.hpp"
 #include "db/clock.hpp"
-#include "replication/sha256.hpp"
 
 namespace bootherd::replication {
 namespace {
@@ -22,20 +23,6 @@ constexpr std::size_t kHashPiece = 1 << 20;
 [[noreturn]] void fail_io(const std::string& what, const fs::path& file) {
     throw std::system_error(errno, std::generic_category(), what + " " + file.string());
 }
-
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const noexcept { return fd_; }
-
-  private:
-    int fd_;
-};
 
 std::string name_of(const VersionFile& file) {
     return "version " + std::to_string(file.number) + " of image '" + file.image + "'";
@@ -65,7 +52,7 @@ void hash_prefix(int fd, std::uint64_t length, Sha256& hash, const fs::path& fil
 }
 
 std::string sha256_of(const fs::path& file) {
-    Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) fail_io("open", file);
     struct stat info {};
     if (::fstat(fd.get(), &info) != 0) fail_io("stat", file);
@@ -85,7 +72,7 @@ void write_all(int fd, std::span<const char> bytes, std::uint64_t offset, const 
 }
 
 void sync_directory(const fs::path& directory) {
-    Fd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0 || ::fsync(fd.get()) != 0) fail_io("sync", directory);
 }
 

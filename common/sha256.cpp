@@ -1,11 +1,11 @@
-#include "replication/sha256.hpp"
+#include "common/sha256.hpp"
 
 #include <openssl/evp.h>
 
 #include <array>
 #include <stdexcept>
 
-namespace bootherd::replication {
+namespace bootherd {
 
 Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
     if (!context_ || EVP_DigestInit_ex(context_, EVP_sha256(), nullptr) != 1) {
@@ -36,4 +36,4 @@ std::string Sha256::hex_digest() {
     return text;
 }
 
-}  // namespace bootherd::replication
+}  // namespace bootherd

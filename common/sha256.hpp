@@ -5,7 +5,7 @@
 
 struct evp_md_ctx_st;
 
-namespace bootherd::replication {
+namespace bootherd {
 
 class Sha256 {
   public:
@@ -21,4 +21,4 @@ class Sha256 {
     evp_md_ctx_st* context_;
 };
 
-}  // namespace bootherd::replication
+}  // namespace bootherd
