@@ -28,6 +28,28 @@ std::optional<std::string> HomeTable::portal_elsewhere(std::string_view target_i
     return found->second;
 }
 
+std::optional<std::string> HomeTable::confirmed_portal_elsewhere(db::Catalog& catalog,
+                                                                 std::string_view target_iqn,
+                                                                 std::int64_t now_ms) {
+    auto portal = portal_elsewhere(target_iqn);
+    if (!portal) return std::nullopt;
+    try {
+        std::optional<std::string> current;
+        {
+            auto session = catalog.session();
+            auto query = session.database().prepare(
+                "SELECT s.iscsi_portal FROM nodes n JOIN servers s ON s.id = n.home_server_id "
+                "WHERE n.iqn = ? AND s.id <> ? AND s.heartbeat_at >= ?");
+            query->bind_all(target_iqn, settings_.self_id, now_ms - settings_.heartbeat_timeout_ms);
+            if (query->step()) current = query->text(0);
+        }
+        if (current != portal) note(target_iqn, current);
+        return current;
+    } catch (const std::exception&) {
+        return portal;
+    }
+}
+
 void HomeTable::note(std::string_view target_iqn, std::optional<std::string> portal) {
     const std::lock_guard lock(mutex_);
     auto changed = std::make_shared<Snapshot>(*snapshot_);

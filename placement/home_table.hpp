@@ -28,6 +28,12 @@ class HomeTable {
     // The portal ("ip:port") of the live server other than this one that homes the machine whose target
     // this is; nullopt when it is homed here, nowhere, on a dead server, or unknown: then it is served here.
     std::optional<std::string> portal_elsewhere(std::string_view target_iqn) const;
+    // portal_elsewhere, checked against the catalog when the snapshot says elsewhere: the snapshot may be up
+    // to a refresh old, and a machine another server has just homed here must not be sent back (initiators
+    // follow redirects without a limit). One indexed read, only for logins about to be redirected; when the
+    // catalog cannot be reached, the snapshot decides.
+    std::optional<std::string> confirmed_portal_elsewhere(db::Catalog& catalog, std::string_view target_iqn,
+                                                          std::int64_t now_ms);
     // A placement this server just made (nullopt portal: homed here), so that the machine's login, which
     // follows within a second, is routed by it before the next refresh.
     void note(std::string_view target_iqn, std::optional<std::string> portal);

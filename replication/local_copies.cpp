@@ -33,8 +33,14 @@ std::size_t LocalCopies::verify(std::int64_t server_id, std::int64_t now_ms) {
         const std::string sha256 = sha256_file(file);
         auto session = catalog_.session();
         if (version.sha256 && *version.sha256 != sha256) {
+            // Set aside, not deleted (the evidence stays for the administrator), so that a pull can bring a
+            // verified copy to its place.
+            auto aside = file;
+            aside += ".corrupt";
+            std::filesystem::rename(file, aside, error);
             log::error("version ", version.file_path, " here does not match its SHA-256 (", *version.sha256,
-                       ", the file has ", sha256, "): not served from this server");
+                       ", the file has ", sha256, "): not served from this server, moved to ", aside.string(),
+                       error ? " (failed: " + error.message() + ")" : std::string());
             session.servers().forget_copy(server_id, version.id);
         } else {
             if (!version.sha256) session.versions().set_sha256(version.id, sha256);

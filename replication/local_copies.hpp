@@ -1,8 +1,9 @@
 #pragma once
 // The sealed versions whose files this server holds, each hashed and checked against the SHA-256 recorded at
 // seal before the catalog lists it as a copy placement may count on (a version sealed before hashes were
-// recorded takes its hash from this file). A file that does not match is never counted, and an earlier
-// record of it is withdrawn. Each version is checked once per process: sealed files do not change.
+// recorded takes its hash from this file). A file that does not match is never counted, an earlier record of
+// it is withdrawn and the file is moved aside (`<file>.corrupt`) so that a pull can replace it. Each version
+// is checked once per process: sealed files do not change.
 #include <cstdint>
 #include <filesystem>
 #include <set>

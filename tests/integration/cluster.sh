@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Three `bootherd serve` on one PostgreSQL catalog (docs/SCALE-OUT.md), all on 127.0.0.1: sixty machines that
-# all fetch their boot script from server 1 and log in at server 1's portal end up homed, and served, on all
-# three (libiscsi follows the login redirect); a server killed with -9 stops heartbeating and its machines are
-# served by the others at their next boot; a server that does not hold the version takes no machine.
+# Three `bootherd serve` on one PostgreSQL catalog (docs/SCALE-OUT.md), all on 127.0.0.1: servers 2 and 3
+# pull the image version from server 1 (verified against its SHA-256); sixty machines that all fetch their boot
+# script from server 1 and log in at server 1's portal end up homed, and served, on all three (libiscsi follows
+# the login redirect); a server killed with -9 stops heartbeating and its machines are served by the others at
+# their next boot; a server that finds its copy corrupted withdraws it and pulls a verified one.
 # Runs under tests/with_postgres.sh, which starts a private PostgreSQL 15 (BOOTHERD_TEST_CATALOG).
 source "$(dirname "$0")/lib.sh"
 : "${BOOTHERD_TEST_CATALOG:?run this under tests/with_postgres.sh}"
@@ -18,11 +19,6 @@ head -c 8M /dev/urandom >"$SCRATCH/golden.raw"
   for i in $(seq 1 $MACHINES); do printf 'pc%02d,52:54:00:00:10:%02x,storm\n' "$i" "$i"; done
 } >"$SCRATCH/machines.csv"
 "$BOOTHERD" node import "$SCRATCH/machines.csv" --data "$SCRATCH/d1" >/dev/null || die "node import failed"
-# Servers 2 and 3 hold a copy of v1 (each checks it against the recorded SHA-256 before it takes machines).
-for n in 2 3; do
-  mkdir -p "$SCRATCH/d$n/images/base"
-  cp "$SCRATCH/d1/images/base/v1.vhdx" "$SCRATCH/d$n/images/base/v1.vhdx"
-done
 
 declare -A ISCSI HTTP_PORT SPID SLOG
 start_server() {
@@ -31,23 +27,40 @@ start_server() {
   HTTP_PORT[$n]=$(free_port)
   SLOG[$n]=$SCRATCH/serve-$n.log
   "$BOOTHERD" serve --data "$SCRATCH/d$n" --listen "127.0.0.1:${ISCSI[$n]}" \
-    --listen-http "127.0.0.1:${HTTP_PORT[$n]}" --server-name "s$n" --heartbeat-seconds 1 \
+    --listen-http "127.0.0.1:${HTTP_PORT[$n]}" --server-name "s$n" --server-url "http://127.0.0.1:${HTTP_PORT[$n]}" \
+    --heartbeat-seconds 1 \
     --server-timeout-seconds 4 >"${SLOG[$n]}" 2>&1 &
   SPID[$n]=$!
   PIDS+=("${SPID[$n]}")
 }
-for n in 1 2 3; do start_server "$n"; done
-# Each server takes machines once it has verified its copy (its first round).
-for i in $(seq 150); do
-  verified=$(grep -l "verified here" "${SLOG[1]}" "${SLOG[2]}" "${SLOG[3]}" 2>/dev/null | wc -l)
-  [ "$verified" -eq 3 ] && break
-  for n in 1 2 3; do kill -0 "${SPID[$n]}" 2>/dev/null || { cat "${SLOG[$n]}"; die "server $n exited"; }; done
-  sleep 0.2
-done
-[ "$verified" -eq 3 ] || { tail -n 20 "${SLOG[@]}"; die "not every server verified its copy of v1"; }
-ok "three servers registered, each holding a verified copy of base v1"
-
 psql_q() { psql -X -A -t -q "$BOOTHERD_TEST_CATALOG" -c "$1"; }
+copies() { psql_q "SELECT count(*) FROM server_versions c JOIN servers s ON s.id = c.server_id WHERE s.name IN ($1)"; }
+v1_sha=$(psql_q "SELECT sha256 FROM versions WHERE number = 1")
+# Waits until the servers named (SQL list) all hold a verified copy of v1.
+wait_copies() {
+  local want=$1 names=$2 i
+  for i in $(seq 300); do
+    [ "$(copies "$names")" -eq "$want" ] && return 0
+    for n in 1 2 3; do [ -z "${SPID[$n]:-}" ] || kill -0 "${SPID[$n]}" 2>/dev/null || { cat "${SLOG[$n]}"; die "server $n exited"; }; done
+    sleep 0.2
+  done
+  tail -n 20 "${SLOG[@]}"
+  die "servers $names do not all hold a verified copy of v1"
+}
+
+start_server 1
+wait_copies 1 "'s1'"
+start_server 2
+start_server 3
+wait_copies 3 "'s1','s2','s3'"
+for n in 2 3; do
+  for i in $(seq 50); do grep -q "pulled version" "${SLOG[$n]}" && break; sleep 0.2; done
+  grep -qE "pulling version .* from s[12]" "${SLOG[$n]}" && grep -q "pulled version" "${SLOG[$n]}" ||
+    die "server s$n holds v1 without having pulled it"
+  [ "$(sha256sum <"$SCRATCH/d$n/images/base/v1.vhdx" | cut -d' ' -f1)" = "$v1_sha" ] || die "s$n's copy of v1 differs"
+done
+ok "servers 2 and 3 pulled v1 over HTTP from a server holding it, each copy verified against the SHA-256 recorded at seal"
+
 homes() { psql_q "SELECT s.name, count(*) FROM nodes n JOIN servers s ON s.id = n.home_server_id GROUP BY s.name ORDER BY s.name" | tr '\n' ' '; }
 
 # A machine's boot: its script from server 1, then its login at the portal the script names (server 1's),
@@ -61,7 +74,7 @@ boot() {
   user=$(sed -n 's/^set username //p' <<<"$s")
   secret=$(sed -n 's/^set password //p' <<<"$s")
   iscsi-readcapacity16 -i "$init" "iscsi://$user%$secret@127.0.0.1:${ISCSI[1]}/$target/0" >/dev/null 2>&1 ||
-    die "$mac could not log in through server 1 ($target)"
+    { tail -n 15 "${SLOG[@]}"; die "$mac could not log in through server 1 ($target)"; }
 }
 macs() { for i in $(seq 1 $MACHINES); do printf '52:54:00:00:10:%02x\n' "$i"; done; }
 
@@ -92,16 +105,17 @@ grep -q 's3|' <<<"$after" && die "machines are still homed on the dead server: $
 for n in 1 2; do grep -qE "(^| )s$n\|30( |$)" <<<"$after" || die "server s$n does not home 30 machines: $after"; done
 ok "server 3 killed: its 20 machines booted from servers 1 and 2 (10 each)"
 
-# A server without the version takes nothing, however idle.
-rm -f "$SCRATCH/d3/images/base/v1.vhdx"
+# Server 3 comes back with a corrupted copy: it withdraws it, pulls a verified one, then takes machines again.
+printf 'X' | dd of="$SCRATCH/d3/images/base/v1.vhdx" bs=1 seek=4096 conv=notrunc status=none
 start_server 3
-for i in $(seq 100); do grep -q "cluster: server s3" "${SLOG[3]}" && break; sleep 0.1; done
-sleep 2
+for i in $(seq 100); do grep -q "does not match its SHA-256" "${SLOG[3]}" && break; sleep 0.1; done
+grep -q "does not match its SHA-256" "${SLOG[3]}" || { cat "${SLOG[3]}"; die "s3 did not notice its corrupted copy"; }
+wait_copies 3 "'s1','s2','s3'"
+[ "$(sha256sum <"$SCRATCH/d3/images/base/v1.vhdx" | cut -d' ' -f1)" = "$v1_sha" ] || die "s3's copy is still corrupted"
+[ -f "$SCRATCH/d3/images/base/v1.vhdx.corrupt" ] || die "s3 did not keep its corrupted copy aside"
 for mac in $(macs | head -n 6); do boot "$mac"; done
-grep -q 's3|' <<<"$(homes)" && die "a server that holds no copy of v1 was given machines: $(homes)"
-held=$(psql_q "SELECT count(*) FROM server_versions c JOIN servers s ON s.id = c.server_id WHERE s.name = 's3'")
-[ "$held" -eq 0 ] || die "server 3 is still recorded as holding v1 without its file"
-ok "a server without a verified copy of the version takes no machines"
+grep -qE "(^| )s3\|6( |$)" <<<"$(homes)" || die "the least-loaded server s3 did not take the 6 machines: $(homes)"
+ok "s3 restarted with a corrupted copy: withdrew it, pulled a verified one, then took the next 6 machines"
 
 for n in 1 2 3; do
   grep -qF "$(psql_q "SELECT chap_secret FROM nodes LIMIT 1")" "${SLOG[$n]}" && die "a CHAP secret is in server $n's log"

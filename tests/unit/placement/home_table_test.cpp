@@ -41,4 +41,13 @@ TEST_CASE("home table: logins of machines homed on another live server go there,
     table.refresh(catalog, 100'000);
     CHECK_FALSE(table.portal_elsewhere(nowhere.iqn));
     CHECK(table.portal_elsewhere(there.iqn) == "10.0.0.2:3260");
+
+    // Another server has just homed `there` here: the snapshot is stale, the check before redirecting is not.
+    catalog.session().nodes().set_home_server(there.id, self, 2);
+    CHECK(table.portal_elsewhere(there.iqn) == "10.0.0.2:3260");
+    CHECK_FALSE(table.confirmed_portal_elsewhere(catalog, there.iqn, 100'000));
+    CHECK_FALSE(table.portal_elsewhere(there.iqn));  // and the snapshot learnt it
+    catalog.session().nodes().set_home_server(here.id, other, 3);
+    table.refresh(catalog, 100'000);
+    CHECK(table.confirmed_portal_elsewhere(catalog, here.iqn, 100'000) == "10.0.0.2:3260");
 }
