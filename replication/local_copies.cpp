@@ -27,7 +27,9 @@ std::size_t LocalCopies::verify(std::int64_t server_id, std::int64_t now_ms) {
         std::error_code error;
         if (!std::filesystem::is_regular_file(file, error)) {
             // Not here (yet): a pull may bring it. A record saying otherwise is stale.
-            catalog_.session().servers().forget_copy(server_id, version.id);
+            auto session = catalog_.session();
+            if (session.servers().holds(server_id, version.id))
+                session.servers().forget_copy(server_id, version.id);
             continue;
         }
         const std::string sha256 = sha256_file(file);
