@@ -164,7 +164,15 @@ class PostgresStatement final : public StatementBackend {
 
 class PostgresConnection final : public ConnectionBackend {
   public:
-    explicit PostgresConnection(std::string location) : location_(std::move(location)) { connect(); }
+    explicit PostgresConnection(std::string location) : location_(std::move(location)) {
+        try {
+            connect();
+        } catch (...) {
+            PQfinish(
+                conn_);  // libpq returns a connection object even when it failed; no destructor runs here
+            throw;
+        }
+    }
     PostgresConnection(const PostgresConnection&) = delete;
     PostgresConnection& operator=(const PostgresConnection&) = delete;
     ~PostgresConnection() override { PQfinish(conn_); }
