@@ -60,9 +60,4 @@ void HomeTable::note(std::string_view target_iqn, std::optional<std::string> por
     snapshot_ = std::move(changed);
 }
 
-std::size_t HomeTable::homed_elsewhere() const {
-    const std::lock_guard lock(mutex_);
-    return snapshot_->size();
-}
-
 }  // namespace bootherd::placement

@@ -37,7 +37,6 @@ class HomeTable {
     // A placement this server just made (nullopt portal: homed here), so that the machine's login, which
     // follows within a second, is routed by it before the next refresh.
     void note(std::string_view target_iqn, std::optional<std::string> portal);
-    std::size_t homed_elsewhere() const;
 
   private:
     using Snapshot = std::map<std::string, std::string, std::less<>>;  // target IQN -> portal
