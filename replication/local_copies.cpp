@@ -50,6 +50,7 @@ std::size_t LocalCopies::verify(std::int64_t server_id, std::int64_t now_ms) {
             ++recorded;
         }
         checked_.insert(version.id);
+        break;  // one file per call: hashing a store of large images must not hold up the heartbeats
     }
     return recorded;
 }

@@ -17,8 +17,9 @@ class LocalCopies {
     LocalCopies(db::Catalog& catalog, std::filesystem::path data_dir)
         : catalog_(catalog), data_dir_(std::move(data_dir)) {}
 
-    // Checks the sealed versions not checked yet; returns how many copies it recorded. Hashing happens
-    // outside any catalog session. Throws what the catalog throws (the next call retries).
+    // Checks the next sealed version not checked yet (hashes at most one file, so that the caller's
+    // heartbeats stay regular); returns how many copies it recorded (0 or 1). Hashing happens outside any
+    // catalog session. Throws what the catalog throws (the next call retries).
     std::size_t verify(std::int64_t server_id, std::int64_t now_ms);
 
   private:
