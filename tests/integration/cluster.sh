@@ -182,6 +182,15 @@ for i in $(seq 50); do [ "$(outage_events "$mac_boots" iscsi.login.firmware)" -g
 [ "$(outage_events "$mac_boots" iscsi.login.firmware)" -eq 1 ] || die "the login during the outage is not in the catalog's events"
 ok "PostgreSQL back: management answers, and the boot events of the outage are in the catalog"
 
+# A rollout's new version is pulled by every server, so its machines may be placed on any of them.
+"$BOOTHERD" image edit base --data "$SCRATCH/d1" >/dev/null && "$BOOTHERD" image commit base --data "$SCRATCH/d1" >/dev/null ||
+  die "could not make v2"
+"$BOOTHERD" image rollout base 2 --canary pc01 --waves 100% --soak 1h --data "$SCRATCH/d1" >/dev/null || die "image rollout failed"
+v2_copies() { psql_q "SELECT count(*) FROM server_versions c JOIN versions v ON v.id = c.version_id WHERE v.number = 2"; }
+for i in $(seq 150); do [ "$(v2_copies)" -eq 3 ] && break; sleep 0.2; done
+[ "$(v2_copies)" -eq 3 ] || { tail -n 5 "${SLOG[@]}"; die "v2 of the running rollout is held verified by $(v2_copies) server(s), not 3"; }
+ok "the running rollout's v2 was pulled and verified by servers 2 and 3"
+
 for n in 1 2 3; do
   grep -qF "$(psql_q "SELECT chap_secret FROM nodes LIMIT 1")" "${SLOG[$n]}" && die "a CHAP secret is in server $n's log"
   kill -TERM "${SPID[$n]}"

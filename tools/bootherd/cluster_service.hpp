@@ -2,8 +2,8 @@
 // `serve` as one of several servers on a shared catalog (docs/SCALE-OUT.md), on when --server-name is given:
 // registers this server, then on a thread of its own heartbeats its load, rereads where machines are homed
 // (the login router answers from that), verifies the copies of sealed versions it holds and pulls the
-// promoted versions it lacks from a live server that holds them. Nothing here runs on a network thread, and a
-// catalog that cannot be reached only delays the next round.
+// promoted versions, and the new versions of running rollouts, it lacks from a live server that holds them.
+// Nothing here runs on a network thread, and a catalog that cannot be reached only delays the next round.
 #include <CLI/CLI.hpp>
 #include <condition_variable>
 #include <cstdint>
@@ -63,7 +63,7 @@ class ClusterService {
   private:
     void run();
     void round(std::int64_t now_ms, bool heartbeat);
-    // Starts pulls of the promoted versions this server lacks; reports the pulls that ended.
+    // Starts pulls of the promoted and rolling-out versions this server lacks; reports the pulls that ended.
     void pull_missing(std::int64_t now_ms);
     const std::string& pull_token();
 
