@@ -30,6 +30,7 @@ usage: $0 [options]            (each option also has an environment variable)
   --dir DIR          BENCH_DIR       where the scratch directory is made (default \${TMPDIR:-/var/tmp})
   --bootherd PATH    BOOTHERD        bootherd binary (default: newest of build/release and build)
   --bootstorm PATH   BOOTSTORM       bootstorm binary (default: newest of build/release and build)
+  (STORM_KEEP_LOGS=DIR copies the serves' logs and bootstorm's output there before the scratch goes)
 EOF
     exit 2
 }
@@ -82,6 +83,10 @@ stop_serves() {
     local n
     for n in "${!SPID[@]}"; do stop_process "${SPID[$n]}" 10; done
     SPID=()
+    if [[ -n ${STORM_KEEP_LOGS:-} ]]; then
+        mkdir -p "$STORM_KEEP_LOGS"
+        cp "$work"/*.log "$work"/storm-*.out "$STORM_KEEP_LOGS"/ 2>/dev/null || true
+    fi
 }
 stop_server=stop_serves
 
@@ -113,7 +118,9 @@ awk -F, 'NR > 1 { print $2, "127.0.0.1" }' "$work/nodes.csv" >"$work/machines"
 note "imported the golden image in $import_seconds s; enrolled $clients machines in $enrol_seconds s"
 
 # --- servers ----------------------------------------------------------------------------------------------------
-# Starts serve $1 (its server name) on data directory $2, on two free ports of 127.0.0.1.
+# Starts serve $1 (its server name) on data directory $2, on two free ports of 127.0.0.1. Every machine plays
+# from 127.0.0.1, so the per-address connection caps (16 iSCSI, 64 HTTP by default) are lifted to what all of
+# them hold at once.
 start_serve() {
     local name=$1 data=$2
     ISCSI[$name]=$(pick_port)
@@ -122,7 +129,8 @@ start_serve() {
     "$bootherd" serve --data "$data" --listen "127.0.0.1:${ISCSI[$name]}" \
         --listen-http "127.0.0.1:${HTTP_PORT[$name]}" --server-name "$name" \
         --server-url "http://127.0.0.1:${HTTP_PORT[$name]}" --heartbeat-seconds 1 --server-timeout-seconds 4 \
-        >"${SLOG[$name]}" 2>&1 &
+        --max-connections-per-address $((2 * clients + 64)) --http-max-connections $((clients + 512)) \
+        --http-max-connections-per-address $((clients + 64)) >"${SLOG[$name]}" 2>&1 &
     SPID[$name]=$!
 }
 # Servers (SQL list of names) that hold a verified copy of the golden version, counted.
