@@ -61,6 +61,7 @@ struct Options {
     std::string machines_file;  // machine mode (boot_machine.hpp)
     std::string http;
     MachineSettings machine{};
+    bool no_health = false;
     std::string stop_file;
     std::string trace_file;
     unsigned clients = 256;
@@ -274,11 +275,13 @@ int run_machines(const Options& o) {
     auto boots = totals.boot_seconds;
     std::sort(boots.begin(), boots.end());
     const auto pct = [&](double p) { return percentile(boots, p); };
-    std::printf(
-        "bootstorm: %u machines booting from %s, trace %zu ops / %.1f MiB, OS up %.1f s before its "
-        "health report, reboot after %.1f s\n",
-        o.clients, o.http.c_str(), trace.ops.size(), static_cast<double>(trace.bytes) / 1048576.0,
-        o.machine.os_seconds, o.machine.reboot_delay);
+    std::printf("bootstorm: %u machines booting from %s, trace %zu ops / %.1f MiB, ", o.clients,
+                o.http.c_str(), trace.ops.size(), static_cast<double>(trace.bytes) / 1048576.0);
+    if (o.machine.health)
+        std::printf("OS up %.1f s before its health report, ", o.machine.os_seconds);
+    else
+        std::printf("no health report, ");
+    std::printf("reboot after %.1f s\n", o.machine.reboot_delay);
     std::printf("  boots %" PRIu64 " (%s), wait scripts %" PRIu64 ", errors %" PRIu64 " in %.1f s\n",
                 totals.boots, o.machine.health ? "health ok" : "OS logged out", totals.wait_scripts,
                 run.errors.count(), seconds);
@@ -336,7 +339,7 @@ int main(int argc, char** argv) {
                    "machine mode: seconds from a boot's health report to the next script fetch")
         ->check(CLI::Range(0.0, 3600.0))
         ->capture_default_str();
-    app.add_flag("--no-health{false}", o.machine.health,
+    app.add_flag("--no-health", o.no_health,
                  "machine mode: no health report (bootherd refuses those of machines without address "
                  "binding); a boot ends at the OS's logout");
     app.add_option("--stop-file", o.stop_file,
@@ -367,6 +370,7 @@ int main(int argc, char** argv) {
             return run_clients(o);
         }
         o.machine.http = parse_ipv4_endpoint(o.http, "--http");
+        o.machine.health = !o.no_health;
         return run_machines(o);
     });
 }

@@ -221,7 +221,9 @@ wait_copies 1 "'s1'"
 start_serve s2 "$work/d2"
 start_serve s3 "$work/d3"
 wait_copies 3 "'s1','s2','s3'"
-for n in s2 s3; do grep -q "pulled version" "${SLOG[$n]}" || die "$n holds the version without having pulled it"; done
+for n in s2 s3; do # the copy is recorded just before the line is logged
+    wait_for_log "${SLOG[$n]}" "pulled version" "${SPID[$n]}" 10 || die "$n holds the version without having pulled it"
+done
 # solo must count as dead (no heartbeat for --server-timeout-seconds) before machines are placed again.
 sleep "$(awk -v s="$(elapsed_since "$solo_stopped")" 'BEGIN { w = 5 - s; print (w > 0 ? w : 0) }')"
 run_storm B s1 "s1 s2 s3"
