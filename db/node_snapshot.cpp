@@ -11,17 +11,8 @@ void NodeSnapshot::remember(const Node& node) {
 
 void NodeSnapshot::load(Catalog& catalog) {
     std::map<std::int64_t, Node> loaded;
-    {
-        auto session = catalog.session();
-        NodeFilter filter{.limit = 10000};
-        while (true) {
-            auto page = session.nodes().list(filter);
-            for (auto& node : page.nodes)
-                loaded.emplace(node.id, std::move(node));
-            filter.offset += static_cast<std::int64_t>(page.nodes.size());
-            if (page.nodes.empty() || filter.offset >= page.total) break;
-        }
-    }
+    for (auto& node : catalog.session().nodes().all())
+        loaded.emplace(node.id, std::move(node));
     const std::lock_guard lock(mutex_);
     nodes_ = std::move(loaded);
 }

@@ -217,6 +217,18 @@ Node NodesRepo::get(std::int64_t id) {
     return *node;
 }
 
+std::vector<Node> NodesRepo::all() {
+    std::vector<Node> nodes;
+    NodeFilter filter{.limit = 10000};
+    while (true) {
+        auto page = list(filter);
+        nodes.insert(nodes.end(), std::make_move_iterator(page.nodes.begin()),
+                     std::make_move_iterator(page.nodes.end()));
+        filter.offset += static_cast<std::int64_t>(page.nodes.size());
+        if (page.nodes.empty() || filter.offset >= page.total) return nodes;
+    }
+}
+
 NodePage NodesRepo::list(const NodeFilter& filter) {
     if (filter.limit < 1 || filter.limit > 10000) throw InvalidArgument("limit", "must be 1..10000");
     if (filter.offset < 0) throw InvalidArgument("offset", "must not be negative");

@@ -110,6 +110,8 @@ class NodesRepo {
     std::optional<Node> find_by_mac(std::string_view mac);  // any accepted MAC form
     Node get(std::int64_t id);                              // NotFound
     NodePage list(const NodeFilter& filter);
+    // Every node, ordered by name (page by page).
+    std::vector<Node> all();
     Node update(std::int64_t id, const NodeChanges& changes);
     void remove(std::int64_t id);
 

@@ -178,15 +178,8 @@ std::vector<std::shared_ptr<const iscsi::TargetNode>> CatalogTargets::all() cons
     std::vector<iscsi::TargetNode> described;
     try {
         auto session = store_.catalog().session();
-        db::NodeFilter filter;
-        filter.limit = 10000;
-        while (true) {
-            auto page = session.nodes().list(filter);
-            for (const auto& node : page.nodes)
-                if (node.enabled) described.push_back(describe_node(node));
-            filter.offset += static_cast<std::int64_t>(page.nodes.size());
-            if (page.nodes.empty() || filter.offset >= page.total) break;
-        }
+        for (const auto& node : session.nodes().all())
+            if (node.enabled) described.push_back(describe_node(node));
         for (const auto& image : session.images().list())
             for (const auto& version : session.versions().list(image.id))
                 if (version.state == db::VersionState::draft)

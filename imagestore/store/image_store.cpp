@@ -18,57 +18,15 @@
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/private_modes.hpp"
 #include "imagestore/store/store_lock.hpp"
+#include "imagestore/store/store_support.hpp"
 #include "imagestore/vhdx_file.hpp"
 
 namespace bootherd::imagestore::store {
 namespace fs = std::filesystem;
 namespace {
-
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-std::string in_quotes(std::string_view text) {
-    return "'" + std::string(text) + "'";
-}
-
-std::int64_t next_version_number(db::Catalog::Session& session, std::int64_t image_id) {
-    std::int64_t highest = 0;
-    for (const auto& v : session.versions().list(image_id))
-        highest = std::max(highest, v.number);
-    return highest + 1;
-}
-
-std::string version_path(std::string_view image, std::int64_t number) {
-    return "images/" + std::string(image) + "/v" + std::to_string(number) + ".vhdx";
-}
-
-std::vector<db::Node> all_nodes(db::Catalog::Session& session) {
-    std::vector<db::Node> nodes;
-    db::NodeFilter filter;
-    filter.limit = 10000;
-    while (true) {
-        auto page = session.nodes().list(filter);
-        nodes.insert(nodes.end(), page.nodes.begin(), page.nodes.end());
-        filter.offset += static_cast<std::int64_t>(page.nodes.size());
-        if (page.nodes.empty() || filter.offset >= page.total) break;
-    }
-    return nodes;
-}
-
-void make_read_only(const fs::path& file) {
-    fs::permissions(file, fs::perms::owner_read, fs::perm_options::replace);
-}
+using namespace support;
 
 // Lists at most a few paths, then how many more.
-// A draft's own CHAP credentials: only who was told them (`image show`, the API) can log in to it.
-void give_credentials(db::Catalog::Session& session, std::int64_t draft_id) {
-    session.versions().set_chap(draft_id, db::random_credential(db::chap_user_length),
-                                db::random_credential(db::chap_secret_length));
-}
-
 std::string some_of(const std::vector<std::string>& paths) {
     constexpr std::size_t shown = 8;
     std::string text;
@@ -81,47 +39,6 @@ std::string some_of(const std::vector<std::string>& paths) {
 bool inside(const fs::path& file, const fs::path& dir) {
     const auto [dir_end, file_it] = std::mismatch(dir.begin(), dir.end(), file.begin(), file.end());
     return dir_end == dir.end() && file_it != file.end();
-}
-
-// Holds the draft's write lock (the one a read-write VhdxFile takes), so a running `bootherd serve` cannot
-// open the draft meanwhile; refuses when it has it open already: a served draft is open exactly while some
-// session is logged in to its target. `maintainer`: the draft's maintenance machine, the only initiator its
-// target admits. A missing file holds nothing.
-std::unique_ptr<ImageFile> lock_draft(const fs::path& file, std::string_view image, std::string_view action,
-                                      const std::optional<db::Node>& maintainer) {
-    if (!fs::exists(file)) return nullptr;
-    auto locked = std::make_unique<ImageFile>(file.string(), ImageFile::Access::read_write);
-    if (locked->try_lock_exclusive()) return locked;
-    const std::string why = " (cannot " + std::string(action) + " while its target " + draft_iqn(image) +
-                            " is open for writing, by a running `bootherd serve`, or by another command)";
-    if (maintainer)
-        throw StoreError("node " + maintainer->name + " is still logged in to the draft of image " +
-                         in_quotes(image) + ": shut it down first" + why);
-    throw StoreError("a machine is still logged in to the draft of image " + in_quotes(image) +
-                     ": log it out first" + why);
-}
-
-// True when some open file description (a served chain, in this process or another) holds the file's write
-// lock. A missing file is not in use.
-bool open_for_writing(const fs::path& file) {
-    try {
-        ImageFile probe(file.string(), ImageFile::Access::read_write);
-        return !probe.try_lock_exclusive();
-    } catch (const ImageError&) {
-        return false;
-    }
-}
-
-// While a rollout is active it decides which version the image's machines boot and promotes at its end.
-void refuse_during_rollout(db::Catalog::Session& session, const db::Image& image, std::string_view what) {
-    const auto rollout = session.rollouts().active_for_image(image.id);
-    if (!rollout) return;
-    throw db::Conflict(
-        "image", "rollout " + std::to_string(rollout->id) + " (v" + std::to_string(rollout->from_number) +
-                     " -> v" + std::to_string(rollout->to_number) + ") is " +
-                     std::string(db::to_string(rollout->state)) + " on image " + image.name + ": " +
-                     std::string(what) + " is refused until it ends (bootherd rollout abort " +
-                     std::to_string(rollout->id) + ")");
 }
 
 }  // namespace
@@ -312,121 +229,6 @@ db::Version ImageStore::import_image(std::string_view name, const fs::path& file
     }
 }
 
-std::optional<db::Version> ImageStore::draft(std::string_view image_name) {
-    auto session = catalog_.session();
-    const db::Image image = require_image(session, image_name);
-    for (auto& version : session.versions().list(image.id))
-        if (version.state == db::VersionState::draft) return version;
-    return std::nullopt;
-}
-
-db::Version ImageStore::edit(std::string_view image_name) {
-    StoreLock lock(lock_file(), StoreLock::Mode::shared);
-    auto session = catalog_.session();
-    db::Transaction transaction(session.database());
-    const db::Image image = require_image(session, image_name);
-    if (auto existing = draft(image_name))
-        throw db::Conflict("draft", "image " + in_quotes(image_name) + " already has a draft (v" +
-                                        std::to_string(existing->number) + "): commit or discard it first");
-    if (!image.promoted_version_id)
-        throw StoreError("image " + in_quotes(image_name) + " has no promoted version to edit");
-    const db::Version base = session.versions().get(*image.promoted_version_id);
-    const std::string relative = version_path(image.name, next_version_number(session, image.id));
-    VhdxFile::create_differencing(absolute(relative).string(), absolute(base.file_path).string())->close();
-    try {
-        db::NewVersion row;
-        row.image_id = image.id;
-        row.parent_version_id = base.id;
-        row.file_path = relative;
-        row.size_bytes = base.size_bytes;
-        row.file_bytes = static_cast<std::int64_t>(allocated_bytes(absolute(relative)));
-        row.note = "draft on v" + std::to_string(base.number);
-        auto version = session.versions().add_draft(row);
-        give_credentials(session, version.id);
-        transaction.commit();
-        return session.versions().get(version.id);
-    } catch (...) {
-        remove_file(relative);
-        throw;
-    }
-}
-
-Maintenance ImageStore::maintain(std::string_view image_name, std::string_view node_name) {
-    db::Node node;
-    {
-        auto session = catalog_.session();
-        const db::Image image = require_image(session, image_name);
-        node = require_node(session, node_name);
-        if (!node.enabled)
-            throw db::Conflict("on", "node " + in_quotes(node.name) +
-                                         " is disabled (it boots its local disk): enable it first");
-        if (const auto other = session.versions().maintained_by(node.id);
-            other && other->image_id != image.id)
-            throw db::Conflict("on", "node " + in_quotes(node.name) +
-                                         " is already the maintenance machine of the draft of image " +
-                                         in_quotes(session.images().get(other->image_id).name) +
-                                         ": commit or discard that draft first");
-    }
-    Maintenance result{.image = std::string(image_name), .node = node};
-    auto current = draft(image_name);
-    if (!current) {
-        current = edit(image_name);
-        result.draft_created = true;
-    }
-    if (current->maintenance_node_id != node.id) {
-        // Nobody may be logged in while the maintenance machine changes, and nobody can log in meanwhile.
-        const auto locked = lock_draft(absolute(current->file_path), image_name,
-                                       "change its maintenance machine", maintenance_node(*current));
-        auto session = catalog_.session();
-        session.versions().set_maintenance_node(current->id, node.id);
-        current = session.versions().get(current->id);
-    }
-    result.draft = *current;
-    return result;
-}
-
-std::optional<Maintenance> ImageStore::maintenance_of(const db::Node& node) {
-    auto session = catalog_.session();
-    auto draft = session.versions().maintained_by(node.id);
-    if (!draft) return std::nullopt;
-    return Maintenance{.image = session.images().get(draft->image_id).name, .draft = *draft, .node = node};
-}
-
-std::optional<db::Node> ImageStore::maintenance_node(const db::Version& draft) {
-    if (!draft.maintenance_node_id) return std::nullopt;
-    return catalog_.session().nodes().find(*draft.maintenance_node_id);
-}
-
-db::Version ImageStore::commit(std::string_view image_name) {
-    auto current = draft(image_name);
-    if (!current)
-        throw StoreError("image " + in_quotes(image_name) +
-                         " has no draft to commit (run `image edit` first)");
-    const fs::path file = absolute(current->file_path);
-    // Refuses early, with a clear error; released for the open below.
-    lock_draft(file, image_name, "commit", maintenance_node(*current));
-    // Opening read-write replays and clears any log left by a crashed writer, so the sealed file is final.
-    // The open file keeps the write lock until the row is sealed: a server cannot start writing to it
-    // meanwhile.
-    auto draft_file = VhdxFile::open(file.string(), OpenMode::read_write);
-    draft_file->close();
-    const std::string sha256 = sha256_file(file);
-    auto session = catalog_.session();
-    auto sealed =
-        session.versions().seal(current->id, static_cast<std::int64_t>(allocated_bytes(file)), sha256);
-    make_read_only(file);
-    return sealed;
-}
-
-void ImageStore::discard(std::string_view image_name) {
-    auto current = draft(image_name);
-    if (!current) throw StoreError("image " + in_quotes(image_name) + " has no draft to discard");
-    StoreLock lock(lock_file(), StoreLock::Mode::shared);  // a sweep must not see the row before it goes
-    auto locked = lock_draft(absolute(current->file_path), image_name, "discard", maintenance_node(*current));
-    catalog_.session().versions().remove(current->id);
-    remove_file(current->file_path);
-}
-
 db::Version ImageStore::promote(std::string_view image_name, std::int64_t number) {
     auto session = catalog_.session();
     const db::Image image = require_image(session, image_name);
@@ -505,7 +307,7 @@ std::vector<std::string> image_users(db::Catalog::Session& session, const db::Im
         if (version.state == db::VersionState::draft) draft = version;
     }
     std::vector<std::string> machines, groups, users;
-    for (const auto& node : all_nodes(session))
+    for (const auto& node : session.nodes().all())
         if (node.image_id == image.id ||
             (node.disk_version_id && version_ids.contains(*node.disk_version_id)))
             machines.push_back(node.name);
@@ -701,67 +503,9 @@ NodeStatus ImageStore::status(const db::Node& node) {
 std::vector<NodeStatus> ImageStore::list_nodes() {
     std::vector<NodeStatus> result;
     auto session = catalog_.session();
-    for (const auto& node : all_nodes(session))
+    for (const auto& node : session.nodes().all())
         result.push_back(status(node));
     return result;
-}
-
-SweepReport ImageStore::sweep_orphans() {
-    StoreLock lock(lock_file(), StoreLock::Mode::try_exclusive);
-    SweepReport report;
-    if (!lock.held()) {
-        report.skipped = true;
-        return report;
-    }
-    auto session = catalog_.session();
-    remove_orphan_files(session, report);
-    check_rows(session, report);
-    return report;
-}
-
-void ImageStore::remove_orphan_files(db::Catalog::Session& session, SweepReport& report) {
-    const auto referenced_list = session.referenced_file_paths();
-    const std::set<std::string> referenced(referenced_list.begin(), referenced_list.end());
-    for (const char* folder : {"images", "nodes"}) {
-        std::vector<fs::path> orphans;
-        for (const auto& entry : fs::recursive_directory_iterator(data_dir_ / folder)) {
-            if (!entry.is_regular_file()) continue;
-            const std::string relative = fs::relative(entry.path(), data_dir_).generic_string();
-            // A file open for writing belongs to a running server's session: a later sweep takes it.
-            if (!referenced.contains(relative) && !open_for_writing(entry.path()))
-                orphans.push_back(entry.path());
-        }
-        for (const auto& orphan : orphans) {
-            fs::remove(orphan);
-            report.removed_files.push_back(fs::relative(orphan, data_dir_).generic_string());
-        }
-    }
-    for (const auto& entry : fs::directory_iterator(data_dir_ / "tmp")) {
-        report.removed_files.push_back(fs::relative(entry.path(), data_dir_).generic_string());
-        fs::remove_all(entry.path());
-    }
-}
-
-void ImageStore::check_rows(db::Catalog::Session& session, SweepReport& report) {
-    // With several servers, versions are pulled as needed (replication/) and a machine's disk lives on its
-    // home: what another server holds is not missing here.
-    const bool shared = !session.servers().list().empty();
-    std::optional<std::int64_t> self;
-    if (const auto server = session.servers().find_by_name(server_name_); server && !server_name_.empty())
-        self = server->id;
-    if (!shared)
-        for (const auto& image : session.images().list())
-            for (const auto& version : session.versions().list(image.id))
-                if (!fs::exists(absolute(version.file_path)))
-                    report.missing_versions.push_back(image.name + " v" + std::to_string(version.number) +
-                                                      ": " + version.file_path);
-    for (const auto& node : all_nodes(session)) {
-        if (shared && node.home_server_id && node.home_server_id != self) continue;
-        if (node.disk_path && !fs::exists(absolute(*node.disk_path))) {
-            report.missing_node_disks.push_back(node.name + ": " + *node.disk_path);
-            session.nodes().set_disk(node.id, std::nullopt, std::nullopt);
-        }
-    }
 }
 
 }  // namespace bootherd::imagestore::store
