@@ -253,7 +253,12 @@ void VersionPuller::pull_file(const PullSource& source, const PeerUrl& peer, con
                                     " bytes, expected " + std::to_string(*file.size));
                 if (head.offset == 0 && partial.size() > 0) partial.restart();  // the source sent it all
             };
-            handlers.body = [&](std::span<const char> bytes) { partial.append(bytes); };
+            handlers.body = [&](std::span<const char> bytes) {
+                if (cancelled_)
+                    throw PullError("pulling " + what + " stopped (the server is stopping); " +
+                                    std::to_string(partial.size()) + " bytes kept to resume");
+                partial.append(bytes);
+            };
             try {
                 if (request.offset > 0)
                     log::info("replication: resuming ", what, " from ", source.web_url, " at byte ",

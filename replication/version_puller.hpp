@@ -9,6 +9,7 @@
 // A version is a VHDX differencing chain, so a pull takes the chain base first; files held already are
 // skipped. One pull per version at a time: in this process by a table of running pulls, across processes
 // by the partial file's lock (the lock the store's orphan sweep respects).
+#include <atomic>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
@@ -71,6 +72,9 @@ class VersionPuller {
     // The same on the puller's own threads. While a pull of the same version runs, its future is returned
     // instead of a second pull.
     std::shared_future<void> start(PullSource source, std::vector<VersionFile> chain);
+    // Stops every pull at its next piece of data (a server stopping must not wait for gigabytes): each
+    // fails with PullError, its partial file kept for the next start to resume. Later pulls fail at once.
+    void cancel() noexcept { cancelled_ = true; }
 
   private:
     void pull_file(const PullSource& source, const PeerUrl& peer, const VersionFile& file);
@@ -80,6 +84,7 @@ class VersionPuller {
     db::Catalog& catalog_;
     PullerOptions options_;
     boost::asio::ssl::context tls_;
+    std::atomic<bool> cancelled_{false};
     std::mutex mutex_;
     std::condition_variable released_;
     std::set<std::int64_t> pulling_;                            // versions whose file a thread is pulling

@@ -153,6 +153,7 @@ void Machine::script_answered(Clock::time_point now) {
         due_ = now + from_seconds(*retry);
         return;
     }
+    script_answered_ = now;
     target_ = std::move(*target);
     portal_ = identity_.address + ":" + std::to_string(port);
     ++boots_started_;
@@ -166,17 +167,39 @@ void Machine::session_ended(Clock::time_point now) {
     // A failed session has reported itself.
     if (session_->phase() != AsyncSession::Phase::closed)
         return reboot_at(now + from_seconds(settings_.reboot_delay));
-    if (step_ == Step::firmware) {
-        step_ = Step::os;
-        session_ =
-            std::make_unique<Client>(run_, empty_trace_, target_, index_ + 0x10000u, portal_, label_ + " OS");
-        session_->start();
-        if (!session_->live()) session_ended(now);
-        return;
-    }
+    if (step_ == Step::firmware) return firmware_done(now);
+    totals_.os_seconds.push_back(std::chrono::duration<double>(now - session_->started()).count());
     session_.reset();
+    if (!settings_.health) return boot_done(now);
     step_ = Step::up;
     due_ = now + from_seconds(settings_.os_seconds);
+}
+
+void Machine::firmware_done(Clock::time_point now) {
+    login_seconds_ = std::chrono::duration<double>(session_->logged_in() - session_->started()).count();
+    trace_seconds_ = std::chrono::duration<double>(now - session_->logged_in()).count();
+    if (const auto moved = session_->redirected_to(); !moved.empty()) {
+        ++totals_.redirects;
+        // "HOST:PORT,TAG": the OS goes to that port, at the machine's own address like every session here.
+        const auto port_end = moved.find(',');
+        const auto port_begin = moved.rfind(':', port_end);
+        if (port_begin != std::string::npos)
+            portal_ = identity_.address + moved.substr(port_begin, port_end - port_begin);
+    }
+    step_ = Step::os;
+    session_ =
+        std::make_unique<Client>(run_, empty_trace_, target_, index_ + 0x10000u, portal_, label_ + " OS");
+    session_->start();
+    if (!session_->live()) session_ended(now);
+}
+
+void Machine::boot_done(Clock::time_point now) {
+    ++totals_.boots;
+    totals_.boot_seconds.push_back(std::chrono::duration<double>(now - boot_started_).count());
+    totals_.script_seconds.push_back(std::chrono::duration<double>(script_answered_ - boot_started_).count());
+    totals_.login_seconds.push_back(login_seconds_);
+    totals_.trace_seconds.push_back(trace_seconds_);
+    reboot_at(now + from_seconds(settings_.reboot_delay));
 }
 
 void Machine::report_health() {
@@ -190,9 +213,7 @@ void Machine::health_answered(Clock::time_point now) {
     if (http_->failed()) return failed("health report: " + http_->error(), now);
     if (http_->status() != 200)
         return failed("health report: HTTP " + std::to_string(http_->status()) + " " + http_->body(), now);
-    ++totals_.boots;
-    totals_.boot_seconds.push_back(std::chrono::duration<double>(now - boot_started_).count());
-    reboot_at(now + from_seconds(settings_.reboot_delay));
+    boot_done(now);
 }
 
 void Machine::failed(const std::string& what, Clock::time_point now) {

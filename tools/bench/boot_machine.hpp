@@ -7,6 +7,10 @@
 //   3. the OS's own login (the boot's "os_login"), then, after --os-seconds, its health report
 //      (POST /boot/health state=ok, from the same address), logout;
 //   4. after --reboot-delay it boots again, until its --boots are done or the run stops.
+// With health reports off (machines whose address binding is off: bootherd refuses their reports), a boot
+// ends at the OS's logout.
+// A login redirect (status 0x0101, several servers on one catalog: docs/SCALE-OUT.md) is followed by
+// libiscsi's login itself; the OS then logs in where the firmware ended up, as iPXE's iBFT tells it.
 // libiscsi cannot bind a session's socket to an address, so the iSCSI sessions connect to the machine's own
 // address at the script's port: with the server listening on every address and that address local (e.g. on
 // lo in a private network namespace), the kernel makes the machine's address the connection's source.
@@ -35,13 +39,22 @@ struct MachineSettings {
     double os_seconds = 0;    // from the OS's login to its health report
     double reboot_delay = 1;  // from the end of a boot to the next script fetch
     unsigned boots = 1;       // boots per machine; 0: until the run stops
+    bool health = true;       // report health (step 3); off: the boot ends at the OS's logout
 };
 
 // What every machine counts, for the summary.
 struct MachineTotals {
-    std::uint64_t boots = 0;             // boots that reached an accepted health report
+    std::uint64_t boots = 0;             // boots that reached an accepted health report (or the OS's logout)
     std::uint64_t wait_scripts = 0;      // "wait and retry" scripts fetched
-    std::vector<double> boot_seconds{};  // script fetch to accepted health report, per boot
+    std::vector<double> boot_seconds{};  // script fetch to accepted health report (or OS logout), per boot
+    std::uint64_t redirects = 0;         // firmware logins that a login redirect sent to another portal
+    // Where a boot's time goes, per boot that ended well: the script fetch (the last one, after any wait
+    // script), the firmware's login (connect to READ CAPACITY answered, a redirect included), its trace and
+    // logout, and the OS's login and logout.
+    std::vector<double> script_seconds{};
+    std::vector<double> login_seconds{};
+    std::vector<double> trace_seconds{};
+    std::vector<double> os_seconds{};
 };
 
 class Machine {
@@ -66,6 +79,8 @@ class Machine {
     void fetch_script(Clock::time_point now);
     void script_answered(Clock::time_point now);
     void session_ended(Clock::time_point now);
+    void firmware_done(Clock::time_point now);
+    void boot_done(Clock::time_point now);
     void report_health();
     void health_answered(Clock::time_point now);
     void failed(const std::string& what, Clock::time_point now);
@@ -85,6 +100,9 @@ class Machine {
     unsigned boots_started_ = 0;  // sanboot scripts received
     Clock::time_point due_{};
     Clock::time_point boot_started_{};
+    Clock::time_point script_answered_{};
+    double login_seconds_ = 0;
+    double trace_seconds_ = 0;
     std::unique_ptr<HttpExchange> http_{};
     std::unique_ptr<Client> session_{};
 };

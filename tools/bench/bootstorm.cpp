@@ -20,8 +20,13 @@
 // sees a real one, again and again (boot_machine.hpp): script fetch, firmware login and trace, OS login,
 // health report. It ends with
 //   result machines=... boots=... errors=... min=... p50=... p90=... p99=... max=... seconds=... bytes=...
-// (boot times from script fetch to accepted health report).
+// (boot times from script fetch to accepted health report, or to the OS's logout with --no-health), then
+//   phases script_p50=... login_p50=... login_p99=... trace_p50=... os_p50=... (and _mean for each)
+//   redirects=... cpu=...
+// where a boot's time goes (boot_machine.hpp), the firmware logins a redirect moved, and bootstorm's own CPU
+// seconds.
 #include <poll.h>
+#include <sys/resource.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -32,6 +37,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -55,6 +61,7 @@ struct Options {
     std::string machines_file;  // machine mode (boot_machine.hpp)
     std::string http;
     MachineSettings machine{};
+    bool no_health = false;
     std::string stop_file;
     std::string trace_file;
     unsigned clients = 256;
@@ -194,6 +201,27 @@ int run_clients(const Options& o) {
     return run.errors.count() == 0 && boots.size() == o.clients ? 0 : 1;
 }
 
+// This process's user + system CPU seconds so far.
+double own_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double mean(const std::vector<double>& values) {
+    return values.empty()
+               ? 0
+               : std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return percentile(values, 50);
+}
+
 // Machine mode: every machine boots --boots times (0: until --stop-file exists), one after another.
 int run_machines(const Options& o) {
     const auto identities = read_machines(o.machines_file);
@@ -247,19 +275,38 @@ int run_machines(const Options& o) {
     auto boots = totals.boot_seconds;
     std::sort(boots.begin(), boots.end());
     const auto pct = [&](double p) { return percentile(boots, p); };
+    std::printf("bootstorm: %u machines booting from %s, trace %zu ops / %.1f MiB, ", o.clients,
+                o.http.c_str(), trace.ops.size(), static_cast<double>(trace.bytes) / 1048576.0);
+    if (o.machine.health)
+        std::printf("OS up %.1f s before its health report, ", o.machine.os_seconds);
+    else
+        std::printf("no health report, ");
+    std::printf("reboot after %.1f s\n", o.machine.reboot_delay);
+    std::printf("  boots %" PRIu64 " (%s), wait scripts %" PRIu64 ", errors %" PRIu64 " in %.1f s\n",
+                totals.boots, o.machine.health ? "health ok" : "OS logged out", totals.wait_scripts,
+                run.errors.count(), seconds);
+    std::printf("  boot time s (script to %s): min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
+                o.machine.health ? "health" : "OS logout", pct(0), pct(50), pct(90), pct(99), pct(100));
+    const auto& t = totals;
+    auto login = t.login_seconds;
+    std::sort(login.begin(), login.end());
     std::printf(
-        "bootstorm: %u machines booting from %s, trace %zu ops / %.1f MiB, OS up %.1f s before its "
-        "health report, reboot after %.1f s\n",
-        o.clients, o.http.c_str(), trace.ops.size(), static_cast<double>(trace.bytes) / 1048576.0,
-        o.machine.os_seconds, o.machine.reboot_delay);
-    std::printf("  boots %" PRIu64 " (health ok), wait scripts %" PRIu64 ", errors %" PRIu64 " in %.1f s\n",
-                totals.boots, totals.wait_scripts, run.errors.count(), seconds);
-    std::printf("  boot time s (script to health): min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
-                pct(0), pct(50), pct(90), pct(99), pct(100));
+        "  where a boot's time goes, mean (p50) s: script %.3f (%.3f), firmware login %.3f (%.3f), "
+        "trace+logout %.3f (%.3f), OS login+logout %.3f (%.3f)\n",
+        mean(t.script_seconds), median(t.script_seconds), mean(login), percentile(login, 50),
+        mean(t.trace_seconds), median(t.trace_seconds), mean(t.os_seconds), median(t.os_seconds));
+    std::printf("  firmware logins redirected %" PRIu64 "; bootstorm CPU %.2f s\n", t.redirects,
+                own_cpu_seconds());
     std::printf("result machines=%u boots=%" PRIu64 " errors=%" PRIu64
                 " min=%.3f p50=%.3f p90=%.3f p99=%.3f max=%.3f seconds=%.3f bytes=%" PRIu64 "\n",
                 o.clients, totals.boots, run.errors.count(), pct(0), pct(50), pct(90), pct(99), pct(100),
                 seconds, run.bytes);
+    std::printf(
+        "phases script_p50=%.3f login_p50=%.3f login_p99=%.3f trace_p50=%.3f os_p50=%.3f "
+        "script_mean=%.3f login_mean=%.3f trace_mean=%.3f os_mean=%.3f redirects=%" PRIu64 " cpu=%.2f\n",
+        median(t.script_seconds), percentile(login, 50), percentile(login, 99), median(t.trace_seconds),
+        median(t.os_seconds), mean(t.script_seconds), mean(login), mean(t.trace_seconds), mean(t.os_seconds),
+        t.redirects, own_cpu_seconds());
     return run.errors.count() == 0 ? 0 : 1;
 }
 
@@ -292,6 +339,9 @@ int main(int argc, char** argv) {
                    "machine mode: seconds from a boot's health report to the next script fetch")
         ->check(CLI::Range(0.0, 3600.0))
         ->capture_default_str();
+    app.add_flag("--no-health", o.no_health,
+                 "machine mode: no health report (bootherd refuses those of machines without address "
+                 "binding); a boot ends at the OS's logout");
     app.add_option("--stop-file", o.stop_file,
                    "machine mode: once this file exists, machines finish their boot and start no other");
     app.add_option("--clients", o.clients, "clients to run (the first N lines)")
@@ -320,6 +370,7 @@ int main(int argc, char** argv) {
             return run_clients(o);
         }
         o.machine.http = parse_ipv4_endpoint(o.http, "--http");
+        o.machine.health = !o.no_health;
         return run_machines(o);
     });
 }

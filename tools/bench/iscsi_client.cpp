@@ -61,6 +61,11 @@ void AsyncSession::connect(const std::string& portal, int lun) {
         fail("connect", iscsi_get_error(ctx_));
 }
 
+std::string AsyncSession::redirected_to() const {
+    const char* address = ctx_ != nullptr ? iscsi_get_target_address(ctx_) : nullptr;
+    return address != nullptr ? address : "";
+}
+
 void AsyncSession::service(int revents) {
     if (live() && iscsi_service(ctx_, revents) < 0) fail("connection", iscsi_get_error(ctx_));
 }

@@ -61,6 +61,9 @@ class AsyncSession {
     // Connected or on its way there: its socket wants polling.
     bool live() const { return ctx_ != nullptr && phase_ != Phase::closed && phase_ != Phase::failed; }
     iscsi_context* context() const { return ctx_; }
+    // The portal ("HOST:PORT[,TAG]") a login redirect (status 0x0101) sent the session to, which libiscsi's
+    // login follows by itself; "" when the target did not redirect it.
+    std::string redirected_to() const;
 
     // Lets libiscsi handle the socket events poll() reported; a negative return means the connection is gone.
     void service(int revents);

@@ -108,6 +108,7 @@ void Client::give_up(const char* why) {
 }
 
 void Client::opened(std::uint32_t block_length, std::uint64_t last_lba) {
+    logged_in_ = Clock::now();
     if (!fits(block_length, last_lba))
         return fail("sizing", "the trace does not fit the LUN (capacity or block size)");
     block_length_ = block_length;

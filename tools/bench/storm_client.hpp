@@ -69,6 +69,8 @@ class Client : public AsyncSession {
     bool holding() const { return phase() == Phase::open && !replaying_; }
     double boot_seconds() const { return std::chrono::duration<double>(finished_ - started_).count(); }
     Clock::time_point started() const { return started_; }
+    // When READ CAPACITY answered: the login (a redirect included) is done.
+    Clock::time_point logged_in() const { return logged_in_; }
     Clock::time_point finished() const { return finished_; }
 
     void start();
@@ -108,6 +110,7 @@ class Client : public AsyncSession {
     bool nop_in_flight_ = false;
     Clock::time_point next_nop_{};
     Clock::time_point started_{};
+    Clock::time_point logged_in_{};
     Clock::time_point finished_{};
 };
 

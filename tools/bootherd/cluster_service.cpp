@@ -1,5 +1,6 @@
 #include "tools/bootherd/cluster_service.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/log.hpp"
@@ -80,8 +81,9 @@ ClusterService::ClusterService(const ClusterOptions& options, imagestore::store:
     homes_.refresh(store.catalog(), db::now_ms());
 }
 
-void ClusterService::start(const iscsi::Server& iscsi) {
+void ClusterService::start(const iscsi::Server& iscsi, db::NodeSnapshot& known) {
     iscsi_ = &iscsi;
+    known_ = &known;
     thread_ = std::thread([this] { run(); });
 }
 
@@ -102,6 +104,7 @@ void ClusterService::stop() {
         const std::lock_guard lock(mutex_);
         stopping_ = true;
     }
+    puller_.cancel();
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
 }
@@ -115,6 +118,7 @@ void ClusterService::round(std::int64_t now_ms, bool heartbeat) {
         if (const auto recorded = copies_.verify(server_id_, now_ms); recorded > 0)
             log::info("cluster: ", recorded, " version(s) verified here and offered to placement");
         pull_missing(now_ms);
+        known_->load(catalog);
     }
     homes_.refresh(catalog, now_ms);
 }
@@ -158,9 +162,16 @@ void ClusterService::pull_missing(std::int64_t now_ms) {
     std::vector<std::int64_t> wanted;
     {
         auto session = catalog.session();
+        const auto want = [&](std::int64_t version) {
+            if (std::find(wanted.begin(), wanted.end(), version) == wanted.end() &&
+                !session.servers().holds(server_id_, version))
+                wanted.push_back(version);
+        };
         for (const auto& image : session.images().list())
-            if (image.promoted_version_id && !session.servers().holds(server_id_, *image.promoted_version_id))
-                wanted.push_back(*image.promoted_version_id);
+            if (image.promoted_version_id) want(*image.promoted_version_id);
+        // A running rollout's new version: its machines are placed only on servers that hold it.
+        for (const auto& rollout : session.rollouts().active())
+            if (rollout.to_version_id) want(*rollout.to_version_id);
     }
     const auto alive_since = now_ms - options_.server_timeout_seconds * 1000LL;
     for (const auto version : wanted) {

@@ -2,8 +2,8 @@
 // `serve` as one of several servers on a shared catalog (docs/SCALE-OUT.md), on when --server-name is given:
 // registers this server, then on a thread of its own heartbeats its load, rereads where machines are homed
 // (the login router answers from that), verifies the copies of sealed versions it holds and pulls the
-// promoted versions it lacks from a live server that holds them. Nothing here runs on a network thread, and a
-// catalog that cannot be reached only delays the next round.
+// promoted versions, and the new versions of running rollouts, it lacks from a live server that holds them.
+// Nothing here runs on a network thread, and a catalog that cannot be reached only delays the next round.
 #include <CLI/CLI.hpp>
 #include <condition_variable>
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "db/node_snapshot.hpp"
 #include "imagestore/store/image_store.hpp"
 #include "placement/home_placer.hpp"
 #include "placement/home_table.hpp"
@@ -47,7 +48,9 @@ class ClusterService {
     ClusterService& operator=(const ClusterService&) = delete;
 
     // Starts the rounds; `iscsi` (its live sessions are the load) must outlive this service.
-    void start(const iscsi::Server& iscsi);
+    // `known` (reloaded at each heartbeat, so that machines homed here boot while the catalog is
+    // unreachable) must outlive this service too.
+    void start(const iscsi::Server& iscsi, db::NodeSnapshot& known);
     // Ends the rounds (before the iSCSI server stops); the router keeps answering from the last snapshot.
     void stop();
     // For the iSCSI server: a login for a machine homed on another live server goes there.
@@ -60,13 +63,14 @@ class ClusterService {
   private:
     void run();
     void round(std::int64_t now_ms, bool heartbeat);
-    // Starts pulls of the promoted versions this server lacks; reports the pulls that ended.
+    // Starts pulls of the promoted and rolling-out versions this server lacks; reports the pulls that ended.
     void pull_missing(std::int64_t now_ms);
     const std::string& pull_token();
 
     ClusterOptions options_;
     imagestore::store::ImageStore& store_;
     const iscsi::Server* iscsi_ = nullptr;
+    db::NodeSnapshot* known_ = nullptr;
     std::int64_t server_id_ = 0;
     placement::HomeTable homes_;
     placement::HomePlacer placer_;

@@ -305,6 +305,26 @@ TEST_CASE("HTTPS: the source must verify against peer_ca; plain HTTP only where 
     }
 }
 
+TEST_CASE("a cancelled pull stops at its next piece of data, and the server's next puller completes it") {
+    SourceServer a;
+    a.start();
+    const auto chain = a.chain_of(1);
+    Destination b(a);
+    b.puller->cancel();  // as a stopping server does; before the pull, so that the test does not race it
+    CHECK_THROWS_WITH_AS(b.puller->start({a.url(), a.admin_token}, chain).get(),
+                         doctest::Contains("stopped (the server is stopping)"), PullError);
+    CHECK_FALSE(fs::exists(b.file(a, 1)));
+    CHECK_FALSE(a.b_holds(1));
+    CHECK_THROWS_AS(b.puller->pull({a.url(), a.admin_token}, chain), PullError);  // and stays stopped
+
+    VersionPuller restarted(
+        a.store.catalog(),
+        {.data_dir = b.dir.path() / "data", .server_id = a.server_b, .plain_http_on_loopback = true});
+    restarted.pull({a.url(), a.admin_token}, chain);
+    CHECK(read_text(b.file(a, 1)) == read_text(a.file(1)));
+    CHECK(a.b_holds(1));
+}
+
 TEST_CASE("pulls started twice share one run") {
     SourceServer a;
     a.start();
