@@ -119,4 +119,24 @@ std::vector<Server> ServersRepo::holders(std::int64_t version_id) {
     return read_servers(std::move(query));
 }
 
+std::vector<HeldCopy> ServersRepo::held_copies() {
+    auto query = db_.prepare(
+        "SELECT c.server_id, i.name, v.number FROM server_versions c JOIN versions v ON v.id = c.version_id "
+        "JOIN images i ON i.id = v.image_id ORDER BY c.server_id, i.name, v.number");
+    std::vector<HeldCopy> copies;
+    while (query->step())
+        copies.push_back({.server_id = query->int64(0), .image = query->text(1), .version = query->int64(2)});
+    return copies;
+}
+
+std::map<std::int64_t, std::int64_t> ServersRepo::homed_counts() {
+    auto query = db_.prepare(
+        "SELECT home_server_id, count(*) FROM nodes WHERE home_server_id IS NOT NULL GROUP BY "
+        "home_server_id");
+    std::map<std::int64_t, std::int64_t> counts;
+    while (query->step())
+        counts[query->int64(0)] = query->int64(1);
+    return counts;
+}
+
 }  // namespace bootherd::db

@@ -3,6 +3,7 @@
 // start, then heartbeats its load; the copies of sealed versions each one holds, verified against the
 // version's SHA-256.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,13 @@ struct Server {
     std::int64_t heartbeat_at = 0;
     std::int64_t sessions = 0;  // load at the last heartbeat
     std::int64_t booting = 0;
+};
+
+// A verified copy a server holds, by the image's name and the version's number.
+struct HeldCopy {
+    std::int64_t server_id = 0;
+    std::string image{};
+    std::int64_t version = 0;
 };
 
 struct ServerRegistration {
@@ -55,6 +63,10 @@ class ServersRepo {
     std::vector<std::int64_t> held_versions(std::int64_t server_id);
     // The servers holding a verified copy of the version, by name.
     std::vector<Server> holders(std::int64_t version_id);
+    // Every verified copy of every server, by server id, image name and version number.
+    std::vector<HeldCopy> held_copies();
+    // How many machines each server homes, by server id (servers homing none are absent).
+    std::map<std::int64_t, std::int64_t> homed_counts();
 
   private:
     Database& db_;

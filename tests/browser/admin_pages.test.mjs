@@ -2,18 +2,22 @@
 // each linking to its machine), refused a duplicate and deleted after a confirmation; a token created (its
 // secret shown once, copied, working), listed and revoked (then refused); the audit log showing those actions
 // and narrowed by its filters; the server page's version, listeners and disk figures checked against the
-// project's version and the file system. Screenshots at 1400 px and 390 px of every page and state.
+// project's version and the file system; the servers page empty, then with a live and a down server registered
+// in the catalog (SERVERS add|remove). Screenshots at 1400 px and 390 px of every page and state.
 //
-// Environment: BASE_URL, PASSWORD, IMAGE (an existing image), ARTIFACTS, NODE_DIR (see lib.mjs).
+// Environment: BASE_URL, PASSWORD, IMAGE (an existing image), SERVERS, ARTIFACTS, NODE_DIR (see lib.mjs).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   BASE_URL, TIMEOUT, env, ok, runBrowser, shots, signIn, waitForCount, waitForText,
 } from './lib.mjs';
 
 const IMAGE = env('IMAGE');
+const SERVERS = env('SERVERS');
 const GROUP = 'admin-lab';
 const TOKEN = 'admin-read-token';
 const MEMBERS = ['admin-pc-1', 'admin-pc-2', 'admin-pc-3'];
@@ -254,6 +258,34 @@ async function server(page) {
   ok(`the server page shows version ${version}, uptime, listeners, DHCP and the store's ${total} GiB disk`);
 }
 
+async function servers(page) {
+  await page.getByTestId('nav-servers').click();
+  await waitForText(page.getByTestId('servers-body'), /No server is registered/);
+  assert.equal(await page.getByTestId('nav-servers').getAttribute('aria-current'), 'page');
+  assert.equal(await page.getByTestId('nav-server').getAttribute('aria-current'), null, 'Server is not current on Servers');
+  await promisify(execFile)(SERVERS, ['add'], { timeout: TIMEOUT });
+  try {
+    const live = page.getByTestId('server-rack-a');
+    await live.waitFor({ timeout: TIMEOUT });  // the page refreshes every 5 s
+    const cells = (row) => row.locator('td').allInnerTexts();
+    const [name, state, portal, homed, booting, sessions, capacity, heartbeat, versions] = await cells(live);
+    assert.deepEqual([name, state, portal, homed, booting, sessions, capacity, versions],
+      ['rack-a', 'live', '10.9.0.1:3260', '2', '1', '2', '100', `${IMAGE} v1`]);
+    assert.match(heartbeat, /^\d+ s ago$/);
+    const down = page.getByTestId('server-rack-b');
+    assert.deepEqual(await cells(down), ['rack-b', 'down', '10.9.0.2:3260', '0', '0', '0', '50', '10 min ago', '—']);
+    assert.equal(await down.getAttribute('class'), 'bad', 'a down server is marked');
+    await waitForText(page.getByTestId('servers-summary'), /^2 server\(s\), 1 down$/);
+    await page.getByTestId('servers-filter').fill('down');
+    await waitForCount(page.locator('[data-testid^="server-rack-"]:visible'), 1);
+    await page.getByTestId('servers-filter').fill('');
+    await shots(page, 'servers');
+  } finally {
+    await promisify(execFile)(SERVERS, ['remove'], { timeout: TIMEOUT });
+  }
+  ok('the servers page: none, then rack-a live with its load, homes and version, rack-b down and marked');
+}
+
 await runBrowser('admin-', async (page, watch) => {
   watch.on = false;  // the first page load asks for a session that does not exist yet
   await signIn(page);
@@ -262,4 +294,5 @@ await runBrowser('admin-', async (page, watch) => {
   await tokens(page, watch);
   await audit(page);
   await server(page);
+  await servers(page);
 });

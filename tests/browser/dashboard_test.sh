@@ -124,10 +124,35 @@ SQL
 EOF
 chmod +x "$SCRATCH/fail-boot.sh"
 
+# Two servers registered in the catalog as `serve --server-name` would (`add`), one heard from just now holding
+# $IMAGE v1 and homing two machines, one silent for 10 minutes; `remove` takes them out again.
+cat >"$SCRATCH/servers.sh" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+now=\$(date +%s%3N)
+if [ "\$1" = remove ]; then
+  sqlite3 -bail "$DATA/catalog.db" ".timeout 10000" "UPDATE nodes SET home_server_id = NULL; DELETE FROM servers;"
+  exit 0
+fi
+sqlite3 -bail "$DATA/catalog.db" <<SQL
+.timeout 10000
+INSERT INTO servers (name, iscsi_portal, capacity, max_booting, started_at, heartbeat_at, sessions, booting)
+VALUES ('rack-a', '10.9.0.1:3260', 100, 20, \$now - 60000, \$now, 2, 1),
+       ('rack-b', '10.9.0.2:3260', 50, 0, \$now - 900000, \$now - 600000, 0, 0);
+INSERT INTO server_versions (server_id, version_id, verified_at)
+SELECT s.id, v.id, \$now FROM servers s, versions v JOIN images i ON i.id = v.image_id
+WHERE s.name = 'rack-a' AND i.name = '$IMAGE' AND v.number = 1;
+UPDATE nodes SET home_server_id = (SELECT id FROM servers WHERE name = 'rack-a')
+WHERE id IN (SELECT id FROM nodes ORDER BY id LIMIT 2);
+SQL
+EOF
+chmod +x "$SCRATCH/servers.sh"
+
 # dashboard.test.mjs first (it fills the catalog the others look at), then every other *.test.mjs, each in its
 # own Chromium against the same server.
 export BASE_URL PASSWORD IMAGE GROUP ARTIFACTS NODE_DIR
-export FETCH_BOOT_SCRIPT=$SCRATCH/boot-script-fetch.sh SEED_BOOTS=$SCRATCH/seed-boots.sh FAIL_BOOT=$SCRATCH/fail-boot.sh
+export FETCH_BOOT_SCRIPT=$SCRATCH/boot-script-fetch.sh SEED_BOOTS=$SCRATCH/seed-boots.sh FAIL_BOOT=$SCRATCH/fail-boot.sh \
+  SERVERS=$SCRATCH/servers.sh
 failed=()
 for test in "$HERE/dashboard.test.mjs" $(ls "$HERE"/*.test.mjs | grep -v '/dashboard\.test\.mjs$'); do
   echo "--- $(basename "$test")"

@@ -240,3 +240,33 @@ rc 0 bh token revoke ci --yes
 json '[t["name"] for t in d["items"]] == ["deploy"]' token list --json
 rc 1 bh token revoke ci --yes
 ok "token create (secret once) / list --json / revoke needs --yes"
+
+# --- servers (cluster.sh lists real ones on PostgreSQL) ---
+json 'd["items"] == [] and d["heartbeat_timeout_s"] == 30' server list --json
+rc 0 bh server list
+grep -q "no server is registered" <<<"$OUT" || die "server list without servers: $OUT"
+# Two registrations as `serve --server-name` would write them: one heard from 3 s ago, one 40 s ago.
+python3 - "$DATA/catalog.db" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+now = int(time.time() * 1000)
+for name, portal, beat in (("s1", "10.0.0.1:3260", now - 3000), ("s2", "10.0.0.2:3260", now - 40000)):
+    db.execute("INSERT INTO servers (name, iscsi_portal, capacity, max_booting, started_at, heartbeat_at, booting) "
+               "VALUES (?, ?, 100, 0, ?, ?, 1)", (name, portal, beat, beat))
+s1 = db.execute("SELECT id FROM servers WHERE name = 's1'").fetchone()[0]
+db.execute("INSERT INTO server_versions (server_id, version_id, verified_at) SELECT ?, v.id, ? FROM versions v "
+           "JOIN images i ON i.id = v.image_id WHERE i.name = 'base' AND v.state = 'sealed'", (s1, now))
+db.execute("UPDATE nodes SET home_server_id = ?", (s1,))
+db.commit()
+PY
+homed=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM nodes").fetchone()[0])' "$DATA/catalog.db")
+json '[(s["name"], s["live"], s["iscsi_portal"], s["booting"]) for s in d["items"]] == [("s1", True, "10.0.0.1:3260", 1), ("s2", False, "10.0.0.2:3260", 1)]
+      and d["items"][0]["homed"] == '"$homed"' and d["items"][1]["homed"] == 0
+      and {v["image"] for v in d["items"][0]["versions"]} == {"base"} and d["items"][1]["versions"] == []' server list --json
+json '[s["live"] for s in d["items"]] == [True, True] and d["heartbeat_timeout_s"] == 60' server list --json --server-timeout-seconds 60
+rc 2 bh server list --server-timeout-seconds 1
+rc 0 bh server list
+grep -qE '^NAME +STATE +PORTAL +HOMED +BOOTING +CAPACITY +HEARTBEAT +VERSIONS' <<<"$OUT" || die "server list header: $OUT"
+grep -qE '^s1 +live +10\.0\.0\.1:3260 +'"$homed"' +1 +100 +[0-9]s ago +base v[0-9]+(, base v[0-9]+)*$' <<<"$OUT" || die "server list s1: $OUT"
+grep -qE '^s2 +down +10\.0\.0\.2:3260 +0 +1 +100 +4[0-9]s ago +-$' <<<"$OUT" || die "server list s2: $OUT"
+ok "server list (--json): none registered, then one live and one down, with homes, load and versions held"

@@ -62,6 +62,31 @@ for n in 2 3; do
 done
 ok "servers 2 and 3 pulled v1 over HTTP from a server holding it, each copy verified against the SHA-256 recorded at seal"
 
+# The servers as management sees them: GET /api/v1/servers on server 2 (a read token of the shared catalog)
+# and `bootherd server list --json` on the catalog, both with the servers' 4 s timeout.
+read_token=$("$BOOTHERD" token create cluster-view --scope read --json --data "$SCRATCH/d2" </dev/null |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])') || die "token create failed"
+servers_api() { curl -sf -H "Authorization: Bearer $read_token" "http://127.0.0.1:${HTTP_PORT[2]}/api/v1/servers"; }
+servers_cli() { "$BOOTHERD" server list --json --server-timeout-seconds 4 --data "$SCRATCH/d1" </dev/null; }
+# check_servers WHAT EXPR: EXPR (Python, over `d` and `s`: the servers by name) holds for both.
+check_servers() {
+  local what=$1 expr=$2 out from
+  for from in api cli; do
+    out=$("servers_$from") || die "servers from the $from failed: $out"
+    python3 -c 'import json, sys
+d = json.loads(sys.stdin.read())
+s = {x["name"]: x for x in d["items"]}
+p = dict(arg.split("=") for arg in sys.argv[2:])
+if not ('"$expr"'):
+    sys.exit("servers (" + sys.argv[1] + "): " + json.dumps(d, indent=1))' "$from" \
+      "s1=127.0.0.1:${ISCSI[1]}" "s2=127.0.0.1:${ISCSI[2]}" "s3=127.0.0.1:${ISCSI[3]}" <<<"$out" || die "$what"
+  done
+}
+check_servers "not all three servers live, holding base v1" \
+  'd["heartbeat_timeout_s"] == 4 and sorted(s) == ["s1", "s2", "s3"] and all(x["live"] and x["iscsi_portal"] == p[n]
+   and x["versions"] == [{"image": "base", "version": 1}] and x["homed"] == 0 for n, x in s.items())'
+ok "GET /api/v1/servers on server 2 and bootherd server list --json: s1, s2, s3 live, at their portals, each holding base v1"
+
 homes() { psql_q "SELECT s.name, count(*) FROM nodes n JOIN servers s ON s.id = n.home_server_id GROUP BY s.name ORDER BY s.name" | tr '\n' ' '; }
 
 # A machine's boot: its script from server 1, then its login at the portal the script names (server 1's),
@@ -105,6 +130,11 @@ echo "homes after server 3 died and its machines booted again: $after"
 grep -q 's3|' <<<"$after" && die "machines are still homed on the dead server: $after"
 for n in 1 2; do grep -qE "(^| )s$n\|30( |$)" <<<"$after" || die "server s$n does not home 30 machines: $after"; done
 ok "server 3 killed: its 20 machines booted from servers 1 and 2 (10 each)"
+check_servers "s3 is not down, or the homes are not 30/30/0" \
+  '[(n, x["live"], x["homed"]) for n, x in sorted(s.items())] == [("s1", True, 30), ("s2", True, 30), ("s3", False, 0)]'
+"$BOOTHERD" server list --server-timeout-seconds 4 --data "$SCRATCH/d1" | grep -qE '^s3 +down ' ||
+  die "server list does not show s3 down: $("$BOOTHERD" server list --server-timeout-seconds 4 --data "$SCRATCH/d1")"
+ok "after the kill the API and server list show s3 down, homing nothing, s1 and s2 live with 30 machines each"
 
 # Server 3 comes back with a corrupted copy: it withdraws it, pulls a verified one, then takes machines again.
 printf 'X' | dd of="$SCRATCH/d3/images/base/v1.vhdx" bs=1 seek=4096 conv=notrunc status=none

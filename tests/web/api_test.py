@@ -336,6 +336,53 @@ def server_routes(admin, reader, anon, data):
           "GET /api/v1/users: the admin with its creation and last login, no password hash (%s)" % users)
 
 
+def cluster_servers(admin, reader, anon, data):
+    """GET /api/v1/servers: empty for a single server without --server-name; with servers registered in the
+    catalog (written here as other servers' registrations would be), each with its load, the machines homed
+    on it, the versions it holds and whether its heartbeat is within this server's timeout (30 s)."""
+    st, _, _, _ = anon.call("GET", "/api/v1/servers")
+    check(st == 401, "GET /api/v1/servers without credentials is 401")
+    st, body, _, _ = reader.call("GET", "/api/v1/servers", route="/api/v1/servers")
+    check(st == 200 and body["items"] == [] and body["heartbeat_timeout_s"] == 30
+          and abs(body["now"] - time.time() * 1000) < 60000,
+          "GET /api/v1/servers: none registered by a serve without --server-name (read scope)")
+    db = sqlite3.connect(os.path.join(data, "catalog.db"), timeout=10)
+    try:
+        now = int(time.time() * 1000)
+        db.execute("INSERT INTO servers (name, iscsi_portal, web_url, capacity, max_booting, started_at, heartbeat_at, "
+                   "sessions, booting) VALUES ('s-up', '10.0.0.1:3260', 'https://10.0.0.1:8443', 200, 16, ?, ?, 7, 2)",
+                   (now - 60000, now - 2000))
+        db.execute("INSERT INTO servers (name, iscsi_portal, capacity, max_booting, started_at, heartbeat_at) "
+                   "VALUES ('s-down', '10.0.0.2:3260', 100, 0, ?, ?)", (now - 600000, now - 31000))
+        up = db.execute("SELECT id FROM servers WHERE name = 's-up'").fetchone()[0]
+        versions = db.execute("SELECT v.id, v.number FROM versions v JOIN images i ON i.id = v.image_id "
+                              "WHERE i.name = 'golden' AND v.state = 'sealed' ORDER BY v.number").fetchall()
+        for version_id, _ in versions:
+            db.execute("INSERT INTO server_versions (server_id, version_id, verified_at) VALUES (?, ?, ?)",
+                       (up, version_id, now))
+        db.execute("UPDATE nodes SET home_server_id = ? WHERE id IN (SELECT id FROM nodes ORDER BY id LIMIT 3)", (up,))
+        db.commit()
+        st, body, _, _ = reader.call("GET", "/api/v1/servers")
+        items = {s["name"]: s for s in body["items"]} if st == 200 else {}
+        check(st == 200 and [s["name"] for s in body["items"]] == ["s-down", "s-up"], "servers listed by name")
+        check(items.get("s-up") == {"name": "s-up", "iscsi_portal": "10.0.0.1:3260", "web_url": "https://10.0.0.1:8443",
+                                    "capacity": 200, "max_booting": 16, "started_at": now - 60000,
+                                    "heartbeat_at": now - 2000, "live": True, "homed": 3, "sessions": 7, "booting": 2,
+                                    "versions": [{"image": "golden", "version": n} for _, n in versions]}
+              and len(versions) >= 1,
+              "a server heard from 2 s ago is live, with its load, 3 machines homed and the %d golden versions it holds"
+              % len(versions))
+        down = items.get("s-down", {})
+        check(down.get("live") is False and down.get("web_url") is None and down.get("homed") == 0
+              and down.get("versions") == [], "a server silent for 31 s is down, homes none and holds nothing")
+    finally:
+        db.execute("UPDATE nodes SET home_server_id = NULL")
+        db.execute("DELETE FROM server_versions")
+        db.execute("DELETE FROM servers")
+        db.commit()
+        db.close()
+
+
 def rollouts(admin, script, disk, db, log_path):
     """Rollouts over REST: start one on an image with three machines and a second sealed version, read it,
     pause, resume, abort; refusals (404/400/409); promote and rollback refused while it is active."""
@@ -1081,6 +1128,7 @@ def run(server, args, scratch, data):
     check(st == 200 and r.getheader("Content-Type").startswith("text/plain") and 'bootherd_nodes{status="off"} 293' in text
           and "# TYPE bootherd_iscsi_sessions gauge" in text, "GET /metrics in Prometheus text format")
     server_routes(admin, reader, anon, data)
+    cluster_servers(admin, reader, anon, data)
     st, doc, _, _ = admin.call("GET", "/api/v1/openapi.json", route="/api/v1/openapi.json")
     check(st == 200 and doc["openapi"].startswith("3.") and "/api/v1/nodes" in doc["paths"], "GET /api/v1/openapi.json")
 

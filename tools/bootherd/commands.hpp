@@ -22,6 +22,8 @@ void add_node_command(CLI::App& app, Action& action);
 void add_group_command(CLI::App& app, Action& action);
 // `bootherd serve`: the catalog's node disks and drafts over iSCSI.
 void add_serve_command(CLI::App& app, Action& action);
+// `bootherd server list`: the servers sharing the catalog.
+void add_server_command(CLI::App& app, Action& action);
 // `bootherd backup DEST` and `bootherd restore SRC`.
 void add_backup_commands(CLI::App& app, Action& action);
 // `bootherd token create|list|revoke`: API tokens.

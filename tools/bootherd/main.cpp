@@ -122,6 +122,7 @@ int main(int argc, char** argv) {
     cli::add_group_command(app, action);
     cli::add_rollout_command(app, action);
     cli::add_serve_command(app, action);
+    cli::add_server_command(app, action);
     cli::add_token_command(app, action);
     cli::add_admin_command(app, action);
     cli::add_backup_commands(app, action);

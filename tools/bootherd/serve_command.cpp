@@ -50,6 +50,7 @@ web::ServerFacts server_facts(const ServeOptions& o) {
     facts.started_at = db::now_ms();
     facts.dhcp.mode = o.boot.dhcp;
     facts.dhcp.interface = o.boot.interface;
+    facts.heartbeat_timeout_ms = o.cluster.server_timeout_seconds * 1000LL;
     if (o.boot.dhcp == "full") {
         try {
             const auto [first, last] = boot::parse_ipv4_range(o.boot.dhcp_range);

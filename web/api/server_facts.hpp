@@ -25,6 +25,8 @@ struct ServerFacts {
     DhcpFacts dhcp{};
     // Where the web service listens (known once it is bound); empty while it is not.
     std::function<std::vector<boost::asio::ip::tcp::endpoint>()> http_listeners{};
+    // GET /api/v1/servers: a server silent for longer is down (serve's --server-timeout-seconds).
+    std::int64_t heartbeat_timeout_ms = 30'000;
 };
 
 struct HostInterface {

@@ -1,4 +1,5 @@
-// /api/v1/server (the running server's facts), /api/v1/audit (who changed what), /api/v1/users.
+// /api/v1/server (the running server's facts), /api/v1/servers (all servers sharing the catalog),
+// /api/v1/audit (who changed what), /api/v1/users.
 #include <boost/json.hpp>
 
 #include "common/log.hpp"
@@ -7,6 +8,7 @@
 #include "db/users_repo.hpp"
 #include "imagestore/store/image_store.hpp"
 #include "web/api/api_context.hpp"
+#include "web/api/server_list.hpp"
 #include "web/api_error.hpp"
 #include "web/json_input.hpp"
 
@@ -148,6 +150,11 @@ void add_server_routes(Router& router, ApiContext& context) {
             {"dhcp", dhcp_json(facts.dhcp)},
             {"interfaces", interfaces_json()},
             {"store", store_json(context)}});
+    });
+
+    router.add(http::verb::get, "/api/v1/servers", [&context](Request&) {
+        auto session = context.store.catalog().session();
+        return json_response(servers_json(session, db::now_ms(), context.server.heartbeat_timeout_ms));
     });
 
     router.add(http::verb::get, "/api/v1/audit", [&context](Request& request) {

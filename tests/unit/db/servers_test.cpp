@@ -90,6 +90,39 @@ TEST_CASE("servers: verified copies of sealed versions, gone with the server") {
     CHECK(s.servers().holders(v1).empty());
 }
 
+TEST_CASE("servers: the copies each holds, by image and number, and the machines each homes") {
+    auto catalog = test::fresh_catalog();
+    auto s = catalog.session();
+    const auto win = s.images().create("win");
+    const auto lin = s.images().create("lin");
+    const auto win1 = sealed_version(s, win, 1);
+    const auto win2 = sealed_version(s, win, 2);
+    const auto lin1 = sealed_version(s, lin, 1);
+    const auto a = s.servers().register_server({.name = "a", .iscsi_portal = "10.0.0.1:3260"}, 1);
+    const auto b = s.servers().register_server({.name = "b", .iscsi_portal = "10.0.0.2:3260"}, 1);
+    s.servers().register_server({.name = "c", .iscsi_portal = "10.0.0.3:3260"}, 1);
+    s.servers().record_verified_copy(b.id, win2, 5);
+    s.servers().record_verified_copy(b.id, win1, 5);
+    s.servers().record_verified_copy(b.id, lin1, 5);
+    s.servers().record_verified_copy(a.id, win1, 5);
+
+    const auto copies = s.servers().held_copies();
+    REQUIRE(copies.size() == 4);
+    CHECK((copies[0].server_id == a.id && copies[0].image == "win" && copies[0].version == 1));
+    CHECK((copies[1].server_id == b.id && copies[1].image == "lin" && copies[1].version == 1));
+    CHECK((copies[2].server_id == b.id && copies[2].image == "win" && copies[2].version == 1));
+    CHECK((copies[3].server_id == b.id && copies[3].image == "win" && copies[3].version == 2));
+
+    CHECK(s.servers().homed_counts().empty());
+    for (int i = 1; i <= 3; ++i) {
+        const auto node = s.nodes().add(
+            {.name = "pc-0" + std::to_string(i), .mac = "02:00:00:00:00:0" + std::to_string(i)});
+        s.nodes().set_home_server(node.id, i == 1 ? a.id : b.id, 7);
+    }
+    s.nodes().add({.name = "pc-09", .mac = "02:00:00:00:00:09"});  // homed nowhere
+    CHECK(s.servers().homed_counts() == std::map<std::int64_t, std::int64_t>{{a.id, 1}, {b.id, 2}});
+}
+
 TEST_CASE("versions: the SHA-256 is recorded at seal, once") {
     auto catalog = test::fresh_catalog();
     auto s = catalog.session();

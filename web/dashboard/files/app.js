@@ -11,6 +11,7 @@ import * as groups from './groups.js';
 import * as access from './access.js';
 import * as audit from './audit.js';
 import * as server from './server.js';
+import * as servers from './servers.js';
 
 const view = document.getElementById('view');
 const loginSection = document.getElementById('login');
@@ -31,6 +32,7 @@ const routes = [
   [/^#\/access$/, () => access.mount(view)],
   [/^#\/audit$/, () => audit.mount(view)],
   [/^#\/server$/, () => server.mount(view)],
+  [/^#\/servers$/, () => servers.mount(view)],
 ];
 const BANNER_MS = 10000;
 let bannerTimer;
@@ -43,7 +45,9 @@ function route() {
     const match = hash.match(pattern);
     if (!match) continue;
     for (const link of document.querySelectorAll('#nav a')) {
-      if (hash.startsWith(link.getAttribute('href'))) link.setAttribute('aria-current', 'page');
+      // #/server is not current on #/servers: a link matches its hash and what lies under it (?..., /...).
+      const href = link.getAttribute('href');
+      if (hash.startsWith(href) && !/^\w/.test(hash.slice(href.length))) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
     unmount = mountView(match) || unmount;
