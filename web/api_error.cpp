@@ -30,7 +30,8 @@ Response error_response_for(std::exception_ptr error) {
         // The shared PostgreSQL catalog is down: worth a retry, and the connection comes back by itself.
         log::warn("web: ", e.what());
         return error_response(http::status::service_unavailable,
-                              "the catalog is unavailable; try again shortly");
+                              "the catalog cannot be reached; management is unavailable until it answers "
+                              "(machines keep booting from what each server knows); try again shortly");
     } catch (const imagestore::store::StoreError& e) {
         return error_response(http::status::conflict, e.what());
     } catch (const imagestore::ImageError& e) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/log.hpp"
+#include "db/error.hpp"
 #include "target/scsi/target_device.hpp"
 
 namespace bootherd::imagestore::store {
@@ -41,7 +42,22 @@ std::string draft_iqn(std::string_view image_name) {
     return iqn;
 }
 
-CatalogTargets::CatalogTargets(ImageStore& store) : store_(store) {}
+CatalogTargets::CatalogTargets(ImageStore& store, db::NodeSnapshot& known) : store_(store), known_(known) {}
+
+void CatalogTargets::log_outage(const std::string& line) const {
+    const std::lock_guard lock(mutex_);
+    outage_log_.warn(line, RateLimitedLog::Clock::now());
+}
+
+bool CatalogTargets::admits_logins(const db::Node& node) {
+    if (!node.enabled) return false;
+    if (node.effective_bind_address && !node.boot_address) {
+        log::warn("node ", node.name, " is bound to the address its boot script goes to, and none has been ",
+                  "served yet: login refused");
+        return false;
+    }
+    return true;
+}
 
 iscsi::TargetNode CatalogTargets::describe_node(const db::Node& node) const {
     iscsi::TargetNode target;
@@ -97,27 +113,37 @@ std::shared_ptr<const iscsi::TargetNode> CatalogTargets::open_cached(iscsi::Targ
 
 std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_node(std::string_view iqn) const {
     std::optional<db::Node> node;
-    {
+    try {
         auto session = store_.catalog().session();
         auto query = session.database().prepare("SELECT id FROM nodes WHERE iqn = ?");
         query->bind_all(iqn);
         if (query->step()) node = session.nodes().get(query->int64(0));
         query->reset();
+    } catch (const db::CatalogUnavailable& e) {
+        log_outage("catalog unreachable (" + std::string(e.what()) + "): login to " + std::string(iqn) +
+                   " goes by what this server last read");
+        return find_known_node(iqn);
     }
-    if (!node || !node->enabled) return nullptr;
-    if (node->effective_bind_address && !node->boot_address) {
-        log::warn("node ", node->name, " is bound to the address its boot script goes to, and none has been ",
-                  "served yet: login refused");
-        return nullptr;
-    }
+    if (!node || !admits_logins(*node)) return nullptr;
     if (!node->disk_path) node = store_.ensure_disk(node->id);  // first boot
     if (!node->disk_path) {
         log::warn("node ", node->name, " has no disk: its image has no promoted version");
         return nullptr;
     }
+    known_.remember(*node);
     auto target = open_cached(describe_node(*node), *node->disk_path, true);
     store_.remove_unused_disks();  // a disk replaced under sessions may have been closed by now
     return target;
+}
+
+std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_known_node(std::string_view iqn) const {
+    const auto node = known_.by_iqn(iqn);
+    if (!node || !admits_logins(*node)) return nullptr;
+    if (!node->disk_path) {
+        log::warn("node ", node->name, " has no disk yet, and none can be made without the catalog");
+        return nullptr;
+    }
+    return open_cached(describe_node(*node), *node->disk_path, true);
 }
 
 std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find_draft(std::string_view iqn) const {
@@ -150,7 +176,7 @@ std::shared_ptr<const iscsi::TargetNode> CatalogTargets::find(std::string_view i
 std::vector<std::shared_ptr<const iscsi::TargetNode>> CatalogTargets::all() const {
     std::vector<std::shared_ptr<const iscsi::TargetNode>> targets;
     std::vector<iscsi::TargetNode> described;
-    {
+    try {
         auto session = store_.catalog().session();
         db::NodeFilter filter;
         filter.limit = 10000;
@@ -166,6 +192,12 @@ std::vector<std::shared_ptr<const iscsi::TargetNode>> CatalogTargets::all() cons
                 if (version.state == db::VersionState::draft)
                     if (auto draft = describe_draft(session, image.name, version))
                         described.push_back(std::move(*draft));
+    } catch (const db::CatalogUnavailable& e) {
+        log_outage("catalog unreachable (" + std::string(e.what()) +
+                   "): discovery lists the nodes this server last read");
+        described.clear();
+        for (const auto& node : known_.enabled())
+            described.push_back(describe_node(node));
     }
     const std::lock_guard lock(mutex_);
     for (auto& target : described) {

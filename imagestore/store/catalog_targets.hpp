@@ -20,6 +20,10 @@
 //
 // A draft is kept open only while sessions use it: when the maintenance machine logs out, the draft is closed
 // (releasing its write lock), so `image commit` and `image discard` can proceed while the server runs.
+//
+// Every node read here is remembered in a db::NodeSnapshot. While the catalog cannot be reached, a node's
+// login is admitted from what the snapshot holds (same credentials, boot address and disk), so machines
+// booted or homed here keep logging in; nothing is created then (no first disk, no draft).
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +31,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/rate_limited_log.hpp"
+#include "db/node_snapshot.hpp"
 #include "db/nodes_repo.hpp"
 #include "imagestore/store/image_store.hpp"
 #include "target/iscsi/target_directory.hpp"
@@ -40,7 +46,8 @@ std::string draft_iqn(std::string_view image_name);
 
 class CatalogTargets final : public iscsi::TargetDirectory {
   public:
-    explicit CatalogTargets(ImageStore& store);
+    // `known` must outlive the targets.
+    CatalogTargets(ImageStore& store, db::NodeSnapshot& known);
 
     // Opens the target's disk (creating a node's disk on first boot); null when unknown or disabled.
     std::shared_ptr<const iscsi::TargetNode> find(std::string_view iqn) const override;
@@ -63,11 +70,18 @@ class CatalogTargets final : public iscsi::TargetDirectory {
                                                          const std::string& relative_path,
                                                          bool keep_open) const;
     std::shared_ptr<const iscsi::TargetNode> find_node(std::string_view iqn) const;
+    // The node's target as the snapshot knows it, for a login while the catalog is unreachable.
+    std::shared_ptr<const iscsi::TargetNode> find_known_node(std::string_view iqn) const;
+    // A node that may log in now: enabled, and with a boot address when it is bound to one.
+    static bool admits_logins(const db::Node& node);
+    void log_outage(const std::string& line) const;
     std::shared_ptr<const iscsi::TargetNode> find_draft(std::string_view iqn) const;
 
     ImageStore& store_;
+    db::NodeSnapshot& known_;
     mutable std::mutex mutex_;
-    mutable std::map<std::string, OpenTarget, std::less<>> open_;  // by IQN
+    mutable std::map<std::string, OpenTarget, std::less<>> open_;     // by IQN
+    mutable RateLimitedLog outage_log_{5, std::chrono::seconds(10)};  // under mutex_: logins in an outage
 };
 
 }  // namespace bootherd::imagestore::store

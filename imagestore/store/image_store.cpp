@@ -132,8 +132,10 @@ std::uint64_t allocated_bytes(const fs::path& file) {
     return static_cast<std::uint64_t>(st.st_blocks) * 512u;
 }
 
-ImageStore::ImageStore(const fs::path& data_dir, const fs::path& import_dir, const std::string& catalog)
-    : data_dir_((fs::create_directories(data_dir), fs::absolute(data_dir).lexically_normal())),
+ImageStore::ImageStore(const fs::path& data_dir, const fs::path& import_dir, const std::string& catalog,
+                       const std::string& server_name)
+    : server_name_(server_name),
+      data_dir_((fs::create_directories(data_dir), fs::absolute(data_dir).lexically_normal())),
       import_dir_(import_dir.empty() ? data_dir_ / "import" : fs::absolute(import_dir).lexically_normal()),
       catalog_(db::Catalog::open(catalog.empty() ? (data_dir_ / "catalog.db").string() : catalog)) {
     fs::create_directories(data_dir_ / "images");
@@ -741,12 +743,20 @@ void ImageStore::remove_orphan_files(db::Catalog::Session& session, SweepReport&
 }
 
 void ImageStore::check_rows(db::Catalog::Session& session, SweepReport& report) {
-    for (const auto& image : session.images().list())
-        for (const auto& version : session.versions().list(image.id))
-            if (!fs::exists(absolute(version.file_path)))
-                report.missing_versions.push_back(image.name + " v" + std::to_string(version.number) + ": " +
-                                                  version.file_path);
+    // With several servers, versions are pulled as needed (replication/) and a machine's disk lives on its
+    // home: what another server holds is not missing here.
+    const bool shared = !session.servers().list().empty();
+    std::optional<std::int64_t> self;
+    if (const auto server = session.servers().find_by_name(server_name_); server && !server_name_.empty())
+        self = server->id;
+    if (!shared)
+        for (const auto& image : session.images().list())
+            for (const auto& version : session.versions().list(image.id))
+                if (!fs::exists(absolute(version.file_path)))
+                    report.missing_versions.push_back(image.name + " v" + std::to_string(version.number) +
+                                                      ": " + version.file_path);
     for (const auto& node : all_nodes(session)) {
+        if (shared && node.home_server_id && node.home_server_id != self) continue;
         if (node.disk_path && !fs::exists(absolute(*node.disk_path))) {
             report.missing_node_disks.push_back(node.name + ": " + *node.disk_path);
             session.nodes().set_disk(node.id, std::nullopt, std::nullopt);

@@ -14,7 +14,9 @@
 // Files and rows stay consistent across crashes: a file is created (and synced) before the row that points at
 // it is committed, and a row is deleted before its file. What a crash leaves behind is found by
 // sweep_orphans(), which open() runs: unreferenced files are deleted, rows whose file is missing are reported
-// (node disks that vanished are dropped so the next boot recreates them).
+// (node disks that vanished are dropped so the next boot recreates them). On a catalog several servers share,
+// each data directory holds only its own machines' disks and the versions pulled so far, so only the disks of
+// machines homed on this directory's server (or on none) are checked.
 //
 // Everything in the data directory is private to its owner (0700 directories, 0600 files, see
 // make_private): the catalog holds CHAP secrets and the disks hold the machines' data.
@@ -88,8 +90,10 @@ class ImageStore {
     // (default <data>/import) is created 0700 if missing. Throws db::Error,
     // std::filesystem::filesystem_error.
     // `catalog`: where the catalog is (db::Catalog::open); empty: the SQLite file <data_dir>/catalog.db.
+    // `server_name`: on a catalog several servers share, the one this data directory belongs to (serve
+    // --server-name): the sweep then checks only the node disks homed there (see check_rows).
     explicit ImageStore(const std::filesystem::path& data_dir, const std::filesystem::path& import_dir = {},
-                        const std::string& catalog = {});
+                        const std::string& catalog = {}, const std::string& server_name = {});
     ImageStore(const ImageStore&) = delete;
     ImageStore& operator=(const ImageStore&) = delete;
 
@@ -197,6 +201,7 @@ class ImageStore {
     // Unlinks a node disk now unless a process has it open for writing; then it is retried later.
     void remove_disk_when_unused(const std::string& relative_path);
 
+    std::string server_name_;  // see the constructor
     std::filesystem::path data_dir_;
     std::filesystem::path import_dir_;
     db::Catalog catalog_;

@@ -86,7 +86,6 @@ else
   boot_show "$s2_log" 20
 fi
 
-# From the catalog, not the CLI: a store opened on s1's data directory would see pc's disk (on s2) as missing.
 iqn=$(psql_q "SELECT iqn FROM nodes WHERE name = 'pc'")
 guest="$BOOT_SUBNET_PREFIX\.1[0-9][0-9]" # the guest's lease, .100-.150
 if grep -q "iSCSI login redirected: .* target=$iqn peer=$guest:[0-9]* to=$s2_ip:3260," "$s1_log"; then

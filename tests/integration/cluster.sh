@@ -3,7 +3,8 @@
 # pull the image version from server 1 (verified against its SHA-256); sixty machines that all fetch their boot
 # script from server 1 and log in at server 1's portal end up homed, and served, on all three (libiscsi follows
 # the login redirect); a server killed with -9 stops heartbeating and its machines are served by the others at
-# their next boot; a server that finds its copy corrupted withdraws it and pulls a verified one.
+# their next boot; a server that finds its copy corrupted withdraws it and pulls a verified one; while
+# PostgreSQL is stopped, booted machines keep their I/O and homed machines still boot.
 # Runs under tests/with_postgres.sh, which starts a private PostgreSQL 15 (BOOTHERD_TEST_CATALOG).
 source "$(dirname "$0")/lib.sh"
 : "${BOOTHERD_TEST_CATALOG:?run this under tests/with_postgres.sh}"
@@ -116,6 +117,70 @@ wait_copies 3 "'s1','s2','s3'"
 for mac in $(macs | head -n 6); do boot "$mac"; done
 grep -qE "(^| )s3\|6( |$)" <<<"$(homes)" || die "the least-loaded server s3 did not take the 6 machines: $(homes)"
 ok "s3 restarted with a corrupted copy: withdrew it, pulled a verified one, then took the next 6 machines"
+
+# PostgreSQL stops (docs/SCALE-OUT.md, "The catalog goes down"). Sessions opened before keep reading and
+# writing; a machine homed on server 1 still gets its script and logs in there, and a login for one homed on
+# server 2 is still redirected there: each server goes by what it last read. Management answers 503 meanwhile.
+# Once PostgreSQL is back, management answers and the events of the outage are in the catalog, with the times
+# they happened.
+iscsi_load=$(dirname "$BOOTHERD")/../bench/iscsi_load
+[ -x "$iscsi_load" ] || die "iscsi_load is not built ($iscsi_load)"
+homed_on() { psql_q "SELECT n.mac FROM nodes n JOIN servers s ON s.id = n.home_server_id WHERE s.name = '$1' ORDER BY n.name LIMIT $2" | tr '\n' ' '; }
+read -r mac_writes mac_reads mac_boots <<<"$(homed_on s1 3)"
+read -r mac_elsewhere <<<"$(homed_on s2 1)"
+[ -n "$mac_boots" ] && [ -n "$mac_elsewhere" ] || die "not enough machines homed on s1 and s2: $(homes)"
+# A booted machine's session as its OS opens it: its identity from the catalog, at server 1's portal.
+declare -A URL INITIATOR
+for mac in "$mac_writes" "$mac_reads" "$mac_elsewhere"; do
+  read -r iqn user secret <<<"$(psql_q "SELECT iqn || ' ' || chap_user || ' ' || chap_secret FROM nodes WHERE mac = '$mac'")"
+  URL[$mac]="iscsi://$user%$secret@127.0.0.1:${ISCSI[1]}/$iqn/0"
+  INITIATOR[$mac]="$iqn:initiator"
+done
+token=$("$BOOTHERD" token create outage-check --scope read --json --data "$SCRATCH/d1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])') ||
+  die "token create failed"
+api_status() {
+  curl -s -o "$SCRATCH/api.out" -w '%{http_code}' -H "Authorization: Bearer $token" "http://127.0.0.1:${HTTP_PORT[$1]}/api/v1/nodes"
+}
+[ "$(api_status 2)" = 200 ] || die "management does not answer before the outage: $(cat "$SCRATCH/api.out")"
+
+# Both log in now and start their I/O 4 s later, when PostgreSQL is already down; it is started again only
+# after they are done, so all their I/O happens during the outage.
+"$iscsi_load" --url "${URL[$mac_writes]}" --initiator "${INITIATOR[$mac_writes]}" --op write --bs 4096 --qd 4 \
+  --idle 4 --seconds 5 >"$SCRATCH/writes.out" 2>&1 &
+writes=$!
+"$iscsi_load" --url "${URL[$mac_reads]}" --initiator "${INITIATOR[$mac_reads]}" --op read --bs 65536 --qd 4 \
+  --idle 4 --seconds 5 >"$SCRATCH/reads.out" 2>&1 &
+reads=$!
+PIDS+=("$writes" "$reads")
+sleep 2  # both sessions logged in
+outage_ms=$(date +%s%3N)
+"$BOOTHERD_TEST_PG" stop || die "could not stop PostgreSQL"
+psql_q "SELECT 1" >/dev/null 2>&1 && die "PostgreSQL still answers"
+status=$(api_status 2)
+[ "$status" = 503 ] && grep -q "catalog cannot be reached" "$SCRATCH/api.out" ||
+  die "management answered $status during the outage, not 503: $(cat "$SCRATCH/api.out")"
+boot "$mac_boots"
+grep -q "from what this server last read (catalog unreachable)" "${SLOG[1]}" ||
+  die "server 1 did not say it served the script of $mac_boots without its catalog"
+iscsi-readcapacity16 -i "${INITIATOR[$mac_elsewhere]}" "${URL[$mac_elsewhere]}" >/dev/null 2>&1 ||
+  { tail -n 15 "${SLOG[1]}" "${SLOG[2]}"; die "the machine homed on s2 could not log in through s1 during the outage"; }
+wait "$writes" || { cat "$SCRATCH/writes.out"; die "writes failed during the outage"; }
+wait "$reads" || { cat "$SCRATCH/reads.out"; die "reads failed during the outage"; }
+psql_q "SELECT 1" >/dev/null 2>&1 && die "PostgreSQL answered during the I/O"
+echo "during the outage: writes $(grep -m1 '^iops=' "$SCRATCH/writes.out")"
+echo "during the outage: reads $(grep -m1 '^iops=' "$SCRATCH/reads.out")"
+"$BOOTHERD_TEST_PG" start || die "could not start PostgreSQL"
+ok "PostgreSQL stopped: sessions kept reading and writing, a machine homed on s1 booted, a login for s2 was redirected, management answered 503"
+
+for i in $(seq 50); do [ "$(api_status 2)" = 200 ] && break; sleep 0.2; done
+[ "$(api_status 2)" = 200 ] || die "management does not answer after PostgreSQL came back: $(cat "$SCRATCH/api.out")"
+outage_events() {
+  psql_q "SELECT count(*) FROM events e JOIN nodes n ON n.id = e.node_id WHERE n.mac = '$1' AND e.kind = '$2' AND e.at >= $outage_ms"
+}
+for i in $(seq 50); do [ "$(outage_events "$mac_boots" iscsi.login.firmware)" -ge 1 ] && break; sleep 0.2; done
+[ "$(outage_events "$mac_boots" script.fetched)" -eq 1 ] || die "the script served during the outage is not in the catalog's events"
+[ "$(outage_events "$mac_boots" iscsi.login.firmware)" -eq 1 ] || die "the login during the outage is not in the catalog's events"
+ok "PostgreSQL back: management answers, and the boot events of the outage are in the catalog"
 
 for n in 1 2 3; do
   grep -qF "$(psql_q "SELECT chap_secret FROM nodes LIMIT 1")" "${SLOG[$n]}" && die "a CHAP secret is in server $n's log"

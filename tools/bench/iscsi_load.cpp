@@ -45,11 +45,13 @@ struct Options {
     double idle = 0;  // seconds every session sits idle (answering the target's NOP-In pings) before the I/O
 };
 
-// Where the target lives, taken apart once from the iscsi:// URL.
+// Where the target lives, taken apart once from the iscsi:// URL (with its CHAP user%secret, if any).
 struct Portal {
     std::string address;
     std::string iqn;
     int lun = 0;
+    std::string chap_user{};
+    std::string chap_secret{};
 };
 
 Portal parse_url(const Options& o) {
@@ -58,7 +60,7 @@ Portal parse_url(const Options& o) {
     if (!scratch) throw std::runtime_error("cannot create an iSCSI context");
     iscsi_url* url = iscsi_parse_full_url(scratch.get(), o.url.c_str());
     if (url == nullptr) throw std::invalid_argument(o.url + ": " + iscsi_get_error(scratch.get()));
-    Portal p{url->portal, url->target, url->lun};
+    Portal p{url->portal, url->target, url->lun, url->user, url->passwd};
     iscsi_destroy_url(url);
     return p;
 }
@@ -83,6 +85,10 @@ class Session : public AsyncSession {
         : AsyncSession(run.errors, "session " + std::to_string(index)), run_(run), index_(index) {
         if (!create_context(run.options.initiator, run.portal.iqn, 0x10000u + index))
             throw std::runtime_error("cannot create an iSCSI context");
+        if (!run.portal.chap_user.empty() &&
+            iscsi_set_initiator_username_pwd(context(), run.portal.chap_user.c_str(),
+                                             run.portal.chap_secret.c_str()) != 0)
+            throw std::runtime_error(std::string("cannot set CHAP: ") + iscsi_get_error(context()));
         connect(run.portal.address, run.portal.lun);
     }
 
@@ -286,7 +292,7 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
     Options o;
     CLI::App app{"iscsi_load: drive an iSCSI LUN with reads or writes from one or many libiscsi sessions"};
-    app.add_option("--url", o.url, "iscsi://HOST:PORT/IQN/LUN")->required();
+    app.add_option("--url", o.url, "iscsi://[USER%SECRET@]HOST:PORT/IQN/LUN (with CHAP)")->required();
     app.add_option("--op", o.op, "read or write (write overwrites the LUN's data)")
         ->transform(
             CLI::CheckedTransformer(std::map<std::string, Op>{{"read", Op::read}, {"write", Op::write}}));

@@ -6,6 +6,7 @@
 
 #include "boot/boot_announcements.hpp"
 #include "common/log.hpp"
+#include "db/error.hpp"
 
 namespace bootherd::cli {
 
@@ -14,6 +15,8 @@ namespace bootherd::cli {
 constexpr std::size_t max_queued_events = 100000;
 // How often the tracker is asked to end boots whose timeout passed.
 constexpr auto tick_interval = std::chrono::seconds(5);
+// How often held events are tried again while the catalog is unreachable.
+constexpr auto retry_interval = std::chrono::seconds(1);
 
 std::string event_kind(std::string_view step) {
     std::string kind(step);
@@ -195,9 +198,26 @@ void BootEventLog::write_loop() {
         batch.swap(queue_);
         lock.unlock();
         presence_.reset();
-        for (Entry& entry : batch)
-            write(std::move(entry));
+        while (!batch.empty() && write(batch.front()))
+            batch.pop_front();
         lock.lock();
+        if (batch.empty()) {
+            if (held_ > 0)
+                log::info("boot: the catalog answers again; the ", held_, " boot event(s) held are written");
+            held_ = 0;
+            continue;
+        }
+        // The catalog is unreachable: what is left waits, in order, ahead of what came meanwhile.
+        for (auto entry = batch.rbegin(); entry != batch.rend(); ++entry)
+            queue_.push_front(std::move(*entry));
+        if (queue_.size() > max_queued_events) queue_.resize(max_queued_events);
+        if (held_ == 0) log::warn("boot: the catalog is unreachable; boot events are held until it answers");
+        held_ = queue_.size();
+        if (stopping_) {
+            log::warn("boot: stopping with ", held_, " boot event(s) the catalog never got");
+            return;
+        }
+        wake_.wait_for(lock, retry_interval, [this] { return stopping_; });
     }
 }
 
@@ -224,8 +244,11 @@ void BootEventLog::record_all_presence() {
     }
 }
 
-void BootEventLog::write(Entry entry) {
-    if (entry.all_presence) return record_all_presence();
+bool BootEventLog::write(Entry& entry) {
+    if (entry.all_presence) {
+        record_all_presence();
+        return true;
+    }
     try {
         std::optional<std::int64_t> node_id;
         {
@@ -236,7 +259,7 @@ void BootEventLog::write(Entry entry) {
                 // draft sessions are an administrator's tools).
                 node = find_node_by_iqn(session, entry.target_iqn);
                 if (!node) node = find_maintenance_machine(session, entry.initiator);
-                if (!node) return;
+                if (!node) return true;
                 entry.mac = node->mac;
                 if (entry.kind == "iscsi.login")
                     entry.kind =
@@ -259,9 +282,12 @@ void BootEventLog::write(Entry entry) {
         }
         // Outside the catalog session: the tracker takes its own lock first, then the catalog's.
         if (node_id && entry.step) tracker_.on_step(*node_id, *entry.step, entry.at_ms);
+    } catch (const db::CatalogUnavailable&) {
+        return false;
     } catch (const std::exception& e) {
         log::warn("boot: could not record event ", entry.kind, " of ", entry.mac, ": ", e.what());
     }
+    return true;
 }
 
 void BootEventLog::log_summary(const Entry& entry, const std::optional<std::string>& node_name) {

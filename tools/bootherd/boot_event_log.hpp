@@ -11,7 +11,8 @@
 // info line (the boot service and the TFTP server log scripts and transfers themselves); the rest are debug
 // (-v). Each node's session presence is kept in the catalog as well (session_presence.hpp): after each of
 // its session events and boot scripts, for every node once track_sessions() is called, and every node
-// offline on stop() after that.
+// offline on stop() after that. While the catalog is unreachable, entries are held in order (within the
+// queue's bound) and written once it answers, with the times they happened.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -72,7 +73,8 @@ class BootEventLog final : public boot::BootEventSink {
     };
     void enqueue(Entry entry);
     void write_loop();
-    void write(Entry entry);
+    // False when the catalog is unreachable: the entry (its login kind settled) is to be written later.
+    bool write(Entry& entry);
     // The live sessions as of the batch being written (taken on first use).
     const SessionPresence& presence();
     void record_presence(db::Catalog::Session& session, const db::Node& node);
@@ -97,6 +99,7 @@ class BootEventLog final : public boot::BootEventSink {
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Entry> queue_;
+    std::size_t held_ = 0;  // entries waiting for an unreachable catalog
     bool stopping_ = false;
     std::thread writer_;
 };

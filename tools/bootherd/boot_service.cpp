@@ -16,6 +16,7 @@
 #include "boot/tftp_file_source.hpp"
 #include "boot/tftp_server.hpp"
 #include "common/log.hpp"
+#include "db/error.hpp"
 #include "imagestore/store/catalog_targets.hpp"
 #include "imagestore/store/disk_usage.hpp"
 #include "tools/bootherd/boot_catalog.hpp"
@@ -342,6 +343,8 @@ web::BootScriptReply BootService::boot_script(std::string_view mac_text,
             return {Status::ok, boot::render_local_boot_script()};
         }
         return bound_node_script(*mac, *node, client);
+    } catch (const db::CatalogUnavailable& e) {
+        return known_node_script(*mac, client, e.what());
     } catch (const std::exception& e) {
         log::error("boot: script for ", mac->to_string(), " failed: ", e.what());
         return {Status::ok,
@@ -375,6 +378,57 @@ web::BootScriptReply BootService::bound_node_script(const boot::MacAddress& mac,
     return {Status::ok, node_script(mac, node.id, client.to_string())};
 }
 
+web::BootScriptReply BootService::known_node_script(const boot::MacAddress& mac,
+                                                    const boost::asio::ip::address& client,
+                                                    std::string_view why) {
+    using Status = web::BootScriptReply::Status;
+    const auto node = context_.known_nodes.by_mac(mac.to_string());
+    const bool homed_here =
+        node && (context_.cluster == nullptr || node->home_server_id == context_.cluster->server_id());
+    const auto now = std::chrono::system_clock::now();
+    {
+        const std::lock_guard lock(refusal_log_mutex_);
+        refusal_log_.warn("boot: the catalog is unreachable (" + std::string(why) + "): the script of " +
+                              mac.to_string() + " goes by what this server last read",
+                          std::chrono::steady_clock::now());
+    }
+    const char* wait = !node              ? "not known to this server"
+                       : !homed_here      ? "homed on another server"
+                       : !node->enabled   ? "disabled"
+                       : !node->disk_path ? "without a disk yet"
+                                          : nullptr;
+    if (wait != nullptr) {
+        events_->record(
+            mac, "script fetched",
+            std::string("catalog unreachable, machine ") + wait + ": waiting, from " + client.to_string(),
+            now);
+        return {Status::ok,
+                boot::render_wait_script("the server cannot reach its catalog", script_url(mac), retry_)};
+    }
+    // No new binding can be recorded: only the address the node was last bound to, still tied to its MAC.
+    if (node->effective_bind_address) {
+        const auto binding = boot::bind_script_client(boot::DhcpMode::proxy, mac, client, std::nullopt,
+                                                      [](boot::Ipv4 a) { return boot::lookup_arp_table(a); });
+        if (!binding.bound ||
+            boost::asio::ip::address(*binding.bound) != imagestore::store::bound_address(*node)) {
+            events_->record(mac, "script refused",
+                            "catalog unreachable: script of node " + node->name + " refused to " +
+                                client.to_string() + ", not its last boot address",
+                            now);
+            return {Status::forbidden, {}};
+        }
+    }
+    // Its disk as last read: a non-persistent machine's disk is renewed at its next boot with the catalog.
+    counters_.boot_scripts.fetch_add(1, std::memory_order_relaxed);
+    events_->record_boot_script(mac,
+                                "node " + node->name + " disk " + *node->disk_path +
+                                    " (catalog unreachable: as last read), from " + client.to_string(),
+                                now);
+    log::info("boot: ", node->name, " (", mac.to_string(), ") boots ", *node->disk_path, " via ",
+              client.to_string(), " from what this server last read (catalog unreachable)");
+    return {Status::ok, sanboot_script(*node)};
+}
+
 std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t node_id,
                                      const std::string& from) {
     // A new boot: a persistent node gets its disk if it has none, a non-persistent one a fresh disk unless a
@@ -403,6 +457,7 @@ std::string BootService::node_script(const boot::MacAddress& mac, std::int64_t n
                                         retry_);
     }
     context_.store.catalog().session().nodes().record_boot(node.id, "booting", now_ms());
+    context_.known_nodes.remember(node);
     events_->record_boot_script(mac, "node " + node.name + " disk " + *node.disk_path + ", from " + from,
                                 now);
     log::info("boot: ", node.name, " (", mac.to_string(), ") boots ", *node.disk_path, " via ", from);

@@ -120,6 +120,10 @@ class BootService {
     web::BootScriptReply bound_node_script(const boot::MacAddress& mac, const db::Node& node,
                                            const boost::asio::ip::address& client);
     std::string node_script(const boot::MacAddress& mac, std::int64_t node_id, const std::string& from);
+    // While the catalog is unreachable (`why`): the sanboot script of a node homed here as last read
+    // (context.known_nodes), at its last boot address when bound; else the wait-and-retry script.
+    web::BootScriptReply known_node_script(const boot::MacAddress& mac,
+                                           const boost::asio::ip::address& client, std::string_view why);
     // The sanboot script of the node's own disk, naming this server's portal.
     std::string sanboot_script(const db::Node& node) const;
     // With several servers: homes the node for this boot (placement::HomePlacer). nullopt when it is homed

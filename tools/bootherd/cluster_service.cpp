@@ -80,8 +80,9 @@ ClusterService::ClusterService(const ClusterOptions& options, imagestore::store:
     homes_.refresh(store.catalog(), db::now_ms());
 }
 
-void ClusterService::start(const iscsi::Server& iscsi) {
+void ClusterService::start(const iscsi::Server& iscsi, db::NodeSnapshot& known) {
     iscsi_ = &iscsi;
+    known_ = &known;
     thread_ = std::thread([this] { run(); });
 }
 
@@ -115,6 +116,7 @@ void ClusterService::round(std::int64_t now_ms, bool heartbeat) {
         if (const auto recorded = copies_.verify(server_id_, now_ms); recorded > 0)
             log::info("cluster: ", recorded, " version(s) verified here and offered to placement");
         pull_missing(now_ms);
+        known_->load(catalog);
     }
     homes_.refresh(catalog, now_ms);
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "db/node_snapshot.hpp"
 #include "imagestore/store/image_store.hpp"
 #include "placement/home_placer.hpp"
 #include "placement/home_table.hpp"
@@ -47,7 +48,9 @@ class ClusterService {
     ClusterService& operator=(const ClusterService&) = delete;
 
     // Starts the rounds; `iscsi` (its live sessions are the load) must outlive this service.
-    void start(const iscsi::Server& iscsi);
+    // `known` (reloaded at each heartbeat, so that machines homed here boot while the catalog is
+    // unreachable) must outlive this service too.
+    void start(const iscsi::Server& iscsi, db::NodeSnapshot& known);
     // Ends the rounds (before the iSCSI server stops); the router keeps answering from the last snapshot.
     void stop();
     // For the iSCSI server: a login for a machine homed on another live server goes there.
@@ -67,6 +70,7 @@ class ClusterService {
     ClusterOptions options_;
     imagestore::store::ImageStore& store_;
     const iscsi::Server* iscsi_ = nullptr;
+    db::NodeSnapshot* known_ = nullptr;
     std::int64_t server_id_ = 0;
     placement::HomeTable homes_;
     placement::HomePlacer placer_;

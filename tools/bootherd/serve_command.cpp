@@ -87,8 +87,10 @@ int run_serve(const ServeOptions& o) {
     raise_descriptor_limit();
 
     const ServeLock lock(o.data);  // before the store touches anything there
-    imagestore::store::ImageStore store(o.data, o.import_dir, o.catalog);
-    auto targets = std::make_shared<imagestore::store::CatalogTargets>(store);
+    imagestore::store::ImageStore store(o.data, o.import_dir, o.catalog, o.cluster.server_name);
+    db::NodeSnapshot known_nodes;  // what logins and boot scripts go by while the catalog is unreachable
+    known_nodes.load(store.catalog());
+    auto targets = std::make_shared<imagestore::store::CatalogTargets>(store, known_nodes);
 
     std::optional<ClusterService> cluster;  // before the iSCSI server, which asks it where logins go
     if (!o.cluster.server_name.empty()) cluster.emplace(cluster_options(o), store);
@@ -98,9 +100,9 @@ int run_serve(const ServeOptions& o) {
     SessionEventRelay session_events;  // iSCSI logins and first reads become boot events once boot runs
     IscsiService iscsi(o.listen, o.threads, o.limits, targets, what, session_events.callback(),
                        cluster ? cluster->login_router() : iscsi::LoginRouter{});
-    ServeContext context{store, iscsi.server(), iscsi.endpoints()};
+    ServeContext context{store, iscsi.server(), iscsi.endpoints(), known_nodes};
     if (cluster) {
-        cluster->start(iscsi.server());
+        cluster->start(iscsi.server(), known_nodes);
         context.cluster = &*cluster;
     }
 

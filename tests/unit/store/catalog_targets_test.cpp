@@ -28,7 +28,8 @@ TEST_CASE("catalog targets: one target per node, opened lazily, bases shared") {
     for (const auto& node : nodes)  // as if each fetched its script at its bound address
         store.catalog().session().nodes().set_boot_address(node.id, "10.0.0." + std::to_string(node.id), 1);
     const auto edited = store.edit("base");
-    CatalogTargets targets(store);
+    db::NodeSnapshot known;
+    CatalogTargets targets(store, known);
 
     auto listed = targets.all();
     REQUIRE(listed.size() == 4);  // three nodes and the draft
@@ -49,6 +50,11 @@ TEST_CASE("catalog targets: one target per node, opened lazily, bases shared") {
     CHECK(a->chap->secret == nodes[0].chap_secret);
     CHECK(targets.find(nodes[0].iqn)->device == a->device);  // one open chain per target, shared by sessions
     CHECK(store.layers().open_count() == 1);                 // v1, shared by both nodes' chains
+    // What a login read is remembered, for logins while the catalog is unreachable.
+    REQUIRE(known.by_iqn(nodes[0].iqn));
+    CHECK(known.by_iqn(nodes[0].iqn)->disk_path ==
+          store.catalog().session().nodes().get(nodes[0].id).disk_path);
+    CHECK_FALSE(known.by_iqn(nodes[2].iqn));
 
     auto draft = targets.find(draft_iqn("base"));
     REQUIRE(draft);
@@ -83,7 +89,8 @@ TEST_CASE("catalog targets: a bound node admits logins only from its boot addres
     auto bound = store.add_node({.name = "bound", .mac = "52:54:00:00:00:01", .image_id = v1.image_id});
     auto open = store.add_node(
         {.name = "open", .mac = "52:54:00:00:00:02", .image_id = v1.image_id, .bind_address = false});
-    CatalogTargets targets(store);
+    db::NodeSnapshot known;
+    CatalogTargets targets(store, known);
 
     // No script served to it yet: nobody may log in, and its disk is not opened.
     CHECK_FALSE(targets.find(bound.iqn));
@@ -123,7 +130,8 @@ TEST_CASE("commit and discard are refused while a server has the draft open, all
     write_raw_image(raw, 8 * MiB, {{0, MiB}}, rng);
     store.import_image("base", raw);
     auto draft_version = store.edit("base");
-    CatalogTargets targets(store);
+    db::NodeSnapshot known;
+    CatalogTargets targets(store, known);
 
     auto session = targets.find(draft_iqn("base"));  // a maintenance machine logs in
     REQUIRE(session);
@@ -174,7 +182,8 @@ TEST_CASE(
         auto session = store.catalog().session();
         session.database().exec(
             "UPDATE versions SET chap_user = NULL, chap_secret = NULL WHERE state = 'draft'");
-        CatalogTargets targets(store);
+        db::NodeSnapshot known;
+        CatalogTargets targets(store, known);
         CHECK_FALSE(targets.find(draft_iqn("base")));
         CHECK(targets.all().empty());
     }
@@ -182,7 +191,8 @@ TEST_CASE(
     const auto draft = reopened.draft("base");
     REQUIRE(draft);
     REQUIRE(draft->chap_secret);
-    CatalogTargets targets(reopened);
+    db::NodeSnapshot known;
+    CatalogTargets targets(reopened, known);
     auto target = targets.find(draft_iqn("base"));
     REQUIRE(target);
     CHECK(target->chap->secret == *draft->chap_secret);

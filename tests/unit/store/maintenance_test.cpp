@@ -96,7 +96,8 @@ TEST_CASE("maintain refuses a disabled node, a node maintaining another image, u
 
 TEST_CASE("the draft target admits only its maintenance machine, from its bound address") {
     Fixture f;
-    CatalogTargets targets(f.store);
+    db::NodeSnapshot known;
+    CatalogTargets targets(f.store, known);
     f.store.edit("base");
     auto open = targets.find(draft_iqn("base"));
     REQUIRE(open);
@@ -131,7 +132,8 @@ TEST_CASE("the draft target admits only its maintenance machine, from its bound 
 TEST_CASE(
     "commit, discard and a new maintenance machine are refused while the draft is open, naming the node") {
     Fixture f;
-    CatalogTargets targets(f.store);
+    db::NodeSnapshot known;
+    CatalogTargets targets(f.store, known);
     f.store.maintain("base", "pc1");
     auto session = targets.find(draft_iqn("base"));  // pc1 logs in
     REQUIRE(session);

@@ -196,3 +196,46 @@ TEST_CASE("start-up sweep removes orphan files and reports rows whose file is mi
     CHECK(store.begin_boot(node->id, BootStart::unannounced, FakeDiskUsage{}).disk_path);
     CHECK(store.sweep_orphans().missing_node_disks.empty());
 }
+
+TEST_CASE(
+    "start-up sweep on a catalog several servers share: only this server's machines' disks are checked") {
+    TempDir dir;
+    std::mt19937_64 rng(9);
+    const auto catalog = (dir.path() / "shared.db").string();
+    std::int64_t here = 0, there = 0, other = 0;
+    {
+        ImageStore s1(dir.path() / "s1", {}, catalog, "s1");
+        auto raw = dir.path() / "base.raw";
+        write_raw_image(raw, 8 * MiB, {{0, 4096}}, rng);
+        const auto v1 = s1.import_image("base", raw);
+        auto session = s1.catalog().session();
+        const auto self =
+            session.servers().register_server({.name = "s1", .iscsi_portal = "10.0.0.1:3260"}, 1);
+        const auto peer =
+            session.servers().register_server({.name = "s2", .iscsi_portal = "10.0.0.2:3260"}, 1);
+        here = s1.add_node({.name = "pc1", .mac = "52:54:00:00:00:01", .image_id = v1.image_id}).id;
+        there = s1.add_node({.name = "pc2", .mac = "52:54:00:00:00:02", .image_id = v1.image_id}).id;
+        other = s1.add_node({.name = "pc3", .mac = "52:54:00:00:00:03", .image_id = v1.image_id}).id;
+        // Each machine's disk on its home: pc1 on s1 (lost there), pc2 and pc3 on s2.
+        session.nodes().set_disk(here, v1.id, "nodes/pc1-lost.vhdx");
+        session.nodes().set_home_server(here, self.id, 1);
+        session.nodes().set_disk(there, v1.id, "nodes/pc2-on-s2.vhdx");
+        session.nodes().set_home_server(there, peer.id, 1);
+        session.nodes().set_disk(other, v1.id, "nodes/pc3-on-s2.vhdx");
+        session.nodes().set_home_server(other, peer.id, 1);
+    }
+    // Server s2's data directory, which has not pulled v1 yet: neither v1 nor s1's disk is missing there.
+    ImageStore s2(dir.path() / "s2", {}, catalog, "s2");
+    CHECK(s2.startup_report().missing_versions.empty());
+    CHECK(s2.startup_report().missing_node_disks ==
+          std::vector<std::string>{"pc2: nodes/pc2-on-s2.vhdx", "pc3: nodes/pc3-on-s2.vhdx"});
+    CHECK(s2.catalog().session().nodes().get(here).disk_path == "nodes/pc1-lost.vhdx");
+    // A command run on s1's data directory (no server name) leaves every homed machine's disk alone.
+    ImageStore cli(dir.path() / "s1", {}, catalog);
+    CHECK(cli.startup_report().missing_node_disks.empty());
+    CHECK(cli.catalog().session().nodes().get(here).disk_path == "nodes/pc1-lost.vhdx");
+    // s1 itself drops its own lost disk, so the next boot makes a new one.
+    ImageStore s1(dir.path() / "s1", {}, catalog, "s1");
+    CHECK(s1.startup_report().missing_node_disks == std::vector<std::string>{"pc1: nodes/pc1-lost.vhdx"});
+    CHECK_FALSE(s1.catalog().session().nodes().get(here).disk_path);
+}
