@@ -60,7 +60,7 @@ holders() {
   psql_q "SELECT string_agg(s.name, ' ' ORDER BY s.name) FROM server_versions c JOIN servers s ON s.id = c.server_id"
 }
 for _ in $(seq 150); do
-  [ "$(holders)" = "s1 s2" ] && break
+  [ "$(holders)" = "s1 s2" ] && grep -q "pulled version" "$s2_log" && break # the copy is recorded before the log line
   kill -0 "$s2_pid" 2>/dev/null || { boot_show "$s2_log"; boot_die "s2 exited"; }
   sleep 0.2
 done
