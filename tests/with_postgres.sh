@@ -35,4 +35,7 @@ chmod 755 "$dir/pg"
 "${as_owner[@]}" "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U bootherd catalog_test
 
 export BOOTHERD_TEST_CATALOG="postgresql://bootherd@127.0.0.1:$port/catalog_test" BOOTHERD_TEST_PG="$dir/pg"
+# The same catalog through its unix socket, for servers inside a network namespace (they cannot reach this
+# 127.0.0.1; a socket path is the same in every namespace).
+export BOOTHERD_TEST_CATALOG_SOCKET="postgresql://bootherd@/catalog_test?host=$dir&port=$port"
 "$@"
