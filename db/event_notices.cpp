@@ -93,10 +93,9 @@ void EventNotices::listen(const std::string& location, bool& outage_reported) {
     }
     ++generation_;  // before listening_, so that a caller who sees it listening sees this too
     listening_ = true;
-    if (outage_reported) {
-        log::info("catalog: live event notices from ", describe_postgres(conn), " are back");
-        outage_reported = false;
-    }
+    log::info("catalog: listening for new events on ", describe_postgres(conn),
+              outage_reported ? " again" : "");
+    outage_reported = false;
     while (!stopping_) {
         bool notified = false;
         while (PGnotify* notice = PQnotifies(conn)) {

@@ -6,7 +6,7 @@
 //
 // On SQLite, and on PostgreSQL while the connection is not listening (before it first connects, after it was
 // lost: logged once, then retried every second), every call says yes, so callers poll the table as they would
-// without it. Listening again counts as a notification, since some may have been missed meanwhile.
+// without it. Each start of listening is logged, and counts as a notification: some may have been missed.
 #include <atomic>
 #include <cstdint>
 #include <string>

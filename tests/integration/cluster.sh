@@ -3,7 +3,8 @@
 # pull the image version from server 1 (verified against its SHA-256); sixty machines that all fetch their boot
 # script from server 1 and log in at server 1's portal end up homed, and served, on all three (libiscsi follows
 # the login redirect); a server killed with -9 stops heartbeating and its machines are served by the others at
-# their next boot; a server that finds its copy corrupted withdraws it and pulls a verified one.
+# their next boot; a server that finds its copy corrupted withdraws it and pulls a verified one. Server 2's
+# live event stream shows the boots server 1 records.
 # Runs under tests/with_postgres.sh, which starts a private PostgreSQL 15 (BOOTHERD_TEST_CATALOG).
 source "$(dirname "$0")/lib.sh"
 : "${BOOTHERD_TEST_CATALOG:?run this under tests/with_postgres.sh}"
@@ -61,6 +62,12 @@ for n in 2 3; do
 done
 ok "servers 2 and 3 pulled v1 over HTTP from a server holding it, each copy verified against the SHA-256 recorded at seal"
 
+# Server 2's live event stream, open during the boots below: it shows the events server 1 records.
+stream_token=$("$BOOTHERD" token create stream --scope read --data "$SCRATCH/d2") || die "token create failed"
+curl -sN -H "Authorization: Bearer $stream_token" "http://127.0.0.1:${HTTP_PORT[2]}/api/v1/events/stream" \
+  >"$SCRATCH/stream-2" &
+PIDS+=("$!")
+
 homes() { psql_q "SELECT s.name, count(*) FROM nodes n JOIN servers s ON s.id = n.home_server_id GROUP BY s.name ORDER BY s.name" | tr '\n' ' '; }
 
 # A machine's boot: its script from server 1, then its login at the portal the script names (server 1's),
@@ -93,6 +100,12 @@ for n in 2 3; do
   [ "$disks" -eq 20 ] || die "server s$n made $disks machine disks, not 20"
 done
 ok "60 machines through server 1: 20 homed on each server, 40 logins redirected, each disk made on its home"
+fetches() { grep -c '"step":"script.fetched"' "$SCRATCH/stream-2" || true; }
+for i in $(seq 50); do [ "$(fetches)" -ge $MACHINES ] && break; sleep 0.2; done
+[ "$(fetches)" -eq $MACHINES ] || die "server 2's event stream showed $(fetches) of the $MACHINES script fetches on server 1"
+grep -q "listening for new events on postgresql://" "${SLOG[2]}" || die "server 2 does not listen for new events"
+grep -q "live event notices stopped" "${SLOG[2]}" && die "server 2 lost its event notices: $(grep notices "${SLOG[2]}")"
+ok "server 2's live event stream showed the $MACHINES script fetches server 1 recorded (LISTEN/NOTIFY)"
 
 # Server 3 dies; once its heartbeat is stale its machines go elsewhere at their next boot.
 on_s3=$(psql_q "SELECT n.mac FROM nodes n JOIN servers s ON s.id = n.home_server_id WHERE s.name = 's3'")
