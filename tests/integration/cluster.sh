@@ -63,7 +63,8 @@ done
 ok "servers 2 and 3 pulled v1 over HTTP from a server holding it, each copy verified against the SHA-256 recorded at seal"
 
 # Server 2's live event stream, open during the boots below: it shows the events server 1 records.
-stream_token=$("$BOOTHERD" token create stream --scope read --data "$SCRATCH/d2") || die "token create failed"
+stream_token=$("$BOOTHERD" token create stream --scope read --data "$SCRATCH/d2" | grep -E "^[0-9a-f]{32,}$") ||
+  die "token create failed"
 curl -sN -H "Authorization: Bearer $stream_token" "http://127.0.0.1:${HTTP_PORT[2]}/api/v1/events/stream" \
   >"$SCRATCH/stream-2" &
 PIDS+=("$!")
