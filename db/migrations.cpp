@@ -312,9 +312,16 @@ ALTER TABLE nodes ADD COLUMN home_placed_at INTEGER;
 CREATE INDEX nodes_home_server ON nodes(home_server_id) WHERE home_server_id IS NOT NULL;
 )sql";
 
-constexpr std::array<std::string_view, 8> scripts{schema_v1,       schema_v2,          schema_v3,
+// Live events from every server (v9): on PostgreSQL each statement that adds events notifies the channel
+// bootherd_events (db/event_notices listens), whichever server or CLI wrote them. SQLite has no such thing:
+// there the step changes nothing, and the event stream polls the table as before.
+constexpr std::string_view schema_event_notices = R"sql(
+-- PostgreSQL only (LISTEN/NOTIFY); nothing to do on SQLite.
+)sql";
+
+constexpr std::array<std::string_view, 9> scripts{schema_v1,       schema_v2,          schema_v3,
                                                   schema_hostname, schema_maintenance, schema_boots,
-                                                  schema_rollouts, schema_servers};
+                                                  schema_rollouts, schema_servers,     schema_event_notices};
 
 // PostgreSQL starts from one baseline equal to the SQLite schema at `postgres_baseline_version`; every later
 // migration goes into both lists. Differences that queries rely on: INTEGER is BIGINT; names compare with the
@@ -605,7 +612,17 @@ CREATE TABLE rollout_events (
 CREATE INDEX rollout_events_rollout ON rollout_events(rollout_id, id);
 )sql";
 
-constexpr std::array<std::string_view, 1> postgres_scripts{postgres_baseline};
+constexpr std::string_view postgres_event_notices = R"sql(
+CREATE FUNCTION events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('bootherd_events', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER events_notify AFTER INSERT ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION events_notify();
+)sql";
+
+constexpr std::array<std::string_view, 2> postgres_scripts{postgres_baseline, postgres_event_notices};
 static_assert(postgres_baseline_version + static_cast<int>(postgres_scripts.size()) - 1 ==
                   static_cast<int>(scripts.size()),
               "every migration after the PostgreSQL baseline goes into both lists");

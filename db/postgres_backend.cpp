@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 namespace bootherd::db {
@@ -68,7 +69,48 @@ bool is_unavailable(std::string_view code) {
     return code.starts_with("08") || code == "57P01" || code == "57P02" || code == "57P03";
 }
 
+std::string trimmed(const char* message) {
+    std::string text = message != nullptr ? message : "";
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.pop_back();
+    return text;
+}
+
 }  // namespace
+
+pg_conn* connect_postgres(const std::string& location) {
+    std::vector<const char*> keys;
+    std::vector<const char*> values;
+    for (const auto& [key, value] : connection_defaults) {
+        keys.push_back(key);
+        values.push_back(value);
+    }
+    // Last, so that whatever the URI sets wins over the defaults above.
+    keys.push_back("dbname");
+    values.push_back(location.c_str());
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 1);
+    if (conn == nullptr) throw CatalogUnavailable("catalog: out of memory connecting to PostgreSQL");
+    if (PQstatus(conn) != CONNECTION_OK) {
+        // libpq's message names host and port, never the password.
+        const std::string message =
+            "catalog " + describe_postgres(conn) + ": " + trimmed(PQerrorMessage(conn));
+        PQfinish(conn);  // libpq returns a connection object even when it failed
+        throw CatalogUnavailable(message);
+    }
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    return conn;
+}
+
+std::string describe_postgres(const pg_conn* connection) {
+    const char* host = PQhost(connection);
+    const char* port = PQport(connection);
+    const char* db = PQdb(connection);
+    return std::string("postgresql://") + (host != nullptr ? host : "") + ":" +
+           (port != nullptr ? port : "") + "/" + (db != nullptr ? db : "");
+}
 
 RewrittenSql to_dollar_placeholders(std::string_view sql) {
     RewrittenSql out;
@@ -168,8 +210,7 @@ class PostgresConnection final : public ConnectionBackend {
         try {
             connect();
         } catch (...) {
-            PQfinish(
-                conn_);  // libpq returns a connection object even when it failed; no destructor runs here
+            PQfinish(conn_);  // connected, but the session setup failed; no destructor runs here
             throw;
         }
     }
@@ -228,47 +269,15 @@ class PostgresConnection final : public ConnectionBackend {
 
   private:
     void connect() {
-        std::vector<const char*> keys;
-        std::vector<const char*> values;
-        for (const auto& [key, value] : connection_defaults) {
-            keys.push_back(key);
-            values.push_back(value);
-        }
-        // Last, so that whatever the URI sets wins over the defaults above.
-        keys.push_back("dbname");
-        values.push_back(location_.c_str());
-        keys.push_back(nullptr);
-        values.push_back(nullptr);
-        PQfinish(conn_);
-        conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
-        if (conn_ == nullptr) throw CatalogUnavailable("catalog: out of memory connecting to PostgreSQL");
-        if (PQstatus(conn_) != CONNECTION_OK) {
-            // libpq's message names host and port, never the password.
-            throw CatalogUnavailable("catalog " + describe() + ": " + trimmed(PQerrorMessage(conn_)));
-        }
-        PQsetNoticeProcessor(
-            conn_, [](void*, const char*) {}, nullptr);
+        PQfinish(std::exchange(conn_, nullptr));
+        conn_ = connect_postgres(location_);
         ++generation_;
         run(std::string(session_setup), "session setup");
     }
 
     void run(const std::string& sql, std::string_view context) { check(PQexec(conn_, sql.c_str()), context); }
 
-    // Where the catalog lives, without credentials: "postgresql://host:port/db".
-    std::string describe() const {
-        const char* host = PQhost(conn_);
-        const char* port = PQport(conn_);
-        const char* db = PQdb(conn_);
-        return std::string("postgresql://") + (host != nullptr ? host : "") + ":" +
-               (port != nullptr ? port : "") + "/" + (db != nullptr ? db : "");
-    }
-
-    static std::string trimmed(const char* message) {
-        std::string text = message != nullptr ? message : "";
-        while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-            text.pop_back();
-        return text;
-    }
+    std::string describe() const { return describe_postgres(conn_); }
 
     std::string context_message(const PGresult* result, std::string_view context) const {
         const char* primary =

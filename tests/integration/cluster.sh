@@ -4,7 +4,8 @@
 # script from server 1 and log in at server 1's portal end up homed, and served, on all three (libiscsi follows
 # the login redirect); a server killed with -9 stops heartbeating and its machines are served by the others at
 # their next boot; a server that finds its copy corrupted withdraws it and pulls a verified one; while
-# PostgreSQL is stopped, booted machines keep their I/O and homed machines still boot.
+# PostgreSQL is stopped, booted machines keep their I/O and homed machines still boot. Server 2's live event
+# stream shows the boots server 1 records.
 # Runs under tests/with_postgres.sh, which starts a private PostgreSQL 15 (BOOTHERD_TEST_CATALOG).
 source "$(dirname "$0")/lib.sh"
 : "${BOOTHERD_TEST_CATALOG:?run this under tests/with_postgres.sh}"
@@ -87,6 +88,13 @@ check_servers "not all three servers live, holding base v1" \
    and x["versions"] == [{"image": "base", "version": 1}] and x["homed"] == 0 for n, x in s.items())'
 ok "GET /api/v1/servers on server 2 and bootherd server list --json: s1, s2, s3 live, at their portals, each holding base v1"
 
+# Server 2's live event stream, open during the boots below: it shows the events server 1 records.
+stream_token=$("$BOOTHERD" token create stream --scope read --data "$SCRATCH/d2" | grep -E "^[0-9a-f]{32,}$") ||
+  die "token create failed"
+curl -sN -H "Authorization: Bearer $stream_token" "http://127.0.0.1:${HTTP_PORT[2]}/api/v1/events/stream" \
+  >"$SCRATCH/stream-2" &
+PIDS+=("$!")
+
 homes() { psql_q "SELECT s.name, count(*) FROM nodes n JOIN servers s ON s.id = n.home_server_id GROUP BY s.name ORDER BY s.name" | tr '\n' ' '; }
 
 # A machine's boot: its script from server 1, then its login at the portal the script names (server 1's),
@@ -119,6 +127,12 @@ for n in 2 3; do
   [ "$disks" -eq 20 ] || die "server s$n made $disks machine disks, not 20"
 done
 ok "60 machines through server 1: 20 homed on each server, 40 logins redirected, each disk made on its home"
+fetches() { grep -c '"step":"script.fetched"' "$SCRATCH/stream-2" || true; }
+for i in $(seq 50); do [ "$(fetches)" -ge $MACHINES ] && break; sleep 0.2; done
+[ "$(fetches)" -eq $MACHINES ] || die "server 2's event stream showed $(fetches) of the $MACHINES script fetches on server 1"
+grep -q "listening for new events on postgresql://" "${SLOG[2]}" || die "server 2 does not listen for new events"
+grep -q "live event notices stopped" "${SLOG[2]}" && die "server 2 lost its event notices: $(grep notices "${SLOG[2]}")"
+ok "server 2's live event stream showed the $MACHINES script fetches server 1 recorded (LISTEN/NOTIFY)"
 
 # Server 3 dies; once its heartbeat is stale its machines go elsewhere at their next boot.
 on_s3=$(psql_q "SELECT n.mac FROM nodes n JOIN servers s ON s.id = n.home_server_id WHERE s.name = 's3'")

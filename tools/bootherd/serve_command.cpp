@@ -117,7 +117,7 @@ int run_serve(const ServeOptions& o) {
         [&webhooks](const db::Rollout& rollout, std::string_view kind) { webhooks.notify(rollout, kind); });
     std::atomic<BootService*> boot_scripts{nullptr};
     WebService web(
-        o.web, context,
+        o.web, context, o.catalog,
         [&boot_scripts](std::string_view mac, const boost::asio::ip::address& client) {
             auto* boot = boot_scripts.load();
             return boot ? boot->boot_script(mac, client) : web::BootScriptReply{};

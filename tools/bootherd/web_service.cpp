@@ -47,9 +47,9 @@ void add_web_service_options(CLI::App& command, WebServiceOptions& options) {
         ->capture_default_str();
 }
 
-WebService::WebService(const WebServiceOptions& options, ServeContext& context, BootScriptHandler boot_script,
-                       const boot::BootCounters* boot_counters, boots::BootTracker* boot_tracker,
-                       web::ServerFacts facts)
+WebService::WebService(const WebServiceOptions& options, ServeContext& context, const std::string& catalog,
+                       BootScriptHandler boot_script, const boot::BootCounters* boot_counters,
+                       boots::BootTracker* boot_tracker, web::ServerFacts facts)
     : auth_(context.store.catalog()),
       api_{.store = context.store,
            .auth = auth_,
@@ -67,6 +67,7 @@ WebService::WebService(const WebServiceOptions& options, ServeContext& context, 
         return endpoints_;
     };
     if (options.disabled) return;
+    api_.event_notices = &event_notices_.emplace(catalog);
     if (auto password = auth_.ensure_admin()) {
         write_initial_password(context.store.data_dir(), *password);
         log::warn("web: created user '", web::kAdminUser, "'; its password is in ",

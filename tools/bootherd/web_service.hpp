@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "boot/boot_counters.hpp"
+#include "db/event_notices.hpp"
 #include "tools/bootherd/serve_context.hpp"
 #include "web/api/api_context.hpp"
 #include "web/auth.hpp"
@@ -37,12 +39,13 @@ void add_web_service_options(CLI::App& command, WebServiceOptions& options);
 class WebService {
   public:
     // Binds and logs "web on ADDR:PORT" (tests read the port from it); does nothing with --no-http.
-    // `boot_script` may be empty and `boot_counters` and `boot_tracker` null while the boot services are not
-    // running. `facts` (start time, DHCP configuration) are what GET /api/v1/server tells, with the address
-    // the service listens on.
-    WebService(const WebServiceOptions& options, ServeContext& context, BootScriptHandler boot_script,
-               const boot::BootCounters* boot_counters, boots::BootTracker* boot_tracker,
-               web::ServerFacts facts);
+    // `catalog` is where the catalog is (--catalog; empty: SQLite): on PostgreSQL the event stream listens
+    // for new events instead of querying at every poll. `boot_script` may be empty and `boot_counters` and
+    // `boot_tracker` null while the boot services are not running. `facts` (start time, DHCP configuration)
+    // are what GET /api/v1/server tells, with the address the service listens on.
+    WebService(const WebServiceOptions& options, ServeContext& context, const std::string& catalog,
+               BootScriptHandler boot_script, const boot::BootCounters* boot_counters,
+               boots::BootTracker* boot_tracker, web::ServerFacts facts);
     ~WebService();
     WebService(const WebService&) = delete;
     WebService& operator=(const WebService&) = delete;
@@ -55,6 +58,7 @@ class WebService {
     std::vector<boost::asio::ip::tcp::endpoint> endpoints_;  // where the server listens, once bound
     web::Authenticator auth_;
     web::JobRegistry jobs_;
+    std::optional<db::EventNotices> event_notices_;  // outlives the server's event streams
     web::ApiContext api_;
     std::unique_ptr<web::HttpServer> server_;
 };

@@ -21,6 +21,10 @@
 #include "web/router.hpp"
 #include "web/throughput_meter.hpp"
 
+namespace bootherd::db {
+class EventNotices;
+}
+
 namespace bootherd::web {
 
 // GET /boot/{mac}.ipxe: the iPXE script for the MAC, as the client (at that address) asked.
@@ -53,6 +57,9 @@ struct ApiContext {
         wake_interface{};  // where Wake-on-LAN packets leave; empty: the default route, 255.255.255.255
     ThroughputMeter throughput{};
     ServerFacts server{};  // for GET /api/v1/server
+    // Whether events may have been added (LISTEN/NOTIFY on PostgreSQL); null: the event stream queries the
+    // catalog at every poll.
+    const db::EventNotices* event_notices = nullptr;
 };
 
 // Writes an audit entry (actor = the request's user) and the matching "audit.<action>" event, so the live

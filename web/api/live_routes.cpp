@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "db/clock.hpp"
+#include "db/event_notices.hpp"
 #include "db/rollouts_repo.hpp"
 #include "web/api/api_context.hpp"
 #include "web/api/lookup.hpp"
@@ -158,7 +159,9 @@ void add_live_routes(Router& router, ApiContext& context) {
         return json_response(boost::json::object{{"items", std::move(items)}});
     });
 
-    // Polls the events table by id: events are written by other threads and by other processes (the CLI).
+    // Polls the events table by id: events are written by other threads and by other processes (the CLI,
+    // other servers). With event notices, a poll queries only when some were added since its last query, or
+    // when that query stopped at its limit.
     router.add(http::verb::get, "/api/v1/events/stream", [&context](Request& request) {
         std::int64_t last_id = query_int(request, "after", -1, -1, INT64_MAX);
         if (last_id < 0) {
@@ -168,14 +171,19 @@ void add_live_routes(Router& router, ApiContext& context) {
         }
         Response response{.content_type = "text/event-stream"};
         response.body.clear();
-        response.stream = [&context, last_id]() mutable {
+        response.stream = [&context, last_id, seen = std::uint64_t{0}, more = false]() mutable {
+            const bool notified = !context.event_notices || context.event_notices->may_have_new(seen);
+            if (!notified && !more) return std::string();
+            constexpr std::int64_t batch = 200;
             auto session = context.store.catalog().session();
             Renderer renderer(session, context.store.data_dir());
             std::vector<boost::json::object> rendered;
-            for (const auto& event : session.events().list_since(last_id, 200)) {
+            const auto events = session.events().list_since(last_id, batch);
+            for (const auto& event : events) {
                 rendered.push_back(renderer.event(event));
                 last_id = event.id;
             }
+            more = static_cast<std::int64_t>(events.size()) == batch;
             return sse_frames(rendered);
         };
         return response;
