@@ -18,17 +18,17 @@ void NodeSnapshot::load(Catalog& catalog) {
 }
 
 std::optional<Node> NodeSnapshot::by_iqn(std::string_view iqn) const {
-    const std::lock_guard lock(mutex_);
-    const auto found = std::find_if(nodes_.begin(), nodes_.end(),
-                                    [&](const auto& entry) { return entry.second.iqn == iqn; });
-    if (found == nodes_.end()) return std::nullopt;
-    return found->second;
+    return find([&](const Node& node) { return node.iqn == iqn; });
 }
 
 std::optional<Node> NodeSnapshot::by_mac(std::string_view mac) const {
+    return find([&](const Node& node) { return node.mac == mac; });
+}
+
+std::optional<Node> NodeSnapshot::find(const std::function<bool(const Node&)>& match) const {
     const std::lock_guard lock(mutex_);
-    const auto found = std::find_if(nodes_.begin(), nodes_.end(),
-                                    [&](const auto& entry) { return entry.second.mac == mac; });
+    const auto found =
+        std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& entry) { return match(entry.second); });
     if (found == nodes_.end()) return std::nullopt;
     return found->second;
 }

@@ -6,6 +6,7 @@
 // and wholesale by load(), at start and, with several servers, every few seconds. Bounded by the catalog's
 // nodes; thread-safe.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,8 @@ class NodeSnapshot {
     std::size_t size() const;
 
   private:
+    std::optional<Node> find(const std::function<bool(const Node&)>& match) const;
+
     mutable std::mutex mutex_;
     // Lookups by IQN or MAC are linear: they happen only while the catalog is unreachable.
     std::map<std::int64_t, Node> nodes_;
