@@ -52,8 +52,8 @@ void ImageStore::check_rows(db::Catalog::Session& session, SweepReport& report) 
     // home: what another server holds is not missing here.
     const bool shared = !session.servers().list().empty();
     std::optional<std::int64_t> self;
-    if (const auto server = session.servers().find_by_name(server_name_); server && !server_name_.empty())
-        self = server->id;
+    if (!server_name_.empty())
+        if (const auto server = session.servers().find_by_name(server_name_)) self = server->id;
     if (!shared)
         for (const auto& image : session.images().list())
             for (const auto& version : session.versions().list(image.id))
